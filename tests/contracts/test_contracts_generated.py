@@ -30,7 +30,8 @@ def test_committed_generated_code_is_not_stale(tmp_path: Path) -> None:
         if p.name.endswith(("_pb2.py", "_pb2.pyi", "_pb2_grpc.py"))
     )
     assert fresh == committed, "generated file set differs; run `make proto`"
-    stale = [n for n in fresh if not filecmp.cmp(tmp_path / "hedui" / "v1" / n, V1 / n, shallow=False)]
+    fresh_dir = tmp_path / "hedui" / "v1"
+    stale = [n for n in fresh if not filecmp.cmp(fresh_dir / n, V1 / n, shallow=False)]
     assert not stale, f"generated code is stale, run `make proto`: {stale}"
 
 

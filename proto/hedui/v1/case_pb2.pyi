@@ -151,18 +151,20 @@ class RevokeAuthorizationRequest(_message.Message):
     def __init__(self, number: _Optional[str] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class OpenCaseRequest(_message.Message):
-    __slots__ = ("programme", "region", "members", "authorization_number", "operator")
+    __slots__ = ("programme", "region", "members", "authorization_number", "operator", "request_id")
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     AUTHORIZATION_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     programme: str
     region: str
     members: _containers.RepeatedCompositeFieldContainer[Member]
     authorization_number: str
     operator: str
-    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
+    request_id: str
+    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class VerifyCaseRequest(_message.Message):
     __slots__ = ("case_id", "operator")

@@ -1,0 +1,169 @@
+"""From a checked query to a signed answer: read, mask, log, sign.
+
+The order is the guarantee: the department's records are read, masked down to
+what may be released, the access is written to the agent's audit log, and only then
+is the answer signed and handed back. A refusal or a failed read is logged too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+
+import nacl.signing
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from hedui.agents import fieldmask, refusals
+from hedui.agents.checks import CheckedQuery, QueryChecker
+from hedui.agents.departments import department, wrap
+from hedui.agents.source import RecordSource, SourceUnavailable
+from hedui.audit.entries import AccessRecorder
+from hedui.keys import dsse
+from hedui.v1 import audit_pb2, common_pb2, envelope_pb2, query_pb2
+
+_WITHHELD_REASON = {
+    "NOT_IN_POLICY": query_pb2.Withheld.REASON_NOT_IN_POLICY,
+    "NARROWED_LOCALLY": query_pb2.Withheld.REASON_NARROWED_LOCALLY,
+    "NO_SUCH_FIELD": query_pb2.Withheld.REASON_NO_SUCH_FIELD,
+    "NOT_HELD": query_pb2.Withheld.REASON_NOT_HELD,
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Answerer:
+    """One department's answering pipeline; thread-safe, shared by all requests."""
+
+    def __init__(
+        self,
+        *,
+        checker: QueryChecker,
+        source: RecordSource,
+        recorder: AccessRecorder,
+        signing_key: nacl.signing.SigningKey,
+        clock: Callable[[], dt.datetime] = _now,
+    ) -> None:
+        self.checker = checker
+        self.source = source
+        self.recorder = recorder
+        self.signing_key = signing_key
+        self._clock = clock
+
+    def answer(
+        self,
+        envelope: envelope_pb2.Envelope,
+        *,
+        peer_id: str | None,
+        peer_cert_sha256: str | None = None,
+    ) -> envelope_pb2.Envelope:
+        """Check, answer and sign; raises QueryRefused (already logged) on refusal."""
+        now = self._clock()
+        try:
+            checked = self.checker.check(
+                envelope, peer_id=peer_id, now=now, peer_cert_sha256=peer_cert_sha256
+            )
+        except refusals.QueryRefused as exc:
+            self._log_refusal(envelope, peer_id, exc)
+            raise
+        try:
+            answer = self._build(checked, now)
+        except SourceUnavailable as exc:
+            self._log(checked, audit_pb2.AUDIT_KIND_QUERY_FAILED, audit_pb2.AUDIT_OUTCOME_FAILED,
+                      f"department database unavailable: {exc}")
+            raise refusals.DataUnavailable(
+                f"the {self.checker.department} database cannot be read right now; try again later"
+            ) from None
+        payload = answer.SerializeToString()
+        withheld = "; ".join(f"{w.path} ({w.reason})" for w in checked.release.withheld)
+        self._log(
+            checked,
+            audit_pb2.AUDIT_KIND_QUERY_ANSWERED,
+            audit_pb2.AUDIT_OUTCOME_PARTIAL if withheld else audit_pb2.AUDIT_OUTCOME_OK,
+            f"withheld: {withheld}" if withheld else "",
+            answer_digest=hashlib.sha256(payload).digest(),
+        )
+        return dsse.sign(payload, dsse.ANSWER_TYPE, self.signing_key)
+
+    def _build(self, checked: CheckedQuery, now: dt.datetime) -> query_pb2.Answer:
+        released = checked.release.released
+        records = self.source.fetch(checked.id_numbers, released) if released else {}
+        as_of = self.source.data_as_of()
+        answered_at = Timestamp()
+        answered_at.FromDatetime(now)
+        answer = query_pb2.Answer(
+            query_digest=checked.digest,
+            query_id=checked.query.query_id,
+            agent=self.checker.agent_id,
+            answered_at=answered_at,
+            data_as_of=common_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
+        )
+        record_type = department(self.checker.department).record_type
+        for id_number in checked.id_numbers:
+            found = records.get(id_number)
+            record = record_type()
+            if found is not None:
+                record.CopyFrom(found)
+                fieldmask.mask(record, released)
+            answer.subjects.add(
+                id_number=id_number,
+                status=(query_pb2.SubjectAnswer.STATUS_FOUND if found is not None
+                        else query_pb2.SubjectAnswer.STATUS_NOT_FOUND),
+                record=wrap(self.checker.department, record),
+            )
+        for w in checked.release.withheld:
+            answer.withheld.add(path=w.path, reason=_WITHHELD_REASON[w.reason], detail=w.detail)
+        return answer
+
+    def _log(
+        self,
+        checked: CheckedQuery,
+        kind: int,
+        outcome: int,
+        reason: str,
+        *,
+        answer_digest: bytes = b"",
+    ) -> None:
+        q = checked.query
+        self.recorder.record(
+            kind,
+            outcome=outcome,
+            operator=q.operator,
+            case_id=q.case_id,
+            purpose=q.purpose,
+            department=self.checker.department,
+            field_paths=sorted(checked.release.released),
+            id_numbers=checked.id_numbers,
+            query_id=q.query_id,
+            query_digest=checked.digest,
+            answer_digest=answer_digest,
+            reason=reason,
+            authorization_number=q.authorization_number,
+        )
+
+    def _log_refusal(
+        self, envelope: envelope_pb2.Envelope, peer_id: str | None, exc: refusals.QueryRefused
+    ) -> None:
+        """Log a refused query with what can be said about it without trusting it.
+
+        The payload may be forged, so its subjects are not pseudonymized into the log
+        (a forger could otherwise plant pseudonyms); only the digest and who sent it.
+        """
+        query = query_pb2.Query()
+        try:
+            query.ParseFromString(envelope.payload)
+        except Exception:
+            query = query_pb2.Query()
+        self.recorder.record(
+            audit_pb2.AUDIT_KIND_QUERY_REFUSED,
+            outcome=audit_pb2.AUDIT_OUTCOME_REFUSED,
+            operator=query.operator[:64],
+            case_id=query.case_id[:64],
+            purpose=query.purpose[:64],
+            department=self.checker.department,
+            query_id=query.query_id[:64],
+            query_digest=hashlib.sha256(envelope.payload).digest(),
+            reason=f"{exc.reason}: {exc} (peer {peer_id or 'unauthenticated'})",
+        )

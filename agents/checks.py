@@ -1,0 +1,285 @@
+"""Every check an agent makes on a query before it reads a single record.
+
+``QueryChecker.check`` runs them in a fixed order — the cheap, identity-revealing
+ones first, the replay claim last so a refused query never burns its nonce — and
+returns a ``CheckedQuery`` or raises one ``QueryRefused`` subclass. Nothing here
+touches the department's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from google.protobuf.message import DecodeError
+from stdnum.cn import ric
+
+from hedui.agents import fieldmask, refusals
+from hedui.agents.departments import department as department_info
+from hedui.agents.replay import ReplayCache
+from hedui.keys import dsse
+from hedui.keys import errors as key_errors
+from hedui.keys.bundle import Bundle
+from hedui.v1 import envelope_pb2, query_pb2, trust_pb2
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds a department sets on what one query may ask."""
+
+    max_subjects: int = 20
+    max_field_paths: int = 64
+    max_message_bytes: int = 256 * 1024
+    #: how far a gateway's clock may run ahead of ours
+    clock_skew: dt.timedelta = dt.timedelta(seconds=60)
+    #: the longest validity window an online query may claim
+    max_lifetime: dt.timedelta = dt.timedelta(minutes=10)
+    min_nonce_bytes: int = 16
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A query that passed every check, with what it may receive."""
+
+    query: query_pb2.Query
+    #: SHA-256 of the exact signed payload; the answer is bound to it
+    digest: bytes
+    signer: str
+    keyid: str
+    #: normalized ID numbers, in the query's order
+    id_numbers: tuple[str, ...]
+    release: fieldmask.Release
+    policy: trust_pb2.PurposePolicy = field(repr=False)
+
+
+def normalize_id_number(value: str) -> str:
+    """The compact, upper-case form of a resident ID number (python-stdnum)."""
+    return ric.compact(value)
+
+
+class QueryChecker:
+    """Checks queries for one agent against the current trust bundle.
+
+    ``bundle`` is called on every check so a newly loaded bundle applies at once.
+    ``narrowing`` maps purpose → leaf paths the department allows (a purpose absent
+    from a non-empty narrowing is allowed nothing); None means no local narrowing.
+    """
+
+    def __init__(
+        self,
+        *,
+        agent_id: str,
+        department: str,
+        bundle: Callable[[], Bundle],
+        replay: ReplayCache,
+        held_paths: Callable[[], frozenset[str]],
+        narrowing: Mapping[str, frozenset[str]] | None = None,
+        limits: Limits | None = None,
+        witness: Callable[[query_pb2.Query], None] | None = None,
+    ) -> None:
+        self.agent_id = agent_id
+        self.department = department
+        self.record_descriptor = department_info(department).record_type.DESCRIPTOR
+        self._bundle = bundle
+        self._replay = replay
+        self._held_paths = held_paths
+        self._narrowing = narrowing
+        self.limits = limits or Limits()
+        self._witness = witness
+
+    # The order below is the contract: see the module docstring.
+    def check(
+        self,
+        envelope: envelope_pb2.Envelope,
+        *,
+        peer_id: str | None,
+        now: dt.datetime,
+        peer_cert_sha256: str | None = None,
+    ) -> CheckedQuery:
+        bundle = self._bundle()
+        self._check_peer(bundle, peer_id, peer_cert_sha256)
+        try:
+            verified = dsse.verify(envelope, bundle, payload_type=dsse.QUERY_TYPE, now=now)
+        except key_errors.KeysError as exc:
+            raise refusals.from_envelope_error(exc) from None
+        if verified.signer != peer_id:
+            raise refusals.SignerIsNotPeer(
+                f"the query is signed by {verified.signer} but was sent by {peer_id}"
+            )
+        query = self._parse(verified.payload)
+        if query.issuer != verified.signer:
+            raise refusals.SignerIsNotPeer(
+                f"the query names issuer {query.issuer!r} but is signed by {verified.signer}"
+            )
+        if query.audience != self.agent_id:
+            raise refusals.WrongAudience(
+                f"the query is addressed to {query.audience or 'nobody'}, not to this agent "
+                f"({self.agent_id})"
+            )
+        self._check_time(query, now)
+        id_numbers = self._check_subjects(query)
+        policy = self._check_purpose(bundle, query)
+        release = self._check_fields(query, policy)
+        if self._witness is not None:
+            self._witness(query)
+        if not self._replay.claim(query.nonce, query.expires_at.ToDatetime(dt.UTC), now):
+            raise refusals.ReplayedNonce(
+                f"query {query.query_id} reuses a nonce this agent has already accepted (replay)"
+            )
+        return CheckedQuery(
+            query=query,
+            digest=hashlib.sha256(verified.payload).digest(),
+            signer=verified.signer,
+            keyid=verified.keyid,
+            id_numbers=id_numbers,
+            release=release,
+            policy=policy,
+        )
+
+    def _check_peer(
+        self, bundle: Bundle, peer_id: str | None, peer_cert_sha256: str | None
+    ) -> None:
+        if not peer_id:
+            raise refusals.PeerUnauthenticated(
+                "the caller presented no client certificate with a hedui identity"
+            )
+        try:
+            participant = bundle.authorize_peer(peer_id, peer_cert_sha256)
+        except key_errors.UnknownParticipant as exc:
+            raise refusals.PeerNotAllowed(str(exc)) from None
+        if participant.role != trust_pb2.ROLE_GATEWAY:
+            raise refusals.PeerNotAllowed(
+                f"{peer_id} is not a gateway in trust bundle serial {bundle.serial}"
+            )
+
+    def _parse(self, payload: bytes) -> query_pb2.Query:
+        query = query_pb2.Query()
+        try:
+            query.ParseFromString(payload)
+        except DecodeError:
+            raise refusals.MalformedQuery("the signed payload is not a hedui.v1.Query") from None
+        missing = [
+            name for name in ("query_id", "issuer", "audience", "purpose")
+            if not getattr(query, name)
+        ]
+        if not query.HasField("issued_at") or not query.HasField("expires_at"):
+            missing.append("issued_at/expires_at")
+        if missing:
+            raise refusals.MalformedQuery(f"the query lacks {', '.join(missing)}")
+        if len(query.nonce) < self.limits.min_nonce_bytes:
+            raise refusals.MalformedQuery(
+                f"the query nonce has {len(query.nonce)} bytes; at least "
+                f"{self.limits.min_nonce_bytes} are required"
+            )
+        return query
+
+    def _check_time(self, query: query_pb2.Query, now: dt.datetime) -> None:
+        issued = query.issued_at.ToDatetime(dt.UTC)
+        expires = query.expires_at.ToDatetime(dt.UTC)
+        if expires <= now:
+            raise refusals.QueryExpired(
+                f"query {query.query_id} expired at {expires.isoformat()} "
+                f"(agent time {now.isoformat(timespec='seconds')})"
+            )
+        if issued > now + self.limits.clock_skew:
+            raise refusals.QueryNotYetValid(
+                f"query {query.query_id} is issued in the future ({issued.isoformat()}); "
+                "check the gateway's clock"
+            )
+        if expires - issued > self.limits.max_lifetime:
+            raise refusals.MalformedQuery(
+                f"query {query.query_id} claims a validity of {expires - issued}; "
+                f"this agent accepts at most {self.limits.max_lifetime}"
+            )
+
+    def _check_subjects(self, query: query_pb2.Query) -> tuple[str, ...]:
+        count = len(query.subjects)
+        if count == 0:
+            raise refusals.MalformedQuery("the query names no subject")
+        if count > self.limits.max_subjects:
+            raise refusals.TooManySubjects(
+                f"the query names {count} subjects; this agent answers at most "
+                f"{self.limits.max_subjects} per query"
+            )
+        out = []
+        for i, subject in enumerate(query.subjects):
+            # The message names the position only: an ID number never goes into a log.
+            try:
+                out.append(ric.validate(subject.id_number))
+            except Exception:
+                raise refusals.MalformedIdNumber(
+                    f"subject #{i + 1} of query {query.query_id} has a malformed resident ID "
+                    "number (wrong length, date or check digit)"
+                ) from None
+        return tuple(out)
+
+    def _check_purpose(self, bundle: Bundle, query: query_pb2.Query) -> trust_pb2.PurposePolicy:
+        policy = bundle.policy(query.purpose)
+        if policy is None:
+            raise refusals.PurposeNotAllowed(
+                f"purpose {query.purpose!r} is not in the exchange policy "
+                f"(trust bundle serial {bundle.serial})"
+            )
+        if not any(d.department == self.department for d in policy.departments):
+            raise refusals.PurposeNotAllowed(
+                f"the exchange policy for {query.purpose!r} does not ask the "
+                f"{self.department} department"
+            )
+        if self._narrowing is not None and query.purpose not in self._narrowing:
+            raise refusals.PurposeNotAllowed(
+                f"this department does not answer for purpose {query.purpose!r} (local policy)"
+            )
+        if policy.consent_required and not (
+            query.authorization_number and _HEX64.match(query.consent_digest)
+        ):
+            raise refusals.ConsentMissing(
+                f"purpose {query.purpose!r} requires the applicant's authorization; the query "
+                "carries no authorization number and document digest"
+            )
+        return policy
+
+    def _check_fields(
+        self, query: query_pb2.Query, policy: trust_pb2.PurposePolicy
+    ) -> fieldmask.Release:
+        paths = list(query.field_paths)
+        if not paths:
+            raise refusals.MalformedQuery("the query names no field path")
+        if len(paths) > self.limits.max_field_paths:
+            raise refusals.MalformedQuery(
+                f"the query names {len(paths)} field paths; at most "
+                f"{self.limits.max_field_paths} are accepted"
+            )
+        allowed = self.policy_leaves(policy)
+        narrowing = None if self._narrowing is None else self._narrowing[query.purpose]
+        try:
+            release = fieldmask.decide_release(
+                self.record_descriptor, paths, allowed, narrowing, self._held_paths()
+            )
+        except fieldmask.FieldPathError as exc:
+            raise refusals.MalformedFieldPath(str(exc)) from None
+        outside = [w.path for w in release.withheld if w.reason == "NOT_IN_POLICY"]
+        if outside and not release.released:
+            raise refusals.FieldOutsidePolicy(
+                f"nothing requested is allowed for purpose {query.purpose!r}: "
+                f"{', '.join(outside[:5])} {'is' if len(outside) == 1 else 'are'} outside the "
+                "exchange policy"
+            )
+        return release
+
+    def policy_leaves(self, policy: trust_pb2.PurposePolicy) -> frozenset[str]:
+        """The leaf paths the central policy allows this department for a purpose."""
+        for d in policy.departments:
+            if d.department == self.department:
+                try:
+                    return fieldmask.expand_all(self.record_descriptor, d.field_paths)
+                except (fieldmask.FieldPathError, fieldmask.NoSuchField) as exc:
+                    raise refusals.PurposeNotAllowed(
+                        f"the trust bundle's policy for {policy.purpose!r} is invalid for "
+                        f"{self.department}: {exc}"
+                    ) from None
+        return frozenset()

@@ -1,0 +1,94 @@
+"""`hedui agent …` — what a department's IT staff run.
+
+    hedui agent serve --config agent.toml    run the agent until SIGTERM
+    hedui agent check --config agent.toml    check config, keys, bundle and mapping
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+
+from hedui.errors import HeduiError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("agent", help="run and check a department agent")
+    cmds = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cmds.required = True
+
+    serve = cmds.add_parser("serve", help="serve queries over mutual TLS until SIGTERM")
+    serve.add_argument("--config", required=True, help="the agent's TOML configuration")
+    serve.set_defaults(func=_serve)
+
+    check = cmds.add_parser(
+        "check", help="validate config, keys, trust bundle and mapping against the live database"
+    )
+    check.add_argument("--config", required=True, help="the agent's TOML configuration")
+    check.set_defaults(func=_check)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from hedui.agents import config as config_mod
+    from hedui.agents import server
+    from hedui.logging import configure
+
+    configure()
+    asyncio.run(server.serve(config_mod.load(args.config)))
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Report every problem in one pass; exit 1 when there is any."""
+    from hedui.agents import config as config_mod
+    from hedui.agents.mapping import MappingSource
+    from hedui.keys import keyfile, tls
+    from hedui.keys.bundle import TrustStore
+    from hedui.keys.signing import read_public_key
+
+    cfg = config_mod.load(args.config)
+    problems: list[str] = []
+    notes: list[str] = []
+
+    def attempt(what: str, fn) -> object:
+        try:
+            return fn()
+        except HeduiError as exc:
+            problems.append(f"{what}: {exc}")
+        except OSError as exc:
+            problems.append(f"{what}: {exc.strerror or exc}: {getattr(exc, 'filename', '')}")
+        return None
+
+    attempt("TLS certificate and key",
+            lambda: tls.load_tls_material(cfg.tls_certificate, cfg.tls_key, cfg.tls_ca))
+    attempt("signing key", lambda: keyfile.load_signing_key(cfg.signing_key))
+    attempt("pseudonym key", lambda: keyfile.check_key_file_mode(cfg.pseudonym_key))
+    root = attempt("root public key", lambda: read_public_key(cfg.root_public_key))
+    if root is not None:
+        # check only: do not move this agent's held serial forward
+        store = TrustStore(root)
+        bundle = attempt("trust bundle", lambda: store.load(cfg.bundle, dt.datetime.now(dt.UTC)))
+        if bundle is not None:
+            me = bundle.participant(cfg.agent_id)
+            if me is None:
+                problems.append(f"trust bundle: {cfg.agent_id} is not a participant")
+            else:
+                notes.append(f"trust bundle serial {bundle.serial}, {len(bundle.proto.policies)} "
+                             "policies")
+    source = attempt("mapping", lambda: MappingSource(cfg.mapping,
+                                                      database_url_override=cfg.database))
+    if source is not None:
+        for problem in source.check():
+            problems.append(str(problem))
+        source.close()
+    for note in notes:
+        print(f"ok: {note}")
+    if problems:
+        for p in problems:
+            print(f"problem: {p}", file=sys.stderr)
+        print(f"{len(problems)} problem(s) in {args.config}", file=sys.stderr)
+        return 1
+    print(f"{args.config}: everything checks out")
+    return 0

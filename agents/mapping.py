@@ -1,0 +1,392 @@
+"""The SQLAlchemy mapping adapter: a department's own tables, read as hedui records.
+
+``MappingSource`` implements ``RecordSource`` from a mapping file (TOML) that the
+department's IT staff write: for each part of the record message, one SQL statement
+over their own tables and, for each field, the column it comes from and how to read
+it (codes, units, date formats). See ``deploy/agents/*.toml`` for one per department.
+
+Three promises hold whatever the file says:
+
+* **bound parameters only** — the subjects' ID numbers reach the database as the
+  expanding parameter ``:ids``; no text from a query is ever pasted into SQL;
+* **read-only** — SQLite files are opened with ``mode=ro`` and ``PRAGMA
+  query_only``; PostgreSQL sessions have ``default_transaction_read_only = on`` and
+  every transaction is started READ ONLY, so even a ``DELETE`` in a mapping fails;
+* **one statement per block** for all subjects of a query, not one per person.
+
+``check()`` reports every problem at once, each with the file and line to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from google.protobuf.message import Message
+from sqlalchemy import Engine, bindparam, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from hedui.agents.mapping_config import (
+    AsOfQuery,
+    Block,
+    FieldSpec,
+    Mapping_,
+    MappingError,
+    load,
+)
+from hedui.agents.mapping_values import ValueProblem
+from hedui.agents.source import Problem, SourceUnavailable
+
+__all__ = ["MappingError", "MappingSource"]
+
+log = logging.getLogger(__name__)
+
+#: subjects per statement; well under SQLite's and PostgreSQL's parameter limits
+BATCH = 500
+#: how long a data_as_of query result is reused
+AS_OF_SECONDS = 60.0
+_PROBE_ID = "000000000000000000"
+
+
+class MappingSource:
+    """A department's records from its own database, as a mapping file describes.
+
+    ``config`` is a mapping file path or an already-parsed dict (``{here}`` then
+    means the current directory). ``database_url_override`` wins over the file's
+    ``database`` and ``database_env``. Construction reads and compiles the file but
+    does not connect; call ``check()`` before serving. Thread-safe.
+    """
+
+    def __init__(self, config: Path | str | Mapping[str, Any],
+                 database_url_override: str | None = None, *,
+                 environ: Mapping[str, str] | None = None,
+                 today: Callable[[], dt.date] = dt.date.today) -> None:
+        self._m: Mapping_ = load(config)
+        self.department: str = self._m.department
+        self._environ = os.environ if environ is None else environ
+        self._today = today
+        self._override = database_url_override
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._as_of: tuple[float, dt.date] | None = None
+        self._blocks = [b for b in self._m.blocks if b.usable and b.statement is not None]
+        self._held = frozenset().union(*(b.leaves for b in self._blocks))
+        self._plan = lru_cache(maxsize=256)(self._make_plan)
+
+    # -- RecordSource ---------------------------------------------------------
+
+    def held_paths(self) -> frozenset[str]:
+        """The leaf paths the mapping fills (blocks with problems excluded)."""
+        return self._held
+
+    def fetch(self, id_numbers: Sequence[str], paths: frozenset[str]) -> dict[str, Message]:
+        """Records for the ID numbers; one SQL statement per needed block per 500 IDs.
+
+        Only blocks holding a requested path run, and only requested fields are set.
+        An ID with no rows in any block run is absent from the result, unless the
+        mapping has [subjects], which marks persons the department knows.
+        """
+        plan = self._plan(frozenset(paths))
+        subjects = self._m.subjects
+        if not id_numbers or (not plan and subjects is None):
+            return {}
+        given = {i.strip().upper(): i for i in id_numbers}
+        keys = list(given)
+        records: dict[str, Message] = {}
+        record_type = self._m.record_type
+        try:
+            with self._connect() as conn:
+                for start in range(0, len(keys), BATCH):
+                    chunk = keys[start:start + BATCH]
+                    if subjects is not None and subjects.statement is not None:
+                        result = conn.execute(subjects.statement, {"ids": chunk})
+                        k = _index(result.keys(), subjects.key, subjects)
+                        for row in result:
+                            sid = _norm(row[k])
+                            if sid in given and sid not in records:
+                                records[sid] = record_type()
+                    for block, fields in plan:
+                        result = conn.execute(block.statement, {"ids": chunk})
+                        self._fill(block, fields, result, given, records)
+        except SQLAlchemyError as err:
+            raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
+        return {given[k]: rec for k, rec in records.items()}
+
+    def data_as_of(self) -> dt.date:
+        """The mapping's fixed date, its query's answer (cached a minute), or today."""
+        as_of = self._m.data_as_of
+        if as_of is None:
+            return self._today()
+        if isinstance(as_of, dt.date):
+            return as_of
+        now = time.monotonic()
+        cached = self._as_of
+        if cached is not None and now - cached[0] < AS_OF_SECONDS:
+            return cached[1]
+        try:
+            with self._connect() as conn:
+                value = conn.execute(as_of.statement).scalar()
+        except SQLAlchemyError as err:
+            raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
+        try:
+            parsed = as_of.parse(value)
+        except ValueProblem:
+            parsed = None
+        if parsed is None:
+            raise SourceUnavailable(f"{self.department}: data_as_of query gave no date")
+        day = dt.date(parsed[0], parsed[1], parsed[2] or 1)
+        self._as_of = (now, day)
+        return day
+
+    def check(self) -> list[Problem]:
+        """Every problem of the mapping against the live database, in file order.
+
+        Static problems (unknown fields, enum values, units, formats) come from the
+        file; then each block's SQL is run wrapped as ``SELECT * FROM (...) WHERE
+        1 = 0`` to learn its columns without reading data, and every key and field
+        column is looked up in them.
+        """
+        m = self._m
+        found: list[tuple[tuple[str, ...], str]] = [(i.at, i.message) for i in m.issues]
+        try:
+            url = self._url()
+        except MappingError as err:
+            found.append((self._db_key(), str(err)))
+            url = None
+        if url is not None:
+            try:
+                with self._connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                    blocks = [b for b in ([m.subjects] if m.subjects else []) + m.blocks
+                              if b.statement is not None]
+                    for block in blocks:
+                        found.extend(self._check_block(conn, block))
+                    if isinstance(m.data_as_of, AsOfQuery):
+                        found.extend(self._check_as_of(conn, m.data_as_of))
+            except SQLAlchemyError as err:
+                found.append((self._db_key(), f"cannot open the database "
+                              f"{_redact(url)}: {_reason(err)}"))
+            except SourceUnavailable as err:
+                found.append((self._db_key(), str(err)))
+        problems = [(m.lines.line(at) if m.lines else None, Problem(m.where(at),
+                     f"{'.'.join(at)}: {msg}" if at else msg)) for at, msg in found]
+        problems.sort(key=lambda p: p[0] or 0)
+        return [p for _, p in problems]
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    # -- internals ------------------------------------------------------------
+
+    def _make_plan(self, paths: frozenset[str]) -> tuple[tuple[Block, tuple[FieldSpec, ...]], ...]:
+        plan = []
+        for block in self._blocks:
+            fields = tuple(f for f in block.fields if _wanted(f.leaf, paths))
+            if fields:
+                plan.append((block, fields))
+        return tuple(plan)
+
+    def _fill(self, block: Block, fields: tuple[FieldSpec, ...], result: Any,
+              given: Mapping[str, str], records: dict[str, Message]) -> None:
+        cols = result.keys()
+        k = _index(cols, block.key, block)
+        setters = [(f, None if f.column is None else _index(cols, f.column, block))
+                   for f in fields]
+        parents, last = block.steps[:-1], block.steps[-1]
+        seen: set[str] = set()
+        record_type = self._m.record_type
+        for row in result:
+            sid = _norm(row[k])
+            if sid not in given:
+                continue  # a join or a careless SQL may return other persons: drop them
+            rec = records.get(sid)
+            if rec is None:
+                rec = records[sid] = record_type()
+            msg: Any = rec
+            for name, _ in parents:
+                msg = getattr(msg, name)
+            if last[1]:
+                msg = getattr(msg, last[0]).add()
+            else:
+                if sid in seen:
+                    continue  # singular part: the first row wins (order by in the SQL)
+                seen.add(sid)
+                msg = getattr(msg, last[0])
+                msg.SetInParent()
+            for spec, i in setters:
+                if i is None:
+                    value = spec.constant
+                else:
+                    try:
+                        value = spec.convert(row[i])
+                    except ValueProblem as err:
+                        log.warning("mapping %s: %s (column %s) skipped: %s",
+                                    self.department, spec.leaf, spec.column, err)
+                        continue
+                if value is None:
+                    continue
+                target = msg
+                for name in spec.steps[:-1]:
+                    target = getattr(target, name)
+                if spec.is_date:
+                    d = getattr(target, spec.steps[-1])
+                    d.year, d.month, d.day = value
+                else:
+                    setattr(target, spec.steps[-1], value)
+
+    def _db_key(self) -> tuple[str, ...]:
+        if self._m.database_env is not None and self._m.database is None:
+            return ("database_env",)
+        return ("database",) if self._m.database is not None else ("department",)
+
+    def _url(self) -> str:
+        if self._override:
+            return self._override
+        m = self._m
+        if m.database_env:
+            value = self._environ.get(m.database_env)
+            if value:
+                return value
+            if m.database is None:
+                raise MappingError(f"environment variable {m.database_env} is not set")
+        if m.database is None:
+            raise MappingError("no database configured")
+        return m.database.replace("{here}", m.here.as_posix())
+
+    def _connect(self) -> Any:
+        with self._lock:
+            if self._engine is None:
+                try:
+                    self._engine = _read_only_engine(self._url())
+                except MappingError as err:
+                    raise SourceUnavailable(f"{self.department}: {err}") from None
+            engine = self._engine
+        return engine.connect()
+
+    def _check_block(self, conn: Any, block: Block) -> list[tuple[tuple[str, ...], str]]:
+        sql = block.sql.strip().rstrip(";")
+        out: list[tuple[tuple[str, ...], str]] = []
+        try:
+            statement = _probe(sql)
+            result = conn.execute(statement, {"ids": [_PROBE_ID]})
+            columns = list(result.keys())
+            result.close()
+        except SQLAlchemyError as err:
+            conn.rollback()
+            return [(block.at + ("sql",), f"the SQL fails: {_reason(err)}")]
+        lower = {c.lower() for c in columns}
+        returned = ", ".join(columns)
+        if block.key and block.key.lower() not in lower:
+            out.append((block.at + ("key",), f"key column {block.key!r} is not among the "
+                        f"columns the SQL returns ({returned})"))
+        for f in block.fields:
+            if f.column is not None and f.column.lower() not in lower:
+                at = f.at + ("column",) if f.at else f.at
+                out.append((at, f"column {f.column!r} is not among the columns the SQL "
+                            f"returns ({returned})"))
+        return out
+
+    def _check_as_of(self, conn: Any, as_of: AsOfQuery) -> list[tuple[tuple[str, ...], str]]:
+        try:
+            value = conn.execute(as_of.statement).scalar()
+        except SQLAlchemyError as err:
+            conn.rollback()
+            return [(as_of.at, f"the SQL fails: {_reason(err)}")]
+        try:
+            parsed = as_of.parse(value)
+        except ValueProblem as err:
+            return [(as_of.at, f"the SQL returns {value!r}: {err}")]
+        if parsed is None:
+            return [(as_of.at, "the SQL returns no date (empty table?)")]
+        return []
+
+
+def _probe(sql: str) -> Any:
+    """The SQL wrapped so that it returns its columns and no rows."""
+    return text(f"SELECT * FROM (\n{sql}\n) hedui_probe WHERE 1 = 0").bindparams(
+        bindparam("ids", expanding=True))
+
+
+def _wanted(leaf: str, paths: frozenset[str]) -> bool:
+    if leaf in paths:
+        return True
+    for p in paths:
+        if leaf.startswith(p + ".") or p.startswith(leaf + "."):
+            return True
+    return False
+
+
+def _norm(value: Any) -> str:
+    return "" if value is None else str(value).strip().upper()
+
+
+def _index(columns: Any, name: str, block: Block) -> int:
+    wanted = name.lower()
+    for i, c in enumerate(columns):
+        if c.lower() == wanted:
+            return i
+    raise SourceUnavailable(f"mapping block {block.name}: the SQL returns no column "
+                            f"{name!r}; run the mapping check")
+
+
+def _reason(err: SQLAlchemyError) -> str:
+    """The driver's message without SQL text or parameters (which hold ID numbers)."""
+    orig = getattr(err, "orig", None)
+    msg = str(orig) if orig is not None else type(err).__name__
+    return msg.strip().splitlines()[0] if msg.strip() else type(err).__name__
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def _read_only_engine(url_text: str) -> Engine:
+    """An engine that cannot write: SQLite opened read-only, PostgreSQL read-only sessions."""
+    try:
+        url = make_url(url_text)
+    except ArgumentError:
+        raise MappingError(f"database URL {url_text!r} is not a URL like "
+                           "sqlite:///path or postgresql+psycopg://host/db") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        db = url.database or ""
+        if not db or db == ":memory:" or db.startswith("file:"):
+            raise MappingError("a SQLite database URL must name a file: sqlite:///path/to/db")
+        path = Path(db).resolve()
+        if not path.is_file():
+            raise MappingError(f"no SQLite database file at {path}")
+        ro = URL.create("sqlite+pysqlite", database=f"file:{quote(path.as_posix())}",
+                        query={"mode": "ro", "uri": "true"})
+        engine = create_engine(ro, hide_parameters=True,
+                               connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _query_only(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA query_only = ON")
+
+        return engine
+    if backend == "postgresql":
+        return create_engine(
+            url, hide_parameters=True, pool_pre_ping=True,
+            execution_options={"postgresql_readonly": True},
+            connect_args={"connect_timeout": 5,
+                          "options": "-c default_transaction_read_only=on"},
+        )
+    raise MappingError(f"database {backend!r} is not supported; use sqlite or postgresql "
+                       "(read-only access is enforced for those)")

@@ -1,0 +1,232 @@
+"""The agent process: a grpc.aio server over mutual TLS around the ``Answerer``.
+
+What lives here is only what a network server needs: credentials, the peer's
+identity from the TLS handshake, message-size limits, the health service, metrics,
+reloading a newer trust bundle, and a graceful stop on SIGTERM. Every decision
+about a query is made by ``hedui.agents.checks`` and ``hedui.agents.answering``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import grpc
+import structlog
+from cryptography import x509
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from prometheus_client import Counter, Histogram
+
+from hedui.agents import refusals
+from hedui.agents.answering import Answerer
+from hedui.agents.checks import QueryChecker
+from hedui.agents.config import AgentConfig
+from hedui.agents.departments import department as department_info
+from hedui.agents.fieldmask import expand_all
+from hedui.agents.mapping import MappingSource
+from hedui.agents.replay import ReplayCache
+from hedui.agents.witness import Witness, grpc_proof_source
+from hedui.audit.entries import AccessRecorder
+from hedui.audit.pseudonym import Pseudonymizer
+from hedui.audit.store import AuditLog
+from hedui.keys import identity, keyfile, tls
+from hedui.keys.bundle import TrustStore
+from hedui.keys.ca import cert_fingerprint
+from hedui.keys.errors import KeysError
+from hedui.keys.signing import read_public_key
+from hedui.v1 import agent_pb2_grpc, envelope_pb2, trust_pb2
+
+log = structlog.get_logger("hedui.agent")
+
+SERVICE_NAME = "hedui.v1.DepartmentAgent"
+
+QUERIES = Counter("hedui_agent_queries_total", "Queries by outcome", ["department", "outcome"])
+LATENCY = Histogram(
+    "hedui_agent_query_seconds",
+    "Time to check and answer one query",
+    ["department"],
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+
+
+@dataclass
+class Agent:
+    """Everything one running agent holds."""
+
+    config: AgentConfig
+    trust: TrustStore
+    answerer: Answerer
+    replay: ReplayCache
+    audit_log: AuditLog
+    source: MappingSource
+
+    def close(self) -> None:
+        self.source.close()
+        self.replay.close()
+        self.audit_log.close()
+
+
+def read_secret_key(path: os.PathLike[str] | str) -> bytes:
+    """Read a raw secret (the pseudonym key) with the same 0600 rule as private keys."""
+    keyfile.check_key_file_mode(path)
+    return bytes.fromhex(open(path, encoding="ascii").read().strip())
+
+
+def build(config: AgentConfig) -> Agent:
+    """Assemble an agent from its configuration (no network yet)."""
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    passphrase = (
+        keyfile.passphrase_from_env(config.passphrase_env) if config.passphrase_env else None
+    )
+    signing_key = keyfile.load_signing_key(config.signing_key, passphrase)
+    trust = TrustStore(read_public_key(config.root_public_key), state_path=config.bundle_state)
+    trust.load(config.bundle, dt.datetime.now(dt.UTC))
+    source = MappingSource(config.mapping, database_url_override=config.database)
+    replay = ReplayCache(config.replay_db)
+    audit_log = AuditLog.open(
+        config.audit_db, origin=f"{config.agent_id.removeprefix('spiffe://')}/audit",
+        signing_key=signing_key, key_name=config.agent_id.removeprefix("spiffe://"), create=True,
+    )
+    recorder = AccessRecorder(
+        audit_log, actor=config.agent_id,
+        pseudonymizer=Pseudonymizer(read_secret_key(config.pseudonym_key)),
+    )
+    descriptor = department_info(config.department).record_type.DESCRIPTOR
+    narrowing = (
+        None if config.narrowing is None
+        else {purpose: expand_all(descriptor, paths) for purpose, paths in config.narrowing.items()}
+    )
+    witness = Witness(config.witness_db, bundle=lambda: trust.current, recorder=recorder)
+    if config.gateway_audit_endpoint:
+        gateways = trust.current.participants_by_role(trust_pb2.ROLE_GATEWAY)
+        server_id = next(
+            (g.id for g in gateways if g.endpoint == config.gateway_audit_endpoint),
+            gateways[0].id if gateways else "",
+        )
+        material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
+        witness.set_proof_source(
+            grpc_proof_source(config.gateway_audit_endpoint, server_id, material)
+        )
+    checker = QueryChecker(
+        agent_id=config.agent_id, department=config.department,
+        bundle=lambda: trust.current, replay=replay, held_paths=source.held_paths,
+        narrowing=narrowing, limits=config.limits, witness=witness.observe,
+    )
+    answerer = Answerer(checker=checker, source=source, recorder=recorder, signing_key=signing_key)
+    return Agent(config, trust, answerer, replay, audit_log, source)
+
+
+def peer_fingerprint(auth_context: dict) -> str | None:
+    """SHA-256 of the peer's DER certificate, for bundles that pin fingerprints."""
+    pems = auth_context.get("x509_pem_cert") or []
+    if not pems:
+        return None
+    try:
+        return cert_fingerprint(x509.load_pem_x509_certificate(bytes(pems[0])))
+    except ValueError:
+        return None
+
+
+class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
+    """The gRPC face of the Answerer; blocking work runs on a thread pool."""
+
+    def __init__(self, agent: Agent, executor: ThreadPoolExecutor) -> None:
+        self.agent = agent
+        self.executor = executor
+        self.department = agent.config.department
+
+    async def Answer(
+        self, request: envelope_pb2.Envelope, context: grpc.aio.ServicerContext
+    ) -> envelope_pb2.Envelope:
+        started = time.perf_counter()
+        auth = context.auth_context()
+        try:
+            peer_id: str | None = identity.peer_identity(auth)
+        except KeysError:
+            peer_id = None
+        fingerprint = peer_fingerprint(auth)
+        loop = asyncio.get_running_loop()
+        try:
+            answer = await loop.run_in_executor(
+                self.executor,
+                lambda: self.agent.answerer.answer(
+                    request, peer_id=peer_id, peer_cert_sha256=fingerprint
+                ),
+            )
+        except refusals.QueryRefused as exc:
+            QUERIES.labels(self.department, exc.reason).inc()
+            log.info("query refused", reason=exc.reason, detail=str(exc), peer=peer_id)
+            await context.abort(exc.code, f"{exc.reason}: {exc}")
+        QUERIES.labels(self.department, "ANSWERED").inc()
+        LATENCY.labels(self.department).observe(time.perf_counter() - started)
+        return answer
+
+
+async def _watch_bundle(agent: Agent, interval: float = 2.0) -> None:
+    """Load a newer trust bundle when its file changes; a bad one is logged and ignored."""
+    path = agent.config.bundle
+    last = path.stat().st_mtime_ns if path.exists() else 0
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            mtime = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            continue
+        if mtime == last:
+            continue
+        last = mtime
+        try:
+            agent.trust.load(path, dt.datetime.now(dt.UTC))
+            log.info("trust bundle loaded", serial=agent.trust.current.serial)
+        except KeysError as exc:
+            log.warning("trust bundle refused", reason=str(exc))
+
+
+async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> None:
+    """Run the agent until SIGTERM/SIGINT; in-flight queries finish before exit."""
+    agent = build(config)
+    material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
+    limit = config.limits.max_message_bytes
+    server = grpc.aio.server(options=[
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ])
+    executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="answer")
+    agent_pb2_grpc.add_DepartmentAgentServicer_to_server(
+        DepartmentAgentService(agent, executor), server
+    )
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    port = server.add_secure_port(config.listen, tls.server_credentials(*material))
+    if port == 0:
+        raise refusals.QueryRefused(f"cannot listen on {config.listen}")
+    await server.start()
+    await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    await health.set("", health_pb2.HealthCheckResponse.SERVING)
+    log.info("agent serving", agent=config.agent_id, listen=config.listen, port=port,
+             bundle_serial=agent.trust.current.serial)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    watcher = asyncio.create_task(_watch_bundle(agent))
+    if ready is not None:
+        ready.set()
+    try:
+        await stop.wait()
+    finally:
+        log.info("agent stopping", agent=config.agent_id)
+        await health.enter_graceful_shutdown()
+        watcher.cancel()
+        await server.stop(grace=10)
+        executor.shutdown(wait=True)
+        agent.close()
+        log.info("agent stopped", agent=config.agent_id, at=dt.datetime.now(dt.UTC).isoformat())

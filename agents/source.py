@@ -1,0 +1,64 @@
+"""The contract between the agent runtime and a department's data.
+
+A ``RecordSource`` turns resident ID numbers into the department's record message.
+The runtime never sees the department's tables; the source never sees queries,
+policies or keys. The SQLAlchemy mapping adapter (``hedui.agents.mapping``) is the
+one implementation departments configure; tests may build others over real data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from google.protobuf.message import Message
+
+from hedui.errors import HeduiError
+
+
+class SourceUnavailable(HeduiError):
+    """The department database cannot be read right now (gRPC UNAVAILABLE)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found by ``RecordSource.check``: where, and what to fix."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class RecordSource(Protocol):
+    """Reads one department's records. Implementations must be thread-safe."""
+
+    department: str
+
+    def held_paths(self) -> frozenset[str]:
+        """Leaf field paths the source can fill, in canonical form with ``*`` for
+        repeated fields, e.g. ``{"vehicles.*.plate", "household_registration.region_code"}``.
+        Requested paths outside this set are withheld as "not held"."""
+        ...
+
+    def fetch(self, id_numbers: Sequence[str], paths: frozenset[str]) -> dict[str, Message]:
+        """Records for the given (normalized) ID numbers; an absent key means the
+        department holds nothing on that person. ``paths`` are the leaf paths that
+        will be released; a source may skip work for other fields (the runtime
+        masks the result anyway). Raises SourceUnavailable when the database fails."""
+        ...
+
+    def data_as_of(self) -> dt.date:
+        """The date the department's data reflects."""
+        ...
+
+    def check(self) -> list[Problem]:
+        """Every problem with the configuration against the live database, in one pass."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...

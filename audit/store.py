@@ -1,0 +1,787 @@
+"""The audit log: an append-only Merkle tree stored through SQLAlchemy.
+
+One class, :class:`AuditLog`, over SQLite (the embedded default: one file, WAL,
+``synchronous=FULL`` so an entry is on disk when :meth:`~AuditLog.append` returns) or
+PostgreSQL (shared by gateway replicas) with the same code; the tables are in
+:mod:`hedui.audit.schema`.
+
+**One tree under concurrency.** Extending the tree is serialized by a lock held *in the
+database* — ``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite — and
+inside it the writer reads the current size and the right-edge subtree hashes from the
+database, never from a cache another process could have made stale. So any number of
+processes append to one log without gaps, duplicates or forks. Within a process, one
+writer thread group-commits concurrent appends (:mod:`hedui.audit.group_commit`).
+
+**Proofs without rebuilding.** Each transaction also stores every perfect subtree its
+leaves complete, so any root or proof is O(log n) stored hashes fetched in one query.
+
+**Checkpoints never fork.** :meth:`AuditLog.checkpoint` signs a new checkpoint only after
+verifying a consistency proof from the previous one, under the same lock.
+
+**Tampering is named.** :meth:`AuditLog.verify_all` recomputes everything from the stored
+entries and raises :class:`TamperError` naming the first bad leaf or checkpoint.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from nacl.signing import SigningKey, VerifyKey
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    make_url,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import TextClause
+
+from hedui.audit.checkpoint import Checkpoint, format_vkey, open_checkpoint, sign_checkpoint
+from hedui.audit.errors import (
+    AuditError,
+    CheckpointError,
+    EntryError,
+    LogRangeError,
+    ProofError,
+    StoreError,
+    TamperError,
+)
+from hedui.audit.group_commit import GroupCommitter
+from hedui.audit.hashing import EMPTY_ROOT, leaf_hash
+from hedui.audit.proof_build import (
+    CompactRange,
+    NodeID,
+    ProofPlan,
+    consistency_plan,
+    inclusion_plan,
+    range_nodes,
+    root_plan,
+)
+from hedui.audit.proof_verify import verify_consistency
+from hedui.audit.pseudonym import Pseudonymizer
+from hedui.audit.schema import LAYOUT_VERSION, AuditTables, install, make_tables, row_hash
+
+#: largest entry accepted by default; an AuditEntry is a few hundred bytes
+MAX_ENTRY_BYTES = 1 << 20
+#: leaves per chunk streamed by verify_all (bounds its memory)
+VERIFY_CHUNK = 1 << 14
+
+_WRITE = "hedui_audit_write"  # execution option: this transaction will write
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_engine(url: str | URL) -> Engine:
+    """Create the engine for a log URL: file SQLite (WAL, synchronous=FULL) or PostgreSQL.
+
+    On SQLite, the driver's implicit transactions are turned off so that a writing
+    transaction starts with ``BEGIN IMMEDIATE`` (taking the database write lock before it
+    reads the tree's size) and a reading one with a plain ``BEGIN`` (a WAL snapshot).
+    """
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend == "postgresql":
+        return create_engine(u, pool_size=8, max_overflow=8)
+    if backend != "sqlite":
+        raise StoreError(f"database {backend!r} is not supported: use sqlite or postgresql")
+    if not u.database or u.database == ":memory:" or u.database.startswith("file::memory"):
+        raise StoreError("an SQLite audit log needs a file: sqlite:///path/to/audit.db")
+    engine = create_engine(u, connect_args={"timeout": 60.0, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        mode = cur.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"SQLite refused WAL journal mode (got {mode!r})")
+        cur.execute("PRAGMA synchronous=FULL")  # the WAL is fsynced at every commit
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+@lru_cache(maxsize=512)
+def _nodes_sql(leaves: str, nodes: str, n_leaves: int, n_nodes: int, with_size: bool) -> TextClause:
+    """One statement fetching leaf hashes, subtree hashes and (optionally) the log size.
+
+    ``(level, idx) IN (SELECT column1, column2 FROM (VALUES ...))`` rather than a row-value
+    list because SQLite's planner scans the whole table for the latter.
+    """
+    parts = []
+    if with_size:
+        parts.append(f"SELECT -1 AS level, MAX(idx) AS idx, NULL AS hash FROM {leaves}")
+    if n_leaves:
+        marks = ", ".join(f":a{i}" for i in range(n_leaves))
+        parts.append(
+            f"SELECT 0 AS level, idx, leaf_hash AS hash FROM {leaves} WHERE idx IN ({marks})"
+        )
+    if n_nodes:
+        rows = ", ".join(f"(:l{i}, :i{i})" for i in range(n_nodes))
+        parts.append(
+            f"SELECT level, idx, hash FROM {nodes} WHERE (level, idx) IN "
+            f"(SELECT column1, column2 FROM (VALUES {rows}) AS v)"
+        )
+    return text(" UNION ALL ".join(parts))
+
+
+class AuditLog:
+    """An append-only, verifiable log of audit entries (exact bytes) in one database.
+
+    Build with :meth:`create` or :meth:`open`; use as a context manager or :meth:`close`.
+    Thread-safe. Without a signing key the log is read-only (proofs, verification).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        tables: AuditTables,
+        *,
+        origin: str,
+        key_name: str,
+        signing_key: SigningKey | None,
+        verify_key: VerifyKey,
+        pseudonym_key: bytes | None = None,
+        clock: Clock = _utcnow,
+        max_entry_bytes: int = MAX_ENTRY_BYTES,
+    ) -> None:
+        """Wrap an engine made by :func:`make_engine`; prefer :meth:`create` / :meth:`open`."""
+        self._engine = engine
+        self._t = tables
+        self.origin = origin
+        self.key_name = key_name
+        self._signing_key = signing_key
+        self.verify_key = verify_key
+        self.vkey = format_vkey(key_name, verify_key)
+        self.pseudonymizer = Pseudonymizer(pseudonym_key) if pseudonym_key is not None else None
+        self._clock = clock
+        self._max_entry_bytes = max_entry_bytes
+        self._postgres = engine.dialect.name == "postgresql"
+        prep = engine.dialect.identifier_preparer
+        self._leaves_name = prep.format_table(tables.leaves)
+        self._nodes_name = prep.format_table(tables.nodes)
+        self._closed = False
+        self._committer = GroupCommitter(self._commit_entries)
+        self._last_leaf_sql = (
+            select(tables.leaves.c.idx).order_by(tables.leaves.c.idx.desc()).limit(1)
+        )
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @classmethod
+    def create(
+        cls,
+        url: str | URL,
+        *,
+        origin: str,
+        key_name: str,
+        signing_key: SigningKey,
+        prefix: str = "",
+        schema: str | None = None,
+        pseudonym_key: bytes | None = None,
+        clock: Clock = _utcnow,
+    ) -> AuditLog:
+        """Create a new, empty log (tables, triggers, meta row) and open it.
+
+        Requires that no log with this prefix/schema exists in the database; raises
+        :class:`StoreError` otherwise.
+        """
+        return cls._open(
+            url,
+            origin=origin,
+            key_name=key_name,
+            signing_key=signing_key,
+            verify_key=None,
+            prefix=prefix,
+            schema=schema,
+            pseudonym_key=pseudonym_key,
+            clock=clock,
+            mode="create",
+        )
+
+    @classmethod
+    def open(
+        cls,
+        url: str | URL,
+        *,
+        origin: str,
+        key_name: str,
+        signing_key: SigningKey | None = None,
+        verify_key: VerifyKey | None = None,
+        prefix: str = "",
+        schema: str | None = None,
+        pseudonym_key: bytes | None = None,
+        clock: Clock = _utcnow,
+        create: bool = False,
+    ) -> AuditLog:
+        """Open an existing log (or create it when missing and ``create`` is true).
+
+        Requires ``signing_key`` (to append and sign) or ``verify_key`` (read-only), and
+        that the stored log has this ``origin``, ``key_name`` and key; raises
+        :class:`StoreError` for a missing or different log.
+        """
+        return cls._open(
+            url,
+            origin=origin,
+            key_name=key_name,
+            signing_key=signing_key,
+            verify_key=verify_key,
+            prefix=prefix,
+            schema=schema,
+            pseudonym_key=pseudonym_key,
+            clock=clock,
+            mode="open-or-create" if create else "open",
+        )
+
+    @classmethod
+    def _open(
+        cls,
+        url: str | URL,
+        *,
+        origin: str,
+        key_name: str,
+        signing_key: SigningKey | None,
+        verify_key: VerifyKey | None,
+        prefix: str,
+        schema: str | None,
+        pseudonym_key: bytes | None,
+        clock: Clock,
+        mode: str,
+    ) -> AuditLog:
+        if signing_key is not None:
+            if verify_key is not None and bytes(verify_key) != bytes(signing_key.verify_key):
+                raise StoreError("verify_key is not the public half of signing_key")
+            verify_key = signing_key.verify_key
+        if verify_key is None:
+            raise StoreError("opening an audit log needs its signing key or its verify key")
+        Checkpoint(origin=origin, size=0, root=EMPTY_ROOT)  # validates the origin
+        tables = make_tables(prefix, schema)
+        engine = make_engine(url)
+        try:
+            log = cls(
+                engine,
+                tables,
+                origin=origin,
+                key_name=key_name,
+                signing_key=signing_key,
+                verify_key=verify_key,
+                pseudonym_key=pseudonym_key,
+                clock=clock,
+            )
+            with log._write_tx() as conn:
+                exists = inspect(conn).has_table(tables.meta.name, schema=schema)
+                if exists and mode == "create":
+                    raise StoreError(f"an audit log already exists at prefix {prefix!r}")
+                if not exists and mode == "open":
+                    raise StoreError(f"no audit log at prefix {prefix!r} in this database")
+                if not exists:
+                    if signing_key is None:
+                        raise StoreError("creating an audit log needs its signing key")
+                    install(conn, tables)
+                    conn.execute(
+                        tables.meta.insert().values(
+                            id=1,
+                            origin=origin,
+                            key_name=key_name,
+                            vkey=log.vkey,
+                            layout=LAYOUT_VERSION,
+                            created_at=clock(),
+                        )
+                    )
+                log._check_meta(conn)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StoreError(f"cannot open the audit log database: {exc}") from exc
+        except BaseException:
+            engine.dispose()
+            raise
+        return log
+
+    def close(self) -> None:
+        """Finish queued appends, stop the writer thread and release the database."""
+        if self._closed:
+            return
+        self._committer.close()
+        self._closed = True
+        self._engine.dispose()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _check_meta(self, conn: Connection) -> None:
+        m = self._t.meta.c
+        rows = conn.execute(select(m.origin, m.key_name, m.vkey, m.layout)).all()
+        if len(rows) != 1:
+            raise TamperError(f"the audit log has {len(rows)} meta rows instead of one")
+        origin, key_name, vkey, layout = rows[0]
+        if origin != self.origin:
+            raise StoreError(f"this audit log's origin is {origin!r}, not {self.origin!r}")
+        if key_name != self.key_name or vkey != self.vkey:
+            raise StoreError(f"this audit log is signed by {vkey}, not {self.vkey}")
+        if layout != LAYOUT_VERSION:
+            raise StoreError(f"audit table layout {layout} is not {LAYOUT_VERSION}; migrate it")
+
+    # ------------------------------------------------------------ transactions
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        if self._closed:
+            raise StoreError("the audit log is closed")
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _write_tx(self) -> Iterator[Connection]:
+        """A transaction holding this log's database write lock for its whole length."""
+        if self._closed:
+            raise StoreError("the audit log is closed")
+        with self._engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin():
+                if self._postgres:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._t.lock_key})
+                yield conn
+
+    def _fetch(
+        self, conn: Connection, ids: Sequence[NodeID], *, with_size: bool = False
+    ) -> tuple[dict[NodeID, bytes], int]:
+        """Fetch subtree hashes (level 0 from the leaves table) and the size, in one query."""
+        lvl0 = [i for level, i in ids if level == 0]
+        upper = [(level, i) for level, i in ids if level > 0]
+        if not lvl0 and not upper and not with_size:
+            return {}, -1
+        params: dict[str, int] = {f"a{k}": i for k, i in enumerate(lvl0)}
+        for k, (level, i) in enumerate(upper):
+            params[f"l{k}"] = level
+            params[f"i{k}"] = i
+        sql = _nodes_sql(self._leaves_name, self._nodes_name, len(lvl0), len(upper), with_size)
+        out: dict[NodeID, bytes] = {}
+        size = -1
+        for level, i, h in conn.execute(sql, params):
+            if level == -1:
+                size = 0 if i is None else i + 1
+            else:
+                out[(level, i)] = bytes(h)
+        return out, size
+
+    def _current_size(self, conn: Connection) -> int:
+        last = conn.execute(self._last_leaf_sql).scalar()
+        return 0 if last is None else last + 1
+
+    # ------------------------------------------------------------------ append
+
+    def _check_entry(self, entry: bytes) -> bytes:
+        if isinstance(entry, bytearray | memoryview):
+            entry = bytes(entry)
+        if not isinstance(entry, bytes):
+            raise EntryError(f"an audit entry must be bytes, got {type(entry).__name__}")
+        if len(entry) > self._max_entry_bytes:
+            raise EntryError(
+                f"audit entry of {len(entry)} bytes exceeds the limit of {self._max_entry_bytes}"
+            )
+        return entry
+
+    def append(self, entry: bytes) -> int:
+        """Append one entry's exact bytes; return its leaf index once it is durable."""
+        self._require_signer()
+        return self._committer.submit([self._check_entry(entry)])
+
+    def append_many(self, entries: Iterable[bytes]) -> list[int]:
+        """Append entries in one transaction; return their (consecutive) leaf indexes."""
+        self._require_signer()
+        checked = [self._check_entry(e) for e in entries]
+        if not checked:
+            return []
+        first = self._committer.submit(checked)
+        return list(range(first, first + len(checked)))
+
+    def _commit_entries(self, entries: list[bytes]) -> int:
+        """Writer thread: extend the tree by ``entries`` in one locked transaction."""
+        t = self._t
+        try:
+            with self._write_tx() as conn:
+                size = self._current_size(conn)
+                edge_ids = range_nodes(0, size)
+                stored, _ = self._fetch(conn, edge_ids)
+                try:
+                    edge = [stored[n] for n in edge_ids]
+                except KeyError as exc:
+                    raise TamperError(
+                        f"stored subtree {exc.args[0]} on the tree's right edge is missing; "
+                        "run verify",
+                        node=exc.args[0],
+                    ) from None
+                cr = CompactRange(size, edge)
+                hashes = [leaf_hash(e) for e in entries]
+                parents = cr.extend(hashes, include_leaves=False)
+                conn.execute(
+                    t.leaves.insert(),
+                    [
+                        {"idx": i, "entry": e, "leaf_hash": h, "row_hash": row_hash(i, h)}
+                        for i, e, h in zip(
+                            range(size, size + len(entries)), entries, hashes, strict=True
+                        )
+                    ],
+                )
+                if parents:
+                    conn.execute(
+                        t.nodes.insert(),
+                        [{"level": lv, "idx": i, "hash": h} for lv, i, h in parents],
+                    )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"appending to the audit log failed: {exc}") from exc
+        return size
+
+    def _require_signer(self) -> SigningKey:
+        if self._signing_key is None:
+            raise StoreError("this audit log was opened read-only (no signing key)")
+        return self._signing_key
+
+    # ------------------------------------------------------------------- reads
+
+    def size(self) -> int:
+        """Number of leaves committed so far."""
+        with self._read() as conn:
+            return self._current_size(conn)
+
+    def leaf(self, index: int) -> bytes:
+        """Return the exact bytes of leaf ``index``; requires ``0 <= index < size()``."""
+        c = self._t.leaves.c
+        with self._read() as conn:
+            entry = conn.execute(select(c.entry).where(c.idx == index)).scalar()
+        if entry is None:
+            raise LogRangeError(f"the audit log has no leaf {index}")
+        return bytes(entry)
+
+    def _plans(self, size: int | None, make: Callable[[int], list[ProofPlan]]) -> list[list[bytes]]:
+        """Resolve plans for ``size`` (default: current) with one node query, size-checked."""
+        with self._read() as conn:
+            if size is None:
+                size = self._current_size(conn)
+            plans = make(size)
+            ids: dict[NodeID, None] = {}
+            for plan in plans:
+                ids.update(dict.fromkeys(plan.node_ids()))
+            nodes, current = self._fetch(conn, list(ids), with_size=True)
+        if size > current:
+            raise LogRangeError(f"the audit log has {current} leaves, fewer than {size}")
+        try:
+            return [plan.hashes(nodes) for plan in plans]
+        except LogRangeError as exc:
+            raise TamperError(f"a stored subtree hash is missing: {exc}; run verify") from exc
+
+    def root(self, size: int | None = None) -> bytes:
+        """Return the root hash of the first ``size`` leaves (default: all)."""
+        out = self._plans(size, lambda n: [root_plan(n)])[0]
+        return out[0] if out else EMPTY_ROOT
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """Return the RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size``.
+
+        Requires ``0 <= index < size <= size()`` (``size`` defaults to the current size).
+        """
+        return self._plans(size, lambda n: [inclusion_plan(index, n)])[0]
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """Return the RFC 9162 consistency proof between two sizes.
+
+        Requires ``0 < size1 <= size2 <= size()``.
+        """
+        plan = consistency_plan(size1, size2)
+        return self._plans(size2, lambda _n: [plan])[0]
+
+    # -------------------------------------------------------------- checkpoints
+
+    def latest_checkpoint(self) -> str | None:
+        """Return the latest stored signed checkpoint note, or ``None`` before the first."""
+        c = self._t.checkpoints.c
+        with self._read() as conn:
+            return conn.execute(select(c.note).order_by(c.size.desc()).limit(1)).scalar()
+
+    def open_note(self, note: str) -> Checkpoint:
+        """Verify a checkpoint note against this log's key and origin; return its content."""
+        return open_checkpoint(note, self.key_name, self.verify_key, origin=self.origin)
+
+    def checkpoint(self) -> str:
+        """Return the latest signed checkpoint, signing a new one if the tree has grown.
+
+        A new checkpoint is written only after a consistency proof from the previous one
+        verifies against the stored tree, under the log's write lock, so two inconsistent
+        checkpoints can never both be signed; raises :class:`TamperError` otherwise.
+        """
+        signing_key = self._require_signer()
+        c = self._t.checkpoints.c
+        try:
+            with self._write_tx() as conn:
+                last = conn.execute(select(c.size, c.note).order_by(c.size.desc()).limit(1)).first()
+                size = self._current_size(conn)
+                prev: Checkpoint | None = None
+                if last is not None:
+                    prev = self._stored_checkpoint(last.size, last.note)
+                    if prev.size == size:
+                        return str(last.note)
+                    if prev.size > size:
+                        raise TamperError(
+                            f"checkpoint {prev.size} was signed but the log has only {size} "
+                            f"leaves: leaves from {size} on are missing",
+                            leaf_index=size,
+                            checkpoint_size=prev.size,
+                        )
+                r_plan = root_plan(size)
+                c_plan = consistency_plan(prev.size, size) if prev and prev.size else None
+                ids = r_plan.node_ids() + (c_plan.node_ids() if c_plan else [])
+                nodes, _ = self._fetch(conn, ids)
+                try:
+                    root = r_plan.hashes(nodes)[0] if size else EMPTY_ROOT
+                    proof = c_plan.hashes(nodes) if c_plan else []
+                except LogRangeError as exc:
+                    raise TamperError(f"a stored subtree hash is missing: {exc}") from exc
+                if prev is not None:
+                    self._check_extends(prev, size, root, proof)
+                note = sign_checkpoint(
+                    Checkpoint(self.origin, size, root), self.key_name, signing_key
+                )
+                conn.execute(
+                    self._t.checkpoints.insert().values(
+                        size=size, note=note, created_at=self._clock()
+                    )
+                )
+                return note
+        except SQLAlchemyError as exc:
+            raise StoreError(f"writing a checkpoint failed: {exc}") from exc
+
+    def _stored_checkpoint(self, size: int, note: str) -> Checkpoint:
+        try:
+            cp = self.open_note(note)
+        except CheckpointError as exc:
+            raise TamperError(
+                f"stored checkpoint {size} is invalid: {exc}", checkpoint_size=size
+            ) from exc
+        if cp.size != size:
+            raise TamperError(
+                f"stored checkpoint row {size} holds the note for size {cp.size}",
+                checkpoint_size=size,
+            )
+        return cp
+
+    @staticmethod
+    def _check_extends(prev: Checkpoint, size: int, root: bytes, proof: list[bytes]) -> None:
+        try:
+            if prev.size == 0:
+                if not hmac.compare_digest(prev.root, EMPTY_ROOT):
+                    raise ProofError("the size-0 checkpoint does not hold the empty root")
+            else:
+                verify_consistency(prev.size, size, proof, prev.root, root)
+        except ProofError as exc:
+            raise TamperError(
+                f"the stored tree of {size} leaves does not extend checkpoint {prev.size}: {exc}",
+                checkpoint_size=prev.size,
+            ) from exc
+
+    # ------------------------------------------------------------------ verify
+
+    def verify_all(self) -> None:
+        """Recompute the whole log from its stored entries and check everything stored.
+
+        Streams the leaves in index order and checks, naming the first fault in a
+        :class:`TamperError`: no missing index (deleted row), each entry's leaf hash, each
+        row bound to its index (moved row), every stored subtree hash, no stored subtree
+        beyond the last leaf, then every checkpoint's signature, origin, size and root
+        against the recomputed tree (which also proves them mutually consistent).
+        Runs in one snapshot, so concurrent appends do not disturb it.
+        """
+        with self._engine.connect() as conn:
+            if self._postgres:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                self._check_meta(conn)
+                self._verify(conn)
+
+    def _verify(self, conn: Connection) -> None:
+        t = self._t
+        cp_sizes = set(conn.execute(select(t.checkpoints.c.size)).scalars())
+        roots: dict[int, bytes] = {0: EMPTY_ROOT}
+        cr = CompactRange()
+        n = 0
+        lc = t.leaves.c
+        leaf_sql = (
+            select(lc.idx, lc.entry, lc.leaf_hash, lc.row_hash)
+            .where(lc.idx >= bindparam("lo"), lc.idx < bindparam("hi"))
+            .order_by(lc.idx)
+        )
+        while True:
+            lo, hi = n, n + VERIFY_CHUNK
+            stored = self._completed_nodes(conn, lo, hi)
+            for idx, entry, lh, rh in conn.execute(leaf_sql, {"lo": lo, "hi": hi}):
+                if idx != n:
+                    raise TamperError(
+                        f"leaf {n} is missing (the next stored leaf is {idx})", leaf_index=n
+                    )
+                h = leaf_hash(bytes(entry))
+                if h != bytes(lh):
+                    raise TamperError(
+                        f"leaf {n} was changed: its entry does not match its stored leaf hash",
+                        leaf_index=n,
+                    )
+                if bytes(rh) != row_hash(n, h):
+                    raise TamperError(
+                        f"leaf {n} was moved or rewritten: its row is not bound to index {n}",
+                        leaf_index=n,
+                    )
+                for level, i, nh in cr.append(h)[1:]:
+                    self._check_node(stored, level, i, nh)
+                n += 1
+                if n in cp_sizes:
+                    roots[n] = cr.root()
+            if n < hi:
+                break
+        self._check_end(conn, n)
+        self._verify_checkpoints(conn, n, roots)
+
+    def _completed_nodes(self, conn: Connection, lo: int, hi: int) -> dict[NodeID, bytes]:
+        """Stored subtrees of level >= 1 whose last leaf is in ``[lo, hi)``."""
+        c = self._t.nodes.c
+        ranges = []
+        for level in range(1, 64):
+            first, last = lo >> level, (hi >> level) - 1
+            if first <= last:
+                ranges.append(and_(c.level == level, c.idx.between(first, last)))
+            elif hi >> level == 0:
+                break
+        if not ranges:
+            return {}
+        rows = conn.execute(select(c.level, c.idx, c.hash).where(or_(*ranges)))
+        return {(level, i): bytes(h) for level, i, h in rows}
+
+    @staticmethod
+    def _check_node(stored: dict[NodeID, bytes], level: int, i: int, computed: bytes) -> None:
+        got = stored.get((level, i))
+        first, last = i << level, ((i + 1) << level) - 1
+        if got is None:
+            raise TamperError(
+                f"the stored hash of subtree (level {level}, index {i}) over leaves "
+                f"{first}..{last} is missing",
+                node=(level, i),
+            )
+        if got == computed:
+            return
+        if level == 1:  # both leaves passed their own checks: the pair was rewritten
+            raise TamperError(
+                f"leaves {first} and {last} do not hash to their stored parent: leaf "
+                f"{first} or {last} was rewritten",
+                leaf_index=first,
+                node=(level, i),
+            )
+        raise TamperError(  # its children matched, so this stored hash itself was changed
+            f"the stored hash of subtree (level {level}, index {i}) over leaves "
+            f"{first}..{last} was changed",
+            node=(level, i),
+        )
+
+    def _check_end(self, conn: Connection, n: int) -> None:
+        """No leaf or subtree row may lie beyond the ``n`` leaves read in order."""
+        lc, nc = self._t.leaves.c, self._t.nodes.c
+        count, low, high = conn.execute(
+            select(func.count(), func.min(lc.idx), func.max(lc.idx))
+        ).one()
+        if low is not None and low < 0:
+            raise TamperError(f"a leaf row has the invalid index {low}", leaf_index=low)
+        if high is not None and high >= n:
+            raise TamperError(f"leaf {n} is missing (stored leaves go on to {high})", leaf_index=n)
+        if count != n:  # defensive: unreachable with a primary key on idx
+            raise TamperError(f"{count} leaf rows for {n} leaves", leaf_index=n)
+        expected = n - n.bit_count()
+        if conn.execute(select(func.count()).select_from(self._t.nodes)).scalar() == expected:
+            return
+        beyond = or_(
+            nc.level < 1,
+            nc.level > 63,
+            nc.idx < 0,
+            *[and_(nc.level == lv, nc.idx >= n >> lv) for lv in range(1, 64)],
+        )
+        row = conn.execute(select(nc.level, nc.idx).where(beyond).order_by(nc.idx).limit(1)).first()
+        if row is not None:
+            raise TamperError(
+                f"stored subtree (level {row.level}, index {row.idx}) covers leaves beyond "
+                f"the {n} stored: leaves from {n} on are missing",
+                leaf_index=n,
+                node=(row.level, row.idx),
+            )
+        raise TamperError(f"the subtree table does not have the {expected} rows of {n} leaves")
+
+    def _verify_checkpoints(self, conn: Connection, n: int, roots: dict[int, bytes]) -> None:
+        c = self._t.checkpoints.c
+        for size, note in conn.execute(select(c.size, c.note).order_by(c.size)):
+            cp = self._stored_checkpoint(size, note)
+            if size > n:
+                raise TamperError(
+                    f"checkpoint {size} was signed but the log has only {n} leaves: "
+                    f"leaves from {n} on are missing",
+                    leaf_index=n,
+                    checkpoint_size=size,
+                )
+            if not hmac.compare_digest(cp.root, roots[size]):
+                raise TamperError(
+                    f"checkpoint {size} does not match the stored leaves: the log's first "
+                    f"{size} leaves were rewritten after it was signed",
+                    checkpoint_size=size,
+                )
+
+    def iter_entries(
+        self, start: int = 0, stop: int | None = None, *, batch: int = 5000
+    ) -> Iterator[tuple[int, bytes]]:
+        """Yield ``(leaf index, entry bytes)`` in index order from ``start`` up to ``stop``.
+
+        Reads in batches of ``batch`` rows, each in its own short transaction, so a long
+        scan (a privacy officer's search) never holds a snapshot open.
+        """
+        c = self._t.leaves.c
+        sql = (
+            select(c.idx, c.entry)
+            .where(c.idx >= bindparam("lo"), c.idx < bindparam("hi"))
+            .order_by(c.idx)
+            .limit(batch)
+        )
+        end = (1 << 63) - 1 if stop is None else stop
+        while start < end:
+            with self._read() as conn:
+                rows = conn.execute(sql, {"lo": start, "hi": end}).all()
+            for idx, entry in rows:
+                yield idx, bytes(entry)
+            if len(rows) < batch:
+                return
+            start = rows[-1][0] + 1
+
+    # --------------------------------------------------------------- helpers
+
+    def pseudonym(self, id_number: str) -> str:
+        """Return the pseudonym of a resident ID number under this log's key."""
+        if self.pseudonymizer is None:
+            raise AuditError("this audit log was opened without a pseudonym key")
+        return self.pseudonymizer.pseudonym(id_number)

@@ -1,0 +1,167 @@
+"""Command groups of the center: the gateway process, cases, verification, reports, demo.
+
+    hedui gateway serve --config gateway.toml
+    hedui verify --household FILE.toml [--program dibao] [--out DIR]
+    hedui verify --batch FILE.csv [--out DIR]
+    hedui case get|list|retry|report …
+    hedui authorization revoke NUMBER --reason …
+    hedui report verify REPORT.dsse --bundle bundle.dsse --root-pub root.pub
+    hedui demo [--dir DIR]   /   hedui demo seed --persons N --dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+
+from hedui.errors import HeduiError
+
+DEFAULT_CLIENT = os.environ.get("HEDUI_CLIENT", "hedui-client.toml")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    gw = sub.add_parser("gateway", help="run the center's gateway")
+    gcmds = gw.add_subparsers(dest="command", metavar="COMMAND")
+    gcmds.required = True
+    serve = gcmds.add_parser("serve", help="serve the case and audit services until SIGTERM")
+    serve.add_argument("--config", required=True)
+    serve.set_defaults(func=_serve)
+
+    verify = sub.add_parser("verify", help="verify a household (or a batch) end to end")
+    verify.add_argument("--client", default=DEFAULT_CLIENT, help="client TOML (gateway, TLS)")
+    what = verify.add_mutually_exclusive_group(required=True)
+    what.add_argument("--household", help="household TOML file")
+    what.add_argument("--batch", help="CSV of household files to re-verify")
+    verify.add_argument("--program", help="programme (overrides the household file)")
+    verify.add_argument("--out", default=".", help="where to write reports")
+    verify.add_argument("--concurrency", type=int, default=8)
+    verify.set_defaults(func=_verify)
+
+    case = sub.add_parser("case", help="look at and retry cases")
+    case.add_argument("--client", default=DEFAULT_CLIENT)
+    ccmds = case.add_subparsers(dest="command", metavar="COMMAND")
+    ccmds.required = True
+    for name, helptext in (("get", "show a case"), ("retry", "ask missing departments again"),
+                           ("report", "write a case's determination report")):
+        p = ccmds.add_parser(name, help=helptext)
+        p.add_argument("case_id")
+        if name == "report":
+            p.add_argument("--out", default=".", help="folder for report .dsse/.json/.html")
+        p.set_defaults(func=_case)
+    lst = ccmds.add_parser("list", help="list cases")
+    lst.add_argument("--state", help="e.g. incomplete, decided")
+    lst.add_argument("--program")
+    lst.set_defaults(func=_case, case_id=None)
+
+    auth = sub.add_parser("authorization", help="revoke a household's authorization")
+    auth.add_argument("--client", default=DEFAULT_CLIENT)
+    acmds = auth.add_subparsers(dest="command", metavar="COMMAND")
+    acmds.required = True
+    revoke = acmds.add_parser("revoke", help="revoke; new queries under it are refused at once")
+    revoke.add_argument("number")
+    revoke.add_argument("--reason", required=True)
+    revoke.set_defaults(func=_revoke)
+
+    report = sub.add_parser("report", help="check a determination report offline")
+    rcmds = report.add_subparsers(dest="command", metavar="COMMAND")
+    rcmds.required = True
+    rv = rcmds.add_parser("verify", help="verify signatures, answers and audit proofs")
+    rv.add_argument("file", help="the signed report (.dsse)")
+    rv.add_argument("--bundle", required=True, help="the trust bundle (.dsse)")
+    rv.add_argument("--root-pub", required=True, help="the center's root public key")
+    rv.add_argument("--standards", help="standards folder: also recompute every figure")
+    rv.set_defaults(func=_report_verify)
+
+    demo = sub.add_parser("demo", help="run the whole system on loopback with synthetic data")
+    demo.add_argument("--dir", help="keep all state (keys, databases, logs) here")
+    demo.add_argument("--persons", type=int, default=400)
+    dcmds = demo.add_subparsers(dest="command", metavar="COMMAND")
+    seed = dcmds.add_parser("seed", help="create the eight synthetic department databases")
+    seed.add_argument("--persons", type=int, default=1000)
+    seed.add_argument("--dir", required=True)
+    seed.add_argument("--seed", type=int, default=1)
+    seed.set_defaults(func=_seed)
+    demo.set_defaults(func=_demo)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from hedui.gateway import config, server
+    from hedui.logging import configure
+
+    configure()
+    asyncio.run(server.serve(config.load(args.config)))
+    return 0
+
+
+def _client(args: argparse.Namespace):  # noqa: ANN202
+    from hedui.gateway.client import ClientConfig, GatewayClient
+
+    return GatewayClient(ClientConfig.load(args.client))
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from hedui.gateway import verifying
+
+    with _client(args) as client:
+        if args.batch:
+            return verifying.run_batch(client, Path(args.batch), Path(args.out),
+                                       concurrency=args.concurrency)
+        return verifying.verify_household(client, Path(args.household), Path(args.out),
+                                          programme=args.program)
+
+
+def _case(args: argparse.Namespace) -> int:
+    from hedui.gateway import verifying
+
+    with _client(args) as client:
+        return verifying.case_command(client, args)
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from hedui.v1 import case_pb2
+
+    with _client(args) as client:
+        auth = client.call(client.cases.RevokeAuthorization, case_pb2.RevokeAuthorizationRequest(
+            number=args.number, reason=args.reason, operator=client.config.operator))
+    print(f"authorization {auth.number} revoked: {auth.revocation_reason}")
+    return 0
+
+
+def _report_verify(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from hedui.gateway.report import verify_report
+    from hedui.gateway.standards import StandardsLibrary
+    from hedui.keys.bundle import TrustStore
+    from hedui.keys.signing import read_public_key
+    from hedui.v1 import case_pb2
+
+    store = TrustStore(read_public_key(args.root_pub))
+    bundle = store.load(args.bundle, dt.datetime.now(dt.UTC))
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise HeduiError(f"cannot read report {args.file}: {exc.strerror}") from None
+    standards = StandardsLibrary(Path(args.standards)) if args.standards else None
+    report = verify_report(data, bundle, now=dt.datetime.now(dt.UTC), standards=standards)
+    print(f"report {report.report_id} for case {report.case_id} is genuine: signed by "
+          f"{report.issuer}, {len(report.answers)} signed answers, "
+          f"{len(report.audit_evidence)} audit entries proved; outcome "
+          f"{case_pb2.Outcome.Name(report.outcome).removeprefix('OUTCOME_').lower()}")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from hedui.agents.synthetic import seed
+
+    summary = seed(Path(args.dir), args.persons, seed=args.seed)
+    print(summary)
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hedui.gateway.demo import run_demo
+
+    return run_demo(Path(args.dir) if args.dir else None, persons=args.persons)

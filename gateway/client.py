@@ -1,0 +1,94 @@
+"""A verifier's (or privacy officer's) connection to the gateway, from a small TOML file.
+
+    # hedui-client.toml
+    gateway = "127.0.0.1:7400"
+    gateway_id = "spiffe://county.example/gateway/center"
+    operator = "op-1001"
+    [tls]
+    certificate = "pki/desk/tls.crt"
+    key = "pki/desk/tls.key"
+    ca = "pki/ca.crt"
+
+gRPC errors become one-line ``GatewayError`` messages for the CLI.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from hedui.errors import HeduiError
+from hedui.keys import tls
+from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
+
+
+class GatewayError(HeduiError):
+    """The gateway refused a request or could not be reached."""
+
+    def __init__(self, code: grpc.StatusCode, detail: str) -> None:
+        self.code = code
+        super().__init__(f"{detail} ({code.name})")
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    gateway: str
+    gateway_id: str
+    operator: str
+    certificate: Path
+    key: Path
+    ca: Path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ClientConfig:
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            here = path.resolve().parent
+            t = raw["tls"]
+            return cls(
+                gateway=raw["gateway"], gateway_id=raw["gateway_id"],
+                operator=raw.get("operator", ""),
+                certificate=here / t["certificate"], key=here / t["key"], ca=here / t["ca"],
+            )
+        except FileNotFoundError:
+            raise HeduiError(
+                f"client configuration {path} does not exist (give --client FILE)"
+            ) from None
+        except KeyError as exc:
+            raise HeduiError(f"{path}: {exc.args[0]} is missing") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise HeduiError(f"{path}: not valid TOML ({exc})") from None
+
+
+class GatewayClient:
+    """Blocking stubs for the case and audit services over mutual TLS."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        material = tls.load_tls_material(config.certificate, config.key, config.ca)
+        self.channel = grpc.secure_channel(
+            config.gateway, tls.channel_credentials(*material),
+            options=[*tls.channel_options(config.gateway_id),
+                     ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+        )
+        self.cases = case_pb2_grpc.CaseServiceStub(self.channel)
+        self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
+
+    def call(self, method, request, *, timeout: float = 60.0):  # noqa: ANN001, ANN201
+        try:
+            return method(request, timeout=timeout)
+        except grpc.RpcError as exc:
+            raise GatewayError(exc.code(), exc.details() or "no detail") from None
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,157 @@
+"""The gateway's TOML configuration.
+
+Relative paths resolve against the configuration file's folder.
+
+    [gateway]
+    id = "spiffe://county.example/gateway/center"
+    listen = "127.0.0.1:7400"
+    state_dir = "state"
+
+    [tls]
+    certificate = "pki/gateway/tls.crt"
+    key = "pki/gateway/tls.key"
+    ca = "pki/ca.crt"
+
+    [signing]
+    key = "pki/gateway/signing.key"
+
+    [trust]
+    bundle = "bundle.dsse"
+    root_public_key = "pki/root.pub"
+
+    [store]
+    cases = "sqlite:///state/cases.sqlite"   # or postgresql+psycopg://… for replicas
+    audit = "sqlite:///state/audit.sqlite"
+    audit_origin = "county.example/gateway/audit"
+
+    [keys]
+    pseudonym = "pki/pseudonym.key"          # HMAC key of the audit pseudonyms
+    answers = "pki/answers.key"              # SecretBox key of answers at rest
+
+    [clients]                                # who may call the case service
+    allowed = ["spiffe://county.example/client/verifier-desk"]
+    officers = ["spiffe://county.example/client/privacy-office"]  # may search the audit log
+
+    [staff]                                  # operator ids allowed per programme
+    dibao = ["op-1001", "op-1002"]
+
+    [fanout]
+    deadline_seconds = 5.0
+    retries = 2
+
+    [standards]
+    directory = "deploy/standards"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hedui.errors import HeduiError
+
+
+class ConfigError(HeduiError):
+    """The gateway configuration is missing something or holds a wrong value."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    path: Path
+    gateway_id: str
+    listen: str
+    state_dir: Path
+    tls_certificate: Path
+    tls_key: Path
+    tls_ca: Path
+    signing_key: Path
+    bundle: Path
+    root_public_key: Path
+    cases_db: str
+    audit_db: str
+    audit_origin: str
+    pseudonym_key: Path
+    answers_key: Path
+    allowed_clients: tuple[str, ...]
+    officer_clients: tuple[str, ...] = ()
+    staff: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    deadline: float = 5.0
+    retries: int = 2
+    standards_dir: Path | None = None
+    checkpoint_interval: float = 1.0
+
+    @property
+    def bundle_state(self) -> Path:
+        return self.state_dir / "bundle-serial.json"
+
+
+def _sqlite_relative(url: str, here: Path) -> str:
+    """Resolve a relative ``sqlite:///file`` URL against the config's folder."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        return f"sqlite:///{(here / url.removeprefix('sqlite:///')).resolve()}"
+    return url
+
+
+def load(path: str | Path) -> GatewayConfig:
+    """Read and validate a gateway configuration file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    here = path.resolve().parent
+
+    def get(section: str, key: str, default: object = ...) -> object:
+        try:
+            return raw[section][key]
+        except KeyError:
+            if default is ...:
+                raise ConfigError(f"{path}: [{section}] {key} is missing") from None
+            return default
+
+    def p(section: str, key: str) -> Path:
+        value = get(section, key)
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: [{section}] {key} must be a path string")
+        return (here / value).resolve()
+
+    state_dir = (here / str(get("gateway", "state_dir", "state"))).resolve()
+    staff_raw = raw.get("staff", {})
+    if not all(isinstance(v, list) for v in staff_raw.values()):
+        raise ConfigError(f"{path}: [staff] maps each programme to a list of operator ids")
+    standards = get("standards", "directory", None)
+    try:
+        deadline = float(get("fanout", "deadline_seconds", 5.0))  # type: ignore[arg-type]
+        retries = int(get("fanout", "retries", 2))  # type: ignore[call-overload]
+        interval = float(get("store", "checkpoint_interval_seconds", 1.0))  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: a number is expected ({exc})") from None
+    return GatewayConfig(
+        path=path,
+        gateway_id=str(get("gateway", "id")),
+        listen=str(get("gateway", "listen")),
+        state_dir=state_dir,
+        tls_certificate=p("tls", "certificate"),
+        tls_key=p("tls", "key"),
+        tls_ca=p("tls", "ca"),
+        signing_key=p("signing", "key"),
+        bundle=p("trust", "bundle"),
+        root_public_key=p("trust", "root_public_key"),
+        cases_db=_sqlite_relative(str(get("store", "cases")), here),
+        audit_db=_sqlite_relative(str(get("store", "audit")), here),
+        audit_origin=str(get("store", "audit_origin", "hedui-gateway-audit")),
+        pseudonym_key=p("keys", "pseudonym"),
+        answers_key=p("keys", "answers"),
+        allowed_clients=tuple(get("clients", "allowed", ())),  # type: ignore[arg-type]
+        officer_clients=tuple(get("clients", "officers", ())),  # type: ignore[arg-type]
+        staff={k: tuple(v) for k, v in staff_raw.items()},
+        deadline=deadline,
+        retries=retries,
+        standards_dir=(here / standards).resolve() if isinstance(standards, str) else None,
+        checkpoint_interval=interval,
+    )

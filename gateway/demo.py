@@ -1,0 +1,198 @@
+"""`hedui demo`: the whole system on loopback, on synthetic data, start to finish.
+
+Plays every role in turn: the administrator (CA, keys, signed trust bundle), each
+department's IT staff (eight agents on their own synthetic databases), the
+verifier (three households: eligible, ineligible on assets, incomplete because an
+agent is down — then retried), the reviewer (verifies a report offline) and the
+privacy officer (verifies the audit log, prints one applicant's access report).
+Everything it creates stays under one folder; every process is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from hedui.errors import HeduiError
+from hedui.gateway import household as household_mod
+from hedui.gateway import sandbox as sb_mod
+from hedui.gateway import verifying
+from hedui.gateway.client import ClientConfig, GatewayClient
+from hedui.v1 import case_pb2
+
+#: the department stopped to show an incomplete case and its retry
+STOPPED = "tax"
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def write_client_config(sb: sb_mod.Sandbox, who: sb_mod.Identity, operator: str,
+                        name: str) -> Path:
+    path = sb.root / name
+    path.write_text(
+        f'gateway = "{sb.gateway_endpoint}"\n'
+        f'gateway_id = "{sb.gateway.id}"\n'
+        f'operator = "{operator}"\n\n'
+        "[tls]\n"
+        f'certificate = "{who.tls_certificate}"\n'
+        f'key = "{who.tls_key}"\n'
+        f'ca = "{sb.ca_certificate}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def pick_households(sb: sb_mod.Sandbox) -> dict[str, dict]:
+    """One household per label the demo needs, from the seeded population."""
+    data = json.loads((sb.data_dir / "households.json").read_text(encoding="utf-8"))
+    samples = data["samples"]
+    if isinstance(samples, dict):
+        samples = [h for group in samples.values() for h in group]
+    by_label: dict[str, dict] = {}
+    for h in samples:
+        by_label.setdefault(h["expected"], h)
+    needed = ["eligible", "ineligible-assets"]
+    missing = [label for label in needed if label not in by_label]
+    if missing:
+        raise HeduiError(f"the synthetic population has no {', '.join(missing)} household; "
+                         "seed more persons")
+    return by_label
+
+
+def household_file(sb: sb_mod.Sandbox, h: dict, number: str) -> Path:
+    return household_mod.write(
+        sb.root / "households" / f"{number}.toml", programme="dibao", region="310000",
+        members=h["members"], authorization_number=number, today=dt.date.today(),
+    )
+
+
+def run_demo(directory: Path | None, *, persons: int = 400) -> int:
+    keep = directory is not None
+    root = directory or Path(tempfile.mkdtemp(prefix="hedui-demo-"))
+    if keep and any(root.glob("*")):
+        raise HeduiError(f"{root} is not empty; give an empty or new folder to --dir")
+    root.mkdir(parents=True, exist_ok=True)
+    say(f"hedui demo — all state under {root}")
+    say("1. the center's administrator creates the CA, keys and the signed trust bundle;")
+    say(f"   the departments get agents on {persons} synthetic persons")
+    sb = sb_mod.provision(root, persons=persons)
+    (root / "households").mkdir(exist_ok=True)
+    desk = write_client_config(sb, sb.desk, sb_mod.VERIFIER, "hedui-client.toml")
+    material = sb_mod.gateway_material(sb)
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        say("2. starting the gateway and eight department agents on loopback (mutual TLS)")
+        processes["gateway"] = sb_mod.start_gateway(sb)
+        for d in sb.agents:
+            processes[d] = sb_mod.start_agent(sb, d)
+        sb_mod.wait_healthy(sb.gateway_endpoint, sb.gateway.id, material,
+                            process=processes["gateway"], log_file=sb.logs / "gateway.log")
+        for d, ident in sb.agents.items():
+            sb_mod.wait_healthy(sb.endpoints[d], ident.id, material, process=processes[d],
+                                log_file=sb.logs / f"agent-{d}.log")
+        say("   all nine servers report SERVING on the gRPC health service")
+
+        households = pick_households(sb)
+        out = root / "reports"
+        reports: list[Path] = []
+        with GatewayClient(ClientConfig.load(desk)) as client:
+            for n, label in enumerate(["eligible", "ineligible-assets"], start=3):
+                h = households[label]
+                say(f"{n}. verifier {sb_mod.VERIFIER} verifies a household the data shows as "
+                    f"{label} ({len(h['members'])} members) for dibao")
+                hh = household_mod.load(household_file(sb, h, f"SQ-DEMO-{n:04d}"))
+                case = verifying.decide(client, hh)
+                say(_indent(verifying.summary(case)))
+                if case.state != case_pb2.CASE_STATE_DECIDED:
+                    raise HeduiError(f"the {label} case did not complete: {case.state}")
+                reports.append(verifying.write_report(client, case.case_id, out))
+                _show_answers(reports[-1])
+
+            say(f"5. the {STOPPED} agent is stopped; the next case cannot complete")
+            sb_mod.stop_process(processes.pop(STOPPED))
+            h = next(v for k, v in households.items() if k not in ("eligible",))
+            hh = household_mod.load(household_file(sb, h, "SQ-DEMO-0005"))
+            case = verifying.decide(client, hh)
+            say(_indent(verifying.summary(case)))
+            if case.state != case_pb2.CASE_STATE_INCOMPLETE:
+                raise HeduiError(f"expected an incomplete case, got {case.state}")
+            say(f"   the {STOPPED} agent comes back; `hedui case retry` completes the case")
+            processes[STOPPED] = sb_mod.start_agent(sb, STOPPED)
+            sb_mod.wait_healthy(sb.endpoints[STOPPED], sb.agents[STOPPED].id, material,
+                                process=processes[STOPPED])
+            case = _retry_until_decided(client, case.case_id)
+            say(_indent(verifying.summary(case)))
+            reports.append(verifying.write_report(client, case.case_id, out))
+
+        say("6. a reviewer checks a report offline, with only the trust bundle")
+        _run_cli(["report", "verify", str(reports[0]), "--bundle", str(sb.bundle),
+                  "--root-pub", str(sb.root_public_key),
+                  "--standards", str(sb_mod.STANDARDS_DIR)])
+        say(f"   printable report: {reports[0].with_suffix('').with_suffix('.html')}")
+
+        say("7. the privacy officer verifies the gateway's audit log and one agent's log")
+        audit_db = f"sqlite:///{sb.gateway_config.parent / 'state' / 'audit.sqlite'}"
+        _run_cli(["audit", "verify", "--db", audit_db])
+        agent_db = f"sqlite:///{sb.agent_config('banks').parent / 'state' / 'audit.sqlite'}"
+        _run_cli(["audit", "verify", "--db", agent_db])
+        applicant = households["eligible"]["members"][0]
+        say("8. the applicant of the first household asks who read their data:")
+        _run_cli(["audit", "subject-report", "--db", audit_db, "--id", applicant["id_number"],
+                  "--pseudonym-key", str(sb.pseudonym_key), "--operator", sb_mod.OFFICER,
+                  "--signing-key", str(sb.gateway.signing_key)])
+    finally:
+        say("9. stopping every server")
+        for name, process in processes.items():
+            code = sb_mod.stop_process(process)
+            if code not in (0, -15):
+                say(f"   {name} exited with {code}; see {sb.logs}")
+    say(f"demo finished; state kept in {root}" if keep else "demo finished")
+    return 0
+
+
+def _retry_until_decided(client: GatewayClient, case_id: str) -> case_pb2.Case:
+    """The breaker may still be open for a few seconds after the agent returns."""
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        case = client.call(client.cases.RetryCase, case_pb2.RetryCaseRequest(
+            case_id=case_id, operator=client.config.operator), timeout=60)
+        if case.state == case_pb2.CASE_STATE_DECIDED or time.monotonic() > deadline:
+            return case
+        time.sleep(1.0)
+
+
+def _show_answers(report_path: Path) -> None:
+    report = case_pb2.DeterminationReport()
+    from hedui.v1 import envelope_pb2
+
+    env = envelope_pb2.Envelope()
+    env.ParseFromString(report_path.read_bytes())
+    report.ParseFromString(env.payload)
+    say(f"   signed answers verified from {len(report.answers)} departments; outcome "
+        f"{verifying.OUTCOME_WORDS.get(report.outcome, '?')}")
+    for reason in report.reasons_en[:3]:
+        say(f"     - {reason}")
+
+
+def _indent(text: str) -> str:
+    return "\n".join("   " + line for line in text.splitlines())
+
+
+def _run_cli(args: list[str]) -> None:
+    result = subprocess.run([*sb_mod.hedui_command(), *args], capture_output=True, text=True)
+    for line in (result.stdout + result.stderr).strip().splitlines():
+        say("   " + line)
+    if result.returncode != 0:
+        raise HeduiError(f"`hedui {' '.join(args[:2])}` failed with exit code {result.returncode}")
+
+
+if __name__ == "__main__":
+    sys.exit(run_demo(None))

@@ -1,0 +1,126 @@
+"""The household file a verifier fills in: members, programme, authorization.
+
+    programme = "dibao"
+    region = "310000"
+
+    [authorization]            # the signed 授权书 (registered on first use)
+    number = "SQ-2026-000123"
+    signed_on = 2026-11-02
+    valid_from = 2026-11-02
+    valid_until = 2027-11-01
+    document_sha256 = "<sha256 of the scanned form>"   # or document = "scan.pdf"
+
+    [[members]]
+    id_number = "310101198001010012"
+    name = "张三"
+    relation = "self"          # self, spouse, child, parent, sibling, grandparent, ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hedui.errors import HeduiError
+from hedui.v1 import case_pb2, common_pb2, records_pb2
+
+
+class HouseholdFileError(HeduiError):
+    exit_code = 2
+
+
+RELATIONS = {
+    name.removeprefix("RELATION_").lower().replace("_", "-"): value
+    for name, value in records_pb2.Relation.items()
+    if value
+}
+
+
+@dataclass(frozen=True)
+class Household:
+    programme: str
+    region: str
+    members: list[case_pb2.Member]
+    authorization: case_pb2.Authorization
+
+
+def _date(value: object, where: str) -> common_pb2.Date:
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    if not isinstance(value, dt.date):
+        raise HouseholdFileError(f"{where} must be a date like 2026-11-02")
+    return common_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def load(path: str | Path, *, programme: str | None = None) -> Household:
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HouseholdFileError(f"household file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise HouseholdFileError(f"{path}: not valid TOML ({exc})") from None
+    programme = programme or raw.get("programme")
+    if not programme:
+        raise HouseholdFileError(f"{path}: no programme (give --program or programme = ...)")
+    region = str(raw.get("region", ""))
+    if not region:
+        raise HouseholdFileError(f"{path}: region (six-digit region code) is missing")
+    members = []
+    for i, m in enumerate(raw.get("members", []), 1):
+        relation = str(m.get("relation", "self")).lower()
+        if relation not in RELATIONS:
+            raise HouseholdFileError(
+                f"{path}: members[{i}].relation {relation!r} is not one of "
+                f"{', '.join(RELATIONS)}"
+            )
+        if "id_number" not in m:
+            raise HouseholdFileError(f"{path}: members[{i}] has no id_number")
+        members.append(case_pb2.Member(id_number=str(m["id_number"]), name=str(m.get("name", "")),
+                                       relation=RELATIONS[relation]))
+    if not members:
+        raise HouseholdFileError(f"{path}: the household lists no [[members]]")
+    a = raw.get("authorization")
+    if not isinstance(a, dict) or "number" not in a:
+        raise HouseholdFileError(f"{path}: [authorization] with a number is missing")
+    digest = a.get("document_sha256", "")
+    if not digest and "document" in a:
+        doc = path.resolve().parent / a["document"]
+        try:
+            digest = hashlib.sha256(doc.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise HouseholdFileError(f"{path}: cannot read authorization document {doc}: "
+                                     f"{exc.strerror}") from None
+    auth = case_pb2.Authorization(
+        number=str(a["number"]), programme=programme,
+        covered_id_numbers=[m.id_number for m in members],
+        signed_on=_date(a.get("signed_on"), f"{path}: authorization.signed_on"),
+        validity=common_pb2.Period(
+            start=_date(a.get("valid_from"), f"{path}: authorization.valid_from"),
+            end=_date(a.get("valid_until"), f"{path}: authorization.valid_until"),
+        ),
+        document_sha256=digest,
+    )
+    return Household(programme, region, members, auth)
+
+
+def write(path: Path, *, programme: str, region: str, members: list[dict],
+          authorization_number: str, today: dt.date) -> Path:
+    """Write a household file (the demo writes them from the synthetic population)."""
+    lines = [f'programme = "{programme}"', f'region = "{region}"', "", "[authorization]",
+             f'number = "{authorization_number}"', f"signed_on = {today.isoformat()}",
+             f"valid_from = {today.isoformat()}",
+             f"valid_until = {(today + dt.timedelta(days=364)).isoformat()}",
+             f'document_sha256 = "{hashlib.sha256(authorization_number.encode()).hexdigest()}"',
+             ""]
+    for m in members:
+        lines += ["[[members]]", f'id_number = "{m["id_number"]}"', f'name = "{m["name"]}"',
+                  f'relation = "{m["relation"]}"', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -1,0 +1,443 @@
+"""A complete throwaway deployment on loopback: what `hedui demo` and the tests stand up.
+
+``provision(dir)`` plays the center's administrator and every department's IT staff
+at once: it creates the CA and the root signing key, issues a certificate and a
+signing key to the gateway and to each agent, writes the trust bundle (participants
+plus ``deploy/policy/programmes.toml``) and signs it, seeds the synthetic
+department databases and writes each agent's configuration beside the example
+mapping in ``deploy/agents/``. Everything stays under ``dir``; nothing is shared
+with another sandbox, so tests can run several side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from hedui.errors import HeduiError
+from hedui.keys import ca as ca_mod
+from hedui.keys import keyfile, signing, tls
+from hedui.keys.bundle import sign_bundle
+from hedui.keys.bundle_toml import bundle_from_toml
+from hedui.keys.identity import DEPARTMENTS, agent_id, client_id, gateway_id
+from hedui.keys.tls import TlsMaterial
+
+REPO = Path(__file__).resolve().parents[1]
+POLICY_FILE = REPO / "deploy" / "policy" / "programmes.toml"
+MAPPINGS_DIR = REPO / "deploy" / "agents"
+STANDARDS_DIR = REPO / "deploy" / "standards"
+
+TRUST_DOMAIN = "county.example"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_secret(path: Path, secret: bytes) -> None:
+    """Write a raw secret as hex with mode 0600 (the pseudonym key, the answer key)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret.hex() + "\n")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One participant's files."""
+
+    id: str
+    dir: Path
+
+    @property
+    def tls_certificate(self) -> Path:
+        return self.dir / "tls.crt"
+
+    @property
+    def tls_key(self) -> Path:
+        return self.dir / "tls.key"
+
+    @property
+    def signing_key(self) -> Path:
+        return self.dir / "signing.key"
+
+    @property
+    def signing_public_key(self) -> Path:
+        return self.dir / "signing.pub"
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Where everything of one provisioned deployment lives."""
+
+    root: Path
+    gateway: Identity
+    agents: dict[str, Identity]
+    endpoints: dict[str, str]
+    gateway_endpoint: str
+    desk: Identity
+    officer: Identity
+
+    @property
+    def pki(self) -> Path:
+        return self.root / "pki"
+
+    @property
+    def ca_certificate(self) -> Path:
+        return self.pki / "ca.crt"
+
+    @property
+    def root_public_key(self) -> Path:
+        return self.pki / "root.pub"
+
+    @property
+    def root_signing_key(self) -> Path:
+        return self.pki / "root.key"
+
+    @property
+    def pseudonym_key(self) -> Path:
+        return self.pki / "pseudonym.key"
+
+    @property
+    def answer_key(self) -> Path:
+        return self.pki / "answers.key"
+
+    @property
+    def trust_toml(self) -> Path:
+        return self.root / "trust.toml"
+
+    @property
+    def bundle(self) -> Path:
+        return self.root / "bundle.dsse"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def agent_config(self, department: str) -> Path:
+        return self.root / "agents" / department / "agent.toml"
+
+    @property
+    def gateway_config(self) -> Path:
+        return self.root / "gateway" / "gateway.toml"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+
+def _issue(ca_cert, ca_key, participant_id: str, directory: Path) -> Identity:
+    directory.mkdir(parents=True, exist_ok=True)
+    ident = Identity(participant_id, directory)
+    cert, key = ca_mod.issue_certificate(ca_cert, ca_key, participant_id)
+    ca_mod.write_certificate(ident.tls_certificate, cert)
+    keyfile.write_private_key(ident.tls_key, key)
+    sk = signing.generate_signing_key()
+    keyfile.write_private_key(ident.signing_key, sk)
+    signing.write_public_key(ident.signing_public_key, sk)
+    return ident
+
+
+@dataclass(frozen=True)
+class ExtraKey:
+    """An additional gateway signing key (for rotation and revocation tests)."""
+
+    public_key_file: Path
+    not_before: str = ""
+    not_after: str = ""
+    revoked_reason: str = ""
+
+
+def _participants_toml(sb_agents: dict[str, Identity], gateway: Identity,
+                       endpoints: dict[str, str], gateway_endpoint: str,
+                       offline: Iterable[str], extra_keys: Iterable[ExtraKey]) -> str:
+    offline = set(offline)
+    lines = [
+        "[[participants]]",
+        f'id = "{gateway.id}"',
+        'role = "gateway"',
+        f'endpoint = "{gateway_endpoint}"',
+        'display_name = "County verification center"',
+        "[[participants.signing_keys]]",
+        f'public_key_file = "{gateway.signing_public_key}"',
+        "",
+    ]
+    revoked = []
+    for extra in extra_keys:
+        lines += ["[[participants.signing_keys]]", f'public_key_file = "{extra.public_key_file}"']
+        if extra.not_before:
+            lines.append(f"not_before = {extra.not_before}")
+        if extra.not_after:
+            lines.append(f"not_after = {extra.not_after}")
+        lines.append("")
+        if extra.revoked_reason:
+            kid = signing.keyid(signing.read_public_key(extra.public_key_file))
+            revoked += ["[[revoked]]", f'keyid = "{kid}"', "revoked_at = 2026-01-01T00:00:00Z",
+                        f'reason = "{extra.revoked_reason}"', ""]
+    for department, ident in sb_agents.items():
+        lines += [
+            "[[participants]]",
+            f'id = "{ident.id}"',
+            'role = "agent"',
+            f'department = "{department}"',
+            f'endpoint = "{endpoints[department]}"',
+            f"offline = {'true' if department in offline else 'false'}",
+            "[[participants.signing_keys]]",
+            f'public_key_file = "{ident.signing_public_key}"',
+            "",
+        ]
+    return "\n".join(lines + revoked)
+
+
+def provision(
+    root: Path,
+    *,
+    persons: int = 300,
+    seed: int = 7,
+    departments: Iterable[str] = DEPARTMENTS,
+    offline: Iterable[str] = (),
+    serial: int = 1,
+    extra_gateway_keys: Iterable[ExtraKey] = (),
+) -> Sandbox:
+    """Create PKI, trust bundle, synthetic data and agent configs under ``root``."""
+    from hedui.agents.synthetic import seed as seed_departments  # the demo's data only
+
+    departments = list(departments)
+    root = root.resolve()
+    pki = root / "pki"
+    pki.mkdir(parents=True, exist_ok=True)
+    ca_cert, ca_key = ca_mod.create_ca(TRUST_DOMAIN)
+    ca_mod.write_certificate(pki / "ca.crt", ca_cert)
+    keyfile.write_private_key(pki / "ca.key", ca_key)
+    root_key = signing.generate_signing_key()
+    keyfile.write_private_key(pki / "root.key", root_key)
+    signing.write_public_key(pki / "root.pub", root_key)
+    write_secret(pki / "pseudonym.key", os.urandom(32))
+    write_secret(pki / "answers.key", os.urandom(32))
+
+    gateway = _issue(ca_cert, ca_key, gateway_id(TRUST_DOMAIN, "center"), pki / "gateway")
+    agents = {
+        d: _issue(ca_cert, ca_key, agent_id(TRUST_DOMAIN, d), pki / "agents" / d)
+        for d in departments
+    }
+    desk = _issue(ca_cert, ca_key, client_id(TRUST_DOMAIN, "verifier-desk"), pki / "desk")
+    officer = _issue(ca_cert, ca_key, client_id(TRUST_DOMAIN, "privacy-office"),
+                     pki / "officer")
+    endpoints = {d: f"127.0.0.1:{free_port()}" for d in departments}
+    gateway_endpoint = f"127.0.0.1:{free_port()}"
+    sb = Sandbox(root, gateway, agents, endpoints, gateway_endpoint, desk, officer)
+
+    trust_text = "\n".join([
+        f'trust_domain = "{TRUST_DOMAIN}"',
+        f"serial = {serial}",
+        f'ca_certificates = ["{sb.ca_certificate}"]',
+        "",
+        _participants_toml(agents, gateway, endpoints, gateway_endpoint, offline,
+                           extra_gateway_keys),
+        POLICY_FILE.read_text(encoding="utf-8"),
+    ])
+    sb.trust_toml.write_text(trust_text, encoding="utf-8")
+    write_bundle(sb)
+
+    seed_departments(sb.data_dir, persons, seed=seed)
+    for d in departments:
+        write_agent_config(sb, d)
+    write_gateway_config(sb)
+    sb.logs.mkdir(exist_ok=True)
+    return sb
+
+
+#: the demo's verifier and privacy-officer staff ids
+VERIFIER = "op-1001"
+OFFICER = "po-2001"
+
+
+def write_gateway_config(sb: Sandbox, *, cases_db: str | None = None,
+                         audit_db: str | None = None, listen: str | None = None,
+                         state_dir: str = "state", path: Path | None = None) -> Path:
+    """The gateway.toml the center's administrator would write."""
+    path = path or sb.gateway_config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    g = sb.gateway
+    staff = "\n".join(
+        f'{p} = ["{VERIFIER}", "op-1002"]'
+        for p in ("dibao", "low-income", "tekun", "low-rent-housing", "temporary-assistance")
+    )
+    path.write_text(
+        f"""# hedui gateway (generated by the sandbox)
+[gateway]
+id = "{g.id}"
+listen = "{listen or sb.gateway_endpoint}"
+state_dir = "{state_dir}"
+
+[tls]
+certificate = "{g.tls_certificate}"
+key = "{g.tls_key}"
+ca = "{sb.ca_certificate}"
+
+[signing]
+key = "{g.signing_key}"
+
+[trust]
+bundle = "{sb.bundle}"
+root_public_key = "{sb.root_public_key}"
+
+[store]
+cases = "{cases_db or 'sqlite:///state/cases.sqlite'}"
+audit = "{audit_db or 'sqlite:///state/audit.sqlite'}"
+audit_origin = "{TRUST_DOMAIN}/gateway/audit"
+checkpoint_interval_seconds = 0.5
+
+[keys]
+pseudonym = "{sb.pseudonym_key}"
+answers = "{sb.answer_key}"
+
+[clients]
+allowed = ["{sb.desk.id}", "{sb.officer.id}"]
+officers = ["{sb.officer.id}"]
+
+[staff]
+{staff}
+
+[fanout]
+deadline_seconds = 5.0
+retries = 2
+
+[standards]
+directory = "{STANDARDS_DIR}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_gateway(sb: Sandbox, config: Path | None = None,
+                  log_name: str = "gateway") -> subprocess.Popen:
+    return start_process(["gateway", "serve", "--config", str(config or sb.gateway_config)],
+                         sb.logs / f"{log_name}.log")
+
+
+def write_bundle(sb: Sandbox) -> None:
+    """Sign ``trust.toml`` into ``bundle.dsse`` with the root key (atomically)."""
+    message = bundle_from_toml(sb.trust_toml)
+    envelope = sign_bundle(message, keyfile.load_signing_key(sb.root_signing_key))
+    tmp = sb.bundle.with_suffix(".tmp")
+    tmp.write_bytes(envelope.SerializeToString())
+    tmp.replace(sb.bundle)
+
+
+def write_agent_config(sb: Sandbox, department: str, *, extra: str = "") -> Path:
+    """The agent.toml a department's IT staff would write, pointing into the sandbox."""
+    ident = sb.agents[department]
+    path = sb.agent_config(department)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"""# hedui agent for {department} (generated by the sandbox)
+[agent]
+id = "{ident.id}"
+department = "{department}"
+listen = "{sb.endpoints[department]}"
+state_dir = "state"
+
+[tls]
+certificate = "{ident.tls_certificate}"
+key = "{ident.tls_key}"
+ca = "{sb.ca_certificate}"
+
+[signing]
+key = "{ident.signing_key}"
+
+[trust]
+bundle = "{sb.bundle}"
+root_public_key = "{sb.root_public_key}"
+
+[data]
+mapping = "{MAPPINGS_DIR / (department + '.toml')}"
+database = "sqlite:///{sb.data_dir / (department + '.sqlite')}"
+
+[audit]
+pseudonym_key = "{sb.pseudonym_key}"
+
+[witness]
+gateway_audit_endpoint = "{sb.gateway_endpoint}"
+{extra}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+# ---------------------------------------------------------------- running processes
+
+
+def hedui_command() -> list[str]:
+    """How to start the hedui CLI from here: the same interpreter, as a module."""
+    return [sys.executable, "-m", "hedui.cli"]
+
+
+def start_process(args: list[str], log_file: Path) -> subprocess.Popen:
+    """Start a hedui sub-command as its own process, output appended to ``log_file``."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_file, "ab") as out:  # the child keeps its own descriptor
+        return subprocess.Popen([*hedui_command(), *args], stdout=out,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+def start_agent(sb: Sandbox, department: str) -> subprocess.Popen:
+    return start_process(["agent", "serve", "--config", str(sb.agent_config(department))],
+                         sb.logs / f"agent-{department}.log")
+
+
+def wait_healthy(
+    endpoint: str, server_id: str, material: TlsMaterial, *, timeout: float = 20.0,
+    process: subprocess.Popen | None = None, log_file: Path | None = None,
+) -> None:
+    """Block until the server's gRPC health service says SERVING, over mutual TLS."""
+    deadline = time.monotonic() + timeout
+    creds = tls.channel_credentials(*material)
+    last = ""
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            tail = log_file.read_text(errors="replace")[-2000:] if log_file else ""
+            raise HeduiError(f"{server_id} exited with code {process.returncode}:\n{tail}")
+        with grpc.secure_channel(endpoint, creds, options=tls.channel_options(server_id)) as ch:
+            stub = health_pb2_grpc.HealthStub(ch)
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError as exc:
+                last = f"{exc.code().name}: {exc.details()}"
+        time.sleep(0.1)
+    raise HeduiError(
+        f"{server_id} at {endpoint} did not become healthy in {timeout:.0f} s ({last})"
+    )
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 15.0) -> int:
+    """SIGTERM, wait for a graceful exit, SIGKILL as a last resort."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+def gateway_material(sb: Sandbox) -> TlsMaterial:
+    return tls.load_tls_material(sb.gateway.tls_certificate, sb.gateway.tls_key,
+                                 sb.ca_certificate)

@@ -1,0 +1,162 @@
+"""The gateway process: case service and audit service over mutual TLS.
+
+Assembly only: keys, trust bundle, case database, audit log, fan-out, and the
+gRPC servers with health checks and a graceful stop on SIGTERM. Several replicas
+may run against one PostgreSQL database; each appends to the one audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import structlog
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+
+from hedui.audit.entries import AccessRecorder
+from hedui.audit.publisher import CheckpointPublisher
+from hedui.audit.pseudonym import Pseudonymizer
+from hedui.audit.search import AuditQueries
+from hedui.audit.service import AuditService
+from hedui.audit.store import AuditLog
+from hedui.errors import HeduiError
+from hedui.gateway.agent_client import AgentClient
+from hedui.gateway.authorizations import AuthorizationRegistry
+from hedui.gateway.cases import CaseManager
+from hedui.gateway.config import GatewayConfig
+from hedui.gateway.fanout import FanOut
+from hedui.gateway.planner import DepartmentPlan
+from hedui.gateway.sealing import Vault
+from hedui.gateway.service import CaseService
+from hedui.gateway.standards import StandardsLibrary
+from hedui.gateway.store import CaseStore
+from hedui.keys import identity, keyfile, tls
+from hedui.keys.bundle import TrustStore
+from hedui.keys.signing import read_public_key
+from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
+
+log = structlog.get_logger("hedui.gateway")
+
+DEFAULT_STANDARDS = Path(__file__).resolve().parents[1] / "deploy" / "standards"
+
+
+def read_secret(path: os.PathLike[str] | str) -> bytes:
+    """A hex secret file (pseudonym or answers key), refused when group/other may read it."""
+    keyfile.check_key_file_mode(path)
+    try:
+        return bytes.fromhex(open(path, encoding="ascii").read().strip())
+    except ValueError:
+        raise HeduiError(f"{path} does not hold a hex-encoded key") from None
+
+
+@dataclass
+class Gateway:
+    """One running gateway replica's parts."""
+
+    config: GatewayConfig
+    trust: TrustStore
+    material: tls.TlsMaterial
+    cases: CaseManager
+    audit_log: AuditLog
+    store: CaseStore
+    clients: dict[str, AgentClient]
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
+        self.store.close()
+        self.audit_log.close()
+
+
+def build(config: GatewayConfig) -> Gateway:
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    signing_key = keyfile.load_signing_key(config.signing_key)
+    trust = TrustStore(read_public_key(config.root_public_key), state_path=config.bundle_state)
+    trust.load(config.bundle, dt.datetime.now(dt.UTC))
+    material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
+    pseudonym_key = read_secret(config.pseudonym_key)
+    audit_log = AuditLog.open(
+        config.audit_db, origin=config.audit_origin, signing_key=signing_key,
+        key_name=config.gateway_id.removeprefix("spiffe://"), create=True,
+    )
+    recorder = AccessRecorder(audit_log, actor=config.gateway_id,
+                              pseudonymizer=Pseudonymizer(pseudonym_key))
+    publisher = CheckpointPublisher(audit_log, config.checkpoint_interval)
+    clients: dict[str, AgentClient] = {}
+
+    def client_for(plan: DepartmentPlan) -> AgentClient:
+        key = f"{plan.agent.id}@{plan.agent.endpoint}"
+        if key not in clients:
+            clients[key] = AgentClient(plan.department, plan.agent.id, plan.agent.endpoint,
+                                       material, lambda: trust.current)
+        return clients[key]
+
+    fanout = FanOut(
+        gateway_id=config.gateway_id, signing_key=signing_key, bundle=lambda: trust.current,
+        client_for=client_for, recorder=recorder, checkpoint=publisher.latest,
+        deadline=config.deadline, retries=config.retries,
+    )
+    store = CaseStore(config.cases_db)
+    registry = AuthorizationRegistry(store, recorder.pseudonymizer.pseudonym)
+    cases = CaseManager(
+        gateway_id=config.gateway_id, signing_key=signing_key, bundle=lambda: trust.current,
+        store=store, vault=Vault(read_secret(config.answers_key)), authorizations=registry,
+        fanout=fanout, recorder=recorder, audit_log=audit_log, checkpoints=publisher,
+        standards=StandardsLibrary(config.standards_dir or DEFAULT_STANDARDS),
+        staff=config.staff, replica=f"{socket.gethostname()}:{os.getpid()}",
+    )
+    return Gateway(config, trust, material, cases, audit_log, store, clients)
+
+
+def _peer(context: grpc.aio.ServicerContext) -> str | None:
+    try:
+        return identity.peer_identity(context.auth_context())
+    except HeduiError:
+        return None
+
+
+async def serve(config: GatewayConfig) -> None:
+    """Run until SIGTERM/SIGINT; in-flight requests finish first."""
+    gw = build(config)
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)])
+    case_pb2_grpc.add_CaseServiceServicer_to_server(
+        CaseService(gw.cases, gw.cases.authorizations, config.allowed_clients), server
+    )
+    audit_pb2_grpc.add_AuditServiceServicer_to_server(
+        AuditService(
+            gw.audit_log, AuditQueries(gw.audit_log, gw.cases.recorder),
+            checkpoint=gw.cases.checkpoints.latest,
+            may_search=lambda ctx: _peer(ctx) in config.officer_clients,
+        ),
+        server,
+    )
+    health = HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    port = server.add_secure_port(config.listen, tls.server_credentials(*gw.material))
+    if port == 0:
+        raise HeduiError(f"cannot listen on {config.listen}")
+    await server.start()
+    for name in ("", "hedui.v1.CaseService", "hedui.v1.AuditService"):
+        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("gateway serving", gateway=config.gateway_id, listen=config.listen,
+             bundle_serial=gw.trust.current.serial)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("gateway stopping", gateway=config.gateway_id)
+        await health.enter_graceful_shutdown()
+        await server.stop(grace=15)
+        await gw.close()
