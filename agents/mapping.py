@@ -286,15 +286,15 @@ class MappingSource:
             result.close()
         except SQLAlchemyError as err:
             conn.rollback()
-            return [(block.at + ("sql",), f"the SQL fails: {_reason(err)}")]
+            return [((*block.at, "sql"), f"the SQL fails: {_reason(err)}")]
         lower = {c.lower() for c in columns}
         returned = ", ".join(columns)
         if block.key and block.key.lower() not in lower:
-            out.append((block.at + ("key",), f"key column {block.key!r} is not among the "
+            out.append(((*block.at, "key"), f"key column {block.key!r} is not among the "
                         f"columns the SQL returns ({returned})"))
         for f in block.fields:
             if f.column is not None and f.column.lower() not in lower:
-                at = f.at + ("column",) if f.at else f.at
+                at = (*f.at, "column") if f.at else f.at
                 out.append((at, f"column {f.column!r} is not among the columns the SQL "
                             f"returns ({returned})"))
         return out
@@ -323,10 +323,7 @@ def _probe(sql: str) -> Any:
 def _wanted(leaf: str, paths: frozenset[str]) -> bool:
     if leaf in paths:
         return True
-    for p in paths:
-        if leaf.startswith(p + ".") or p.startswith(leaf + "."):
-            return True
-    return False
+    return any(leaf.startswith(p + ".") or p.startswith(leaf + ".") for p in paths)
 
 
 def _norm(value: Any) -> str:

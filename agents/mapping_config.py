@@ -251,7 +251,7 @@ class _Compiler:
         if isinstance(value, dict):
             for k in value:
                 if k not in ("sql", "date_format"):
-                    self.problem(at + (k,), f"unknown setting {k!r} in data_as_of; use sql "
+                    self.problem((*at, k), f"unknown setting {k!r} in data_as_of; use sql "
                                  "and date_format")
             sql = value.get("sql")
             fmt = value.get("date_format")
@@ -261,9 +261,9 @@ class _Compiler:
             if fmt is not None:
                 bad = check_date_format(fmt) if isinstance(fmt, str) else "must be text"
                 if bad:
-                    self.problem(at + ("date_format",), bad)
+                    self.problem((*at, "date_format"), bad)
                     fmt = None
-            return AsOfQuery(sql, text(_clean_sql(sql)), DateParser(fmt), at + ("sql",))
+            return AsOfQuery(sql, text(_clean_sql(sql)), DateParser(fmt), (*at, "sql"))
         self.problem(at, "data_as_of must be a date or a table with sql = ...")
         return None
 
@@ -274,7 +274,7 @@ class _Compiler:
             return None
         for k in value:
             if k not in ("sql", "key"):
-                self.problem(at + (k,), f"unknown setting {k!r} in subjects; use sql and key")
+                self.problem((*at, k), f"unknown setting {k!r} in subjects; use sql and key")
         block = self._block_head(value, at, "subjects", ())
         return block
 
@@ -292,14 +292,14 @@ class _Compiler:
                 name = ".".join(s for s, _ in steps)
                 block = self._block_head(table, at, name, steps)
                 if block is not None:
-                    block.fields = self._fields(table.get("fields"), desc, at + ("fields",),
+                    block.fields = self._fields(table.get("fields"), desc, (*at, "fields"),
                                                 name, steps[-1][1], block)
                     out.append(block)
         for key, value in table.items():
             if key in BLOCK_KEYS:
                 continue
             fd = desc.fields_by_name.get(key)
-            where = at + (key,)
+            where = (*at, key)
             if fd is None:
                 self.problem(where, f"{desc.name} has no part {key!r}; its parts are: "
                              f"{_names(desc)}")
@@ -315,7 +315,7 @@ class _Compiler:
                 self.problem(where, f"{key} is inside a repeated part ({_dotted(at)}); "
                              "nested repeated blocks are not supported")
                 continue
-            self._container(value, fd.message_type, where, steps + ((key, _is_repeated(fd)),),
+            self._container(value, fd.message_type, where, (*steps, (key, _is_repeated(fd))),
                             out)
 
     def _block_head(self, table: dict[str, Any], at: Path_, name: str,
@@ -327,7 +327,7 @@ class _Compiler:
                          "IN :ids\"")
             return None
         if not isinstance(key, str) or not key.strip():
-            self.problem(at + ("sql",), f"[{_dotted(at)}] needs key = \"<the column with "
+            self.problem((*at, "sql"), f"[{_dotted(at)}] needs key = \"<the column with "
                          "the ID number>\"")
             usable = False
             key = ""
@@ -336,7 +336,7 @@ class _Compiler:
             statement = text(_clean_sql(sql)).bindparams(
                 bindparam(ID_PARAMETER, expanding=True))
         except ArgumentError:
-            self.problem(at + ("sql",), "the SQL must select by the subjects' ID numbers "
+            self.problem((*at, "sql"), "the SQL must select by the subjects' ID numbers "
                          "with IN :ids (a bound parameter, never pasted text)")
             usable = False
         return Block(name, at, steps, sql, key, statement, usable=usable)
@@ -360,7 +360,7 @@ class _Compiler:
     def _field_table(self, table: dict[str, Any], desc: Descriptor, at: Path_, prefix: str,
                      steps: Path_, out: list[FieldSpec], block: Block) -> None:
         for key, value in table.items():
-            where = at + (key,)
+            where = (*at, key)
             names = key.split(".")
             d: Descriptor = desc
             fd: FieldDescriptor | None = None
@@ -373,7 +373,7 @@ class _Compiler:
                                  f"{_names(d)}")
                     ok = False
                     break
-                inner = inner + (name,)
+                inner = (*inner, name)
                 if _is_repeated(fd):
                     self.problem(where, f"{'.'.join(inner)} is a list (repeated): give it "
                                  f"its own block [{'.'.join(at[:-1] + inner)}]")
@@ -416,7 +416,7 @@ class _Compiler:
         bad = False
         for k in value:
             if k not in SPEC_KEYS:
-                self.problem(at + (k,), f"unknown setting {k!r} for {fd.name}; the settings "
+                self.problem((*at, k), f"unknown setting {k!r} for {fd.name}; the settings "
                              f"are: {', '.join(SPEC_KEYS)}")
                 bad = True
         column, has_const = value.get("column"), "value" in value
@@ -426,7 +426,7 @@ class _Compiler:
                          "other")
             return None
         if column is not None and not isinstance(column, str):
-            self.problem(at + ("column",), "column must be a name in quotes")
+            self.problem((*at, "column"), "column must be a name in quotes")
             return None
         convert = self._converter(value, fd, at)
         if convert is None or bad:
@@ -437,7 +437,7 @@ class _Compiler:
             try:
                 constant = convert(value["value"])
             except ValueProblem as err:
-                self.problem(at + ("value",), f"{fd.name}: value {value['value']!r}: {err}")
+                self.problem((*at, "value"), f"{fd.name}: value {value['value']!r}: {err}")
                 return None
         return FieldSpec(leaf, steps, column, constant, convert, is_date, at)
 
@@ -453,17 +453,17 @@ class _Compiler:
             ("codes", not is_date and not is_money, f"{fd.name} is not a coded value"),
         ):
             if k in spec and not allowed:
-                self.problem(at + (k,), f"{fd.name}: {why}")
+                self.problem((*at, k), f"{fd.name}: {why}")
                 return None
         if "other" in spec and "codes" not in spec:
-            self.problem(at + ("other",), f"{fd.name}: other = ... needs codes = ...")
+            self.problem((*at, "other"), f"{fd.name}: other = ... needs codes = ...")
             return None
         if is_date:
             fmt = spec.get("date_format")
             if fmt is not None:
                 problem = check_date_format(fmt) if isinstance(fmt, str) else "must be text"
                 if problem:
-                    self.problem(at + ("date_format",), problem)
+                    self.problem((*at, "date_format"), problem)
                     return None
             return DateParser(fmt)
         if is_money:
@@ -474,7 +474,7 @@ class _Compiler:
                              f"{', '.join(UNITS)}")
                 return None
             if unit not in UNITS:
-                self.problem(at + ("unit",), f"{fd.name}: unknown unit {unit!r}; units: "
+                self.problem((*at, "unit"), f"{fd.name}: unknown unit {unit!r}; units: "
                              f"{', '.join(UNITS)}")
                 return None
             return lambda v, _u=unit: None if v is None else to_fen(v, _u)
@@ -500,7 +500,7 @@ class _Compiler:
 
     def _coded(self, spec: dict[str, Any], fd: FieldDescriptor, at: Path_) -> Converter | None:
         codes = spec["codes"]
-        where = at + ("codes",)
+        where = (*at, "codes")
         if isinstance(codes, str):
             name = codes
             codes = self.shared_codes.get(name)
@@ -515,13 +515,13 @@ class _Compiler:
         table: dict[str, Any] = {}
         ok = True
         for code, target in codes.items():
-            v = self._target(target, fd, where + (code,))
+            v = self._target(target, fd, (*where, code))
             if v is _BAD:
                 ok = False
             table[code] = v
         other = _BAD
         if "other" in spec:
-            other = self._target(spec["other"], fd, at + ("other",))
+            other = self._target(spec["other"], fd, (*at, "other"))
             ok = ok and other is not _BAD
         if not ok:
             return None

@@ -472,7 +472,7 @@ class _Generator:
             kids = 0 if couple else 1
         elif size == 3:
             couple = rng.random() < 0.8
-            kids = 1 if couple else 1
+            kids = 1
             parents = 0 if couple else 1
         elif size == 4:
             couple, kids, parents = True, (2 if rng.random() < 0.5 else 1), 0

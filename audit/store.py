@@ -185,6 +185,14 @@ class AuditLog:
         self._nodes_name = prep.format_table(tables.nodes)
         self._closed = False
         self._committer = GroupCommitter(self._commit_entries)
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert_leaves_sql = (
+            f"INSERT INTO {self._leaves_name} (idx, entry, leaf_hash, row_hash) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark})"
+        )
+        self._insert_nodes_sql = (
+            f"INSERT INTO {self._nodes_name} (level, idx, hash) VALUES ({mark}, {mark}, {mark})"
+        )
         self._last_leaf_sql = (
             select(tables.leaves.c.idx).order_by(tables.leaves.c.idx.desc()).limit(1)
         )
@@ -440,20 +448,19 @@ class AuditLog:
                 cr = CompactRange(size, edge)
                 hashes = [leaf_hash(e) for e in entries]
                 parents = cr.extend(hashes, include_leaves=False)
-                conn.execute(
-                    t.leaves.insert(),
+                # Positional rows straight to the driver's executemany: SQLAlchemy's
+                # per-row parameter processing would cost more than the insert itself.
+                conn.exec_driver_sql(
+                    self._insert_leaves_sql,
                     [
-                        {"idx": i, "entry": e, "leaf_hash": h, "row_hash": row_hash(i, h)}
+                        (i, e, h, row_hash(i, h))
                         for i, e, h in zip(
                             range(size, size + len(entries)), entries, hashes, strict=True
                         )
                     ],
                 )
                 if parents:
-                    conn.execute(
-                        t.nodes.insert(),
-                        [{"level": lv, "idx": i, "hash": h} for lv, i, h in parents],
-                    )
+                    conn.exec_driver_sql(self._insert_nodes_sql, parents)
         except SQLAlchemyError as exc:
             raise StoreError(f"appending to the audit log failed: {exc}") from exc
         return size

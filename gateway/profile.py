@@ -241,6 +241,8 @@ class Profile:
     #: owned residential floor area, hundredths of a m² (whole household)
     residential_area_cm2: int
     gaps: tuple[Gap, ...]
+    #: department → SHA-256 of its signed answer, for the departments that answered
+    answer_digests: Mapping[str, bytes]
 
     def to_proto(self) -> case_pb2.HouseholdProfile:
         """Income lines are per person per month (each rounded on its own)."""
@@ -612,4 +614,5 @@ def build_profile(
         non_residential_count=len(collector.non_residential),
         residential_area_cm2=collector.residential_area,
         gaps=tuple(gaps),
+        answer_digests={d: digest for d, (_, digest) in pairs.items()},
     )

@@ -34,6 +34,7 @@ __all__ = [
     "StandardsLibrary",
     "load_standard",
     "parse_standard",
+    "region_chain",
 ]
 
 #: income kinds a standard can count or exclude (the profile computes each of them)
@@ -420,7 +421,7 @@ class StandardsLibrary:
 
         Raises :class:`NoStandard` naming the region, programme and date when none is.
         """
-        for code in _region_chain(region):
+        for code in region_chain(region):
             candidates = [
                 s
                 for s in self._by_id.values()
@@ -434,7 +435,7 @@ class StandardsLibrary:
         )
 
 
-def _region_chain(region: str) -> list[str]:
+def region_chain(region: str) -> list[str]:
     """The region, then its city and province codes (GB/T 2260 levels), without repeats."""
     chain = [region]
     if len(region) == 6 and region.isdigit():

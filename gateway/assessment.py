@@ -1,0 +1,508 @@
+"""The assessment: a household profile checked against a standard's rules, and the outcome.
+
+Each rule compares one profile figure with one limit and says, in Chinese and English a
+verifier can read out to the applicant, what it found and why, citing the evidence.
+
+Verdicts, for every rule:
+
+* FAIL when the figure is over the limit (for income with ``strictly_below``: at or
+  over it), PASS otherwise;
+* REVIEW instead of PASS or FAIL when a money or area figure lies within the standard's
+  ``review.margin_percent`` of its limit on either side (department data is a snapshot:
+  a balance on one day, a market value), or instead of PASS when a record needs a
+  person's judgement (a vehicle or property without a recorded kind);
+* UNKNOWN when a department the rule needs did not answer, was not asked, did not cover
+  a member, or withheld a field the rule reads — *unless* the figure known so far is
+  already a FAIL outside the margin. Every figure is monotone (missing data can only add
+  income, assets, vehicles, properties or capital; business losses count as zero, see
+  :mod:`hedui.gateway.profile`), so such a FAIL is certain and stays a FAIL.
+
+Outcome: any FAIL → INELIGIBLE (certain even when other rules are UNKNOWN); else any
+UNKNOWN → INCOMPLETE; else any REVIEW → NEEDS_MANUAL_REVIEW; else ELIGIBLE.
+
+Comparisons are exact integer comparisons of household totals (income over the window
+against limit x months x persons; assets against the per-person limit x persons), never
+of rounded per-person figures, so rounding cannot move a household across a limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from hedui.gateway.profile import (
+    AnswerInput,
+    Figure,
+    Gap,
+    Profile,
+    Pseudonym,
+    build_profile,
+    div_round_half_up,
+    format_area,
+    format_yuan,
+    paths_overlap,
+)
+from hedui.gateway.standards import Standard
+from hedui.v1 import case_pb2
+
+__all__ = ["RULE_TITLES", "RULE_UNITS", "Assessment", "assess", "decide_outcome"]
+
+RR = case_pb2.RuleResult
+PASS, FAIL, UNKNOWN, REVIEW = RR.VERDICT_PASS, RR.VERDICT_FAIL, RR.VERDICT_UNKNOWN, RR.VERDICT_REVIEW
+
+#: rule id → (title zh, title en)
+RULE_TITLES: dict[str, tuple[str, str]] = {
+    "income": ("家庭人均收入", "Income per person"),
+    "money-assets": ("家庭人均金融资产", "Money assets per person"),
+    "household-assets": ("家庭金融资产总额", "Household money assets"),
+    "vehicle": ("机动车辆", "Motor vehicles"),
+    "vehicle-value": ("机动车辆价值", "Value of motor vehicles"),
+    "non-residential-property": ("非居住类房产", "Non-residential property"),
+    "residential-property-count": ("住房套数", "Number of homes"),
+    "residential-area": ("人均住房建筑面积", "Floor area per person"),
+    "business-capital": ("工商注册认缴资本", "Subscribed business capital"),
+}
+#: what figure_fen / limit_fen hold for each rule: "fen", "count" or "area" (0.01 m²)
+RULE_UNITS: dict[str, str] = {
+    "income": "fen",
+    "money-assets": "fen",
+    "household-assets": "fen",
+    "vehicle": "count",
+    "vehicle-value": "fen",
+    "non-residential-property": "count",
+    "residential-property-count": "count",
+    "residential-area": "area",
+    "business-capital": "fen",
+}
+
+# What each rule reads: (department, alternative field paths). A need is unmet when the
+# department is a gap, or when every alternative path was withheld.
+_INCOME_NEEDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "wages": (("human-resources", ("wages",)),),
+    "net-business": (("tax", ("filings",)),),
+    "net-property": (("banks", ("income",)),),
+    "net-transfers": (
+        ("human-resources", ("pensions",)),
+        ("human-resources", ("unemployment_benefits",)),
+        ("housing", ("benefits",)),
+    ),
+    "assistance": (("civil-affairs", ("assistance_payments",)),),
+}
+_VEHICLE_NEEDS = (("public-security", ("vehicles.*.kind",)), ("public-security",
+                                                                ("vehicles.*.status",)))
+_PROPERTY_NEEDS = (("housing", ("properties.*.nature",)),)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The profile, every rule's result, the outcome and its reasons."""
+
+    standard_id: str
+    as_of: date
+    profile: Profile
+    rules: tuple[case_pb2.RuleResult, ...]
+    outcome: int
+    reasons_zh: tuple[str, ...]
+    reasons_en: tuple[str, ...]
+    #: departments that did not answer: (department, reason), as given to :func:`assess`
+    missing: tuple[tuple[str, str], ...]
+
+
+def assess(
+    members: Sequence[case_pb2.Member],
+    answers: Mapping[str, AnswerInput],
+    standard: Standard,
+    *,
+    as_of: date,
+    missing: Sequence[tuple[str, str]] = (),
+    pseudonym: Pseudonym,
+) -> Assessment:
+    """Assess a household against ``standard`` on ``as_of``.
+
+    Preconditions (ValueError): ``standard`` is in force on ``as_of``, plus those of
+    :func:`~hedui.gateway.profile.build_profile`.
+    """
+    if not standard.in_force(as_of):
+        raise ValueError(
+            f"standard {standard.standard_id} is not in force on {as_of.isoformat()}"
+        )
+    profile = build_profile(
+        members, answers, standard, as_of=as_of, missing=missing, pseudonym=pseudonym
+    )
+    rules = tuple(_Rules(profile, standard).all())
+    outcome = decide_outcome(r.verdict for r in rules)
+    reasons_zh, reasons_en = _reasons(outcome, rules, standard)
+    return Assessment(
+        standard_id=standard.standard_id,
+        as_of=as_of,
+        profile=profile,
+        rules=rules,
+        outcome=outcome,
+        reasons_zh=reasons_zh,
+        reasons_en=reasons_en,
+        missing=tuple(missing),
+    )
+
+
+def decide_outcome(verdicts: object) -> int:
+    """FAIL → INELIGIBLE, else UNKNOWN → INCOMPLETE, else REVIEW → NEEDS_MANUAL_REVIEW."""
+    seen = set(verdicts)  # type: ignore[call-overload]
+    if FAIL in seen:
+        return case_pb2.OUTCOME_INELIGIBLE
+    if UNKNOWN in seen:
+        return case_pb2.OUTCOME_INCOMPLETE
+    if REVIEW in seen:
+        return case_pb2.OUTCOME_NEEDS_MANUAL_REVIEW
+    return case_pb2.OUTCOME_ELIGIBLE
+
+
+def _reasons(
+    outcome: int, rules: Sequence[case_pb2.RuleResult], standard: Standard
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    wanted = {
+        case_pb2.OUTCOME_INELIGIBLE: FAIL,
+        case_pb2.OUTCOME_INCOMPLETE: UNKNOWN,
+        case_pb2.OUTCOME_NEEDS_MANUAL_REVIEW: REVIEW,
+    }.get(outcome)
+    if wanted is None:
+        return (
+            (f"家庭经济状况符合标准 {standard.standard_id} 的全部条件。",),
+            (f"The household meets every condition of standard {standard.standard_id}.",),
+        )
+    picked = [r for r in rules if r.verdict == wanted]
+    zh = [r.explanation_zh for r in picked]
+    en = [r.explanation_en for r in picked]
+    if outcome == case_pb2.OUTCOME_INCOMPLETE:
+        zh.append("请补齐缺失的部门答复后重新核定。")
+        en.append("Obtain the missing answers and assess the household again.")
+    return tuple(zh), tuple(en)
+
+
+# ------------------------------------------------------------------ the rules
+
+
+def _within_margin(figure: int, limit: int, margin_percent: int) -> bool:
+    return margin_percent > 0 and limit > 0 and abs(figure - limit) * 100 <= limit * margin_percent
+
+
+def _unique(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+class _Rules:
+    """Builds each rule the standard sets, in a fixed order."""
+
+    def __init__(self, profile: Profile, standard: Standard) -> None:
+        self.p = profile
+        self.s = standard
+
+    def all(self) -> list[case_pb2.RuleResult]:
+        s = self.s
+        out = [self.income()]
+        if s.money_assets_multiple is not None:
+            out.append(self.money_assets())
+        if s.household_assets_limit_fen is not None:
+            out.append(self.household_assets())
+        if s.vehicle_max_count is not None:
+            out.append(self.vehicle())
+        if s.vehicle_max_value_fen is not None:
+            out.append(self.vehicle_value())
+        if not s.allow_non_residential:
+            out.append(self.non_residential())
+        if s.residential_max_count is not None:
+            out.append(self.residential_count())
+        if s.residential_max_area_per_person_cm2 is not None:
+            out.append(self.residential_area())
+        if s.business_max_capital_fen is not None:
+            out.append(self.business_capital())
+        return out
+
+    # --- shared machinery ------------------------------------------------------
+
+    def gaps(self, needs: Sequence[tuple[str, tuple[str, ...]]]) -> list[Gap]:
+        found: list[Gap] = []
+        for department, alternatives in needs:
+            whole = [g for g in self.p.gaps if g.department == department and not g.path]
+            if whole:
+                found += whole
+                continue
+            withheld = [g for g in self.p.gaps if g.department == department and g.path]
+            hits = [[g for g in withheld if paths_overlap(g.path, alt)] for alt in alternatives]
+            if all(hits):
+                found += [g for group in hits for g in group]
+        return list(dict.fromkeys(found))
+
+    def result(
+        self,
+        rule_id: str,
+        *,
+        figure: int,
+        limit: int,
+        compare: tuple[int, int] | None = None,
+        strict: bool = False,
+        margin: bool = True,
+        statement: tuple[str, str],
+        figures: Sequence[Figure],
+        needs: Sequence[tuple[str, tuple[str, ...]]],
+    ) -> case_pb2.RuleResult:
+        """Judge ``compare`` (exact values; default figure vs limit) and explain it."""
+        value, bound = compare if compare is not None else (figure, limit)
+        over = value >= bound if strict else value > bound
+        near = margin and _within_margin(value, bound, self.s.review_margin_percent)
+        notes = [n for f in figures for n in f.review_notes]
+        gaps = self.gaps(needs)
+        if gaps and not (over and not near):
+            verdict = UNKNOWN
+        elif near:
+            verdict = REVIEW
+        elif over:
+            verdict = FAIL
+        elif notes:
+            verdict = REVIEW
+        else:
+            verdict = PASS
+        zh, en = statement
+        gaps_zh = "；".join(_unique([g.reason_zh for g in gaps]))
+        gaps_en = "; ".join(_unique([g.reason_en for g in gaps]))
+        if verdict == UNKNOWN:
+            zh += f"。无法核定：{gaps_zh}。"
+            en += f". It cannot be decided: {gaps_en}."
+        elif verdict == FAIL and gaps:
+            zh += f"，即使尚缺资料（{gaps_zh}）也已超出限额，不符合。"
+            en += f"; even with data still missing ({gaps_en}) it is over the limit, so it fails."
+        elif verdict == FAIL:
+            zh += "，不符合。"
+            en += ", so it fails."
+        elif verdict == REVIEW and near:
+            m = self.s.review_margin_percent
+            zh += f"，与限额相差不超过 {m}%，需人工复核。"
+            en += f"; it is within {m}% of the limit, so a verifier must review it."
+        elif verdict == REVIEW:
+            zh += "，需人工复核：" + "；".join(_unique([n[0] for n in notes])) + "。"
+            en += "; a verifier must review it: " + "; ".join(_unique([n[1] for n in notes])) + "."
+        else:
+            zh += "，符合。"
+            en += ", so it passes."
+        title_zh, title_en = RULE_TITLES[rule_id]
+        evidence = [e for f in figures for e in f.evidence]
+        # A department whose answer held nothing relevant decided the rule too (no car,
+        # no deposits...): cite its answer, with the path the rule read.
+        cited = {e.department for e in evidence} | {g.department for g in gaps}
+        for department, alternatives in needs:
+            digest = self.p.answer_digests.get(department)
+            if digest is not None and department not in cited:
+                cited.add(department)
+                evidence.append(
+                    case_pb2.Evidence(
+                        department=department, answer_digest=digest, field_path=alternatives[0]
+                    )
+                )
+        return case_pb2.RuleResult(
+            rule_id=rule_id,
+            title_zh=title_zh,
+            title_en=title_en,
+            verdict=verdict,
+            figure_fen=figure,
+            limit_fen=limit,
+            explanation_zh=zh,
+            explanation_en=en,
+            evidence=evidence,
+        )
+
+    # --- the rule families --------------------------------------------------------
+
+    def income(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        limit = s.monthly_income_limit_fen
+        months = p.window.months
+        needs = [n for kind in p.counted_income for n in _INCOME_NEEDS[kind]]
+        if "wages" in p.counted_income and s.wage_fallback == "contribution-base":
+            needs.append(("human-resources", ("insurance",)))
+        below_zh = "低于" if s.income_strictly_below else "不超过"
+        below_en = "less than" if s.income_strictly_below else "at most"
+        fig = format_yuan(p.monthly_income_per_person_fen)
+        return self.result(
+            "income",
+            figure=p.monthly_income_per_person_fen,
+            limit=limit,
+            compare=(p.income_total_fen, limit * months * p.persons),
+            strict=s.income_strictly_below,
+            statement=(
+                f"近 {months} 个月（{p.window.label()}）家庭 {p.persons} 人月人均收入 {fig} 元"
+                f"（救助金不计入），标准为{below_zh} {format_yuan(limit)} 元",
+                f"Over the last {months} months ({p.window.label()}) the household of "
+                f"{p.persons} has a monthly income of {fig} yuan per person (assistance "
+                f"payments not counted); the standard requires {below_en} "
+                f"{format_yuan(limit)} yuan",
+            ),
+            figures=[p.income[k] for k in p.counted_income],
+            needs=needs,
+        )
+
+    def _money_needs(self) -> list[tuple[str, tuple[str, ...]]]:
+        needs: list[tuple[str, tuple[str, ...]]] = [
+            ("banks", ("deposits.*.balance_fen",)),
+            ("banks", ("securities.*.market_value_fen",)),
+        ]
+        if self.s.count_provident_fund:
+            needs.append(("provident-fund", ("account.balance_fen",)))
+        return needs
+
+    def money_assets(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        per_person_limit = s.asset_limit_per_person_fen
+        per_person = div_round_half_up(p.money_assets_fen, p.persons)
+        return self.result(
+            "money-assets",
+            figure=p.money_assets_fen,
+            limit=per_person_limit * p.persons,
+            statement=(
+                f"家庭金融资产合计 {format_yuan(p.money_assets_fen)} 元，人均 "
+                f"{format_yuan(per_person)} 元，标准为人均不超过 "
+                f"{format_yuan(per_person_limit)} 元（年标准的 {s.money_assets_multiple} 倍）",
+                f"The household's money assets total {format_yuan(p.money_assets_fen)} yuan, "
+                f"{format_yuan(per_person)} yuan per person; the standard allows at most "
+                f"{format_yuan(per_person_limit)} yuan per person ({s.money_assets_multiple} "
+                "times the annual standard)",
+            ),
+            figures=[p.assets[k] for k in p.counted_money_assets],
+            needs=self._money_needs(),
+        )
+
+    def household_assets(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        limit = s.household_assets_limit_fen or 0
+        return self.result(
+            "household-assets",
+            figure=p.money_assets_fen,
+            limit=limit,
+            statement=(
+                f"家庭金融资产合计 {format_yuan(p.money_assets_fen)} 元，标准为家庭不超过 "
+                f"{format_yuan(limit)} 元",
+                f"The household's money assets total {format_yuan(p.money_assets_fen)} yuan; "
+                f"the standard allows at most {format_yuan(limit)} yuan for the household",
+            ),
+            figures=[p.assets[k] for k in p.counted_money_assets],
+            needs=self._money_needs(),
+        )
+
+    def vehicle(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        limit = s.vehicle_max_count or 0
+        kinds = "、".join(s.vehicle_counted_kinds)
+        allowed_zh = "不得拥有" if limit == 0 else f"不超过 {limit} 辆"
+        allowed_en = "none" if limit == 0 else f"at most {limit}"
+        return self.result(
+            "vehicle",
+            figure=p.vehicle_count,
+            limit=limit,
+            margin=False,
+            statement=(
+                f"家庭成员名下计入的机动车（{kinds}）{p.vehicle_count} 辆，标准为{allowed_zh}",
+                f"The household's members hold {p.vehicle_count} counted vehicle(s) "
+                f"({', '.join(s.vehicle_counted_kinds)}); the standard allows {allowed_en}",
+            ),
+            figures=[p.assets["vehicles"]],
+            needs=_VEHICLE_NEEDS,
+        )
+
+    def vehicle_value(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        limit = s.vehicle_max_value_fen or 0
+        value = p.assets["vehicles"].amount
+        return self.result(
+            "vehicle-value",
+            figure=value,
+            limit=limit,
+            statement=(
+                f"计入车辆价值合计 {format_yuan(value)} 元，标准为不超过 {format_yuan(limit)} 元",
+                f"The counted vehicles are worth {format_yuan(value)} yuan in total; the "
+                f"standard allows at most {format_yuan(limit)} yuan",
+            ),
+            figures=[p.assets["vehicles"]],
+            needs=(
+                *_VEHICLE_NEEDS,
+                ("public-security",
+                 ("vehicles.*.assessed_value_fen", "vehicles.*.purchase_price_fen")),
+            ),
+        )
+
+    def non_residential(self) -> case_pb2.RuleResult:
+        p = self.p
+        n = p.non_residential_count
+        return self.result(
+            "non-residential-property",
+            figure=n,
+            limit=0,
+            margin=False,
+            statement=(
+                f"家庭成员名下非居住类房产（商铺、办公、厂房、车位）{n} 处，标准为不得拥有",
+                f"The household's members hold {n} non-residential properties (shops, "
+                "offices, workshops, parking spaces); the standard allows none",
+            ),
+            figures=[p.assets["non-residential-property"], p.assets["residential-property"]],
+            needs=_PROPERTY_NEEDS,
+        )
+
+    def residential_count(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        limit = s.residential_max_count or 0
+        return self.result(
+            "residential-property-count",
+            figure=p.residential_count,
+            limit=limit,
+            margin=False,
+            statement=(
+                f"家庭成员名下住房 {p.residential_count} 套，标准为不超过 {limit} 套",
+                f"The household's members hold {p.residential_count} home(s); the standard "
+                f"allows at most {limit}",
+            ),
+            figures=[p.assets["residential-property"]],
+            needs=_PROPERTY_NEEDS,
+        )
+
+    def residential_area(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        limit = s.residential_max_area_per_person_cm2 or 0
+        per_person = div_round_half_up(p.residential_area_cm2, p.persons)
+        return self.result(
+            "residential-area",
+            figure=per_person,
+            limit=limit,
+            compare=(p.residential_area_cm2, limit * p.persons),
+            statement=(
+                f"家庭人均拥有住房建筑面积 {format_area(per_person)} 平方米，标准为不超过 "
+                f"{format_area(limit)} 平方米",
+                f"The household owns {format_area(per_person)} m² of residential floor area per "
+                f"person; the standard allows at most {format_area(limit)} m²",
+            ),
+            figures=[p.assets["residential-property"]],
+            needs=(
+                *_PROPERTY_NEEDS,
+                ("housing", ("properties.*.floor_area_m2",)),
+                ("housing", ("properties.*.share_percent",)),
+            ),
+        )
+
+    def business_capital(self) -> case_pb2.RuleResult:
+        p, s = self.p, self.s
+        limit = s.business_max_capital_fen or 0
+        capital = p.assets["business-capital"].amount
+        return self.result(
+            "business-capital",
+            figure=capital,
+            limit=limit,
+            statement=(
+                f"家庭成员在存续企业中的认缴资本合计 {format_yuan(capital)} 元，标准为不超过 "
+                f"{format_yuan(limit)} 元",
+                f"The household's members have subscribed {format_yuan(capital)} yuan of "
+                f"capital in businesses still registered; the standard allows at most "
+                f"{format_yuan(limit)} yuan",
+            ),
+            figures=[p.assets["business-capital"]],
+            needs=(
+                ("market-regulation", ("businesses.*.subscribed_capital_fen",)),
+                ("market-regulation", ("businesses.*.status",)),
+            ),
+        )
