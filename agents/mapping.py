@@ -379,11 +379,14 @@ def _read_only_engine(url_text: str) -> Engine:
 
         return engine
     if backend == "postgresql":
+        # keep the department's own libpq options (e.g. -c search_path=...), add ours last
+        given = url.query.get("options", ())
+        options = " ".join([*([given] if isinstance(given, str) else given),
+                            "-c default_transaction_read_only=on"])
         return create_engine(
-            url, hide_parameters=True, pool_pre_ping=True,
-            execution_options={"postgresql_readonly": True},
-            connect_args={"connect_timeout": 5,
-                          "options": "-c default_transaction_read_only=on"},
+            url.difference_update_query(["options"]), hide_parameters=True,
+            pool_pre_ping=True, execution_options={"postgresql_readonly": True},
+            connect_args={"connect_timeout": 5, "options": options},
         )
     raise MappingError(f"database {backend!r} is not supported; use sqlite or postgresql "
                        "(read-only access is enforced for those)")

@@ -185,6 +185,9 @@ class AuditLog:
         self._nodes_name = prep.format_table(tables.nodes)
         self._closed = False
         self._committer = GroupCommitter(self._commit_entries)
+        self._lock_sql = text(
+            "SELECT pg_advisory_xact_lock(:k), set_config('synchronous_commit', 'on', true)"
+        )
         mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
         self._insert_leaves_sql = (
             f"INSERT INTO {self._leaves_name} (idx, entry, leaf_hash, row_hash) "
@@ -211,6 +214,7 @@ class AuditLog:
         schema: str | None = None,
         pseudonym_key: bytes | None = None,
         clock: Clock = _utcnow,
+        max_entry_bytes: int = MAX_ENTRY_BYTES,
     ) -> AuditLog:
         """Create a new, empty log (tables, triggers, meta row) and open it.
 
@@ -227,6 +231,7 @@ class AuditLog:
             schema=schema,
             pseudonym_key=pseudonym_key,
             clock=clock,
+            max_entry_bytes=max_entry_bytes,
             mode="create",
         )
 
@@ -243,6 +248,7 @@ class AuditLog:
         schema: str | None = None,
         pseudonym_key: bytes | None = None,
         clock: Clock = _utcnow,
+        max_entry_bytes: int = MAX_ENTRY_BYTES,
         create: bool = False,
     ) -> AuditLog:
         """Open an existing log (or create it when missing and ``create`` is true).
@@ -261,6 +267,7 @@ class AuditLog:
             schema=schema,
             pseudonym_key=pseudonym_key,
             clock=clock,
+            max_entry_bytes=max_entry_bytes,
             mode="open-or-create" if create else "open",
         )
 
@@ -277,6 +284,7 @@ class AuditLog:
         schema: str | None,
         pseudonym_key: bytes | None,
         clock: Clock,
+        max_entry_bytes: int,
         mode: str,
     ) -> AuditLog:
         if signing_key is not None:
@@ -287,6 +295,8 @@ class AuditLog:
             raise StoreError("opening an audit log needs its signing key or its verify key")
         Checkpoint(origin=origin, size=0, root=EMPTY_ROOT)  # validates the origin
         tables = make_tables(prefix, schema)
+        if schema is not None and make_url(url).get_backend_name() != "postgresql":
+            raise StoreError("a schema is a PostgreSQL option; use a table prefix on SQLite")
         engine = make_engine(url)
         try:
             log = cls(
@@ -298,6 +308,7 @@ class AuditLog:
                 verify_key=verify_key,
                 pseudonym_key=pseudonym_key,
                 clock=clock,
+                max_entry_bytes=max_entry_bytes,
             )
             with log._write_tx() as conn:
                 exists = inspect(conn).has_table(tables.meta.name, schema=schema)
@@ -372,8 +383,8 @@ class AuditLog:
         with self._engine.connect() as conn:
             conn.execution_options(**{_WRITE: True})
             with conn.begin():
-                if self._postgres:
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._t.lock_key})
+                if self._postgres:  # the lock, and durability whatever the server default
+                    conn.execute(self._lock_sql, {"k": self._t.lock_key})
                 yield conn
 
     def _fetch(
@@ -431,7 +442,6 @@ class AuditLog:
 
     def _commit_entries(self, entries: list[bytes]) -> int:
         """Writer thread: extend the tree by ``entries`` in one locked transaction."""
-        t = self._t
         try:
             with self._write_tx() as conn:
                 size = self._current_size(conn)

@@ -49,7 +49,12 @@ from hedui.v1 import case_pb2
 __all__ = ["RULE_TITLES", "RULE_UNITS", "Assessment", "assess", "decide_outcome"]
 
 RR = case_pb2.RuleResult
-PASS, FAIL, UNKNOWN, REVIEW = RR.VERDICT_PASS, RR.VERDICT_FAIL, RR.VERDICT_UNKNOWN, RR.VERDICT_REVIEW
+PASS, FAIL, UNKNOWN, REVIEW = (
+    RR.VERDICT_PASS,
+    RR.VERDICT_FAIL,
+    RR.VERDICT_UNKNOWN,
+    RR.VERDICT_REVIEW,
+)
 
 #: rule id → (title zh, title en)
 RULE_TITLES: dict[str, tuple[str, str]] = {
@@ -89,8 +94,10 @@ _INCOME_NEEDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
     "assistance": (("civil-affairs", ("assistance_payments",)),),
 }
-_VEHICLE_NEEDS = (("public-security", ("vehicles.*.kind",)), ("public-security",
-                                                                ("vehicles.*.status",)))
+_VEHICLE_NEEDS = (
+    ("public-security", ("vehicles.*.kind",)),
+    ("public-security", ("vehicles.*.status",)),
+)
 _PROPERTY_NEEDS = (("housing", ("properties.*.nature",)),)
 
 
@@ -124,9 +131,7 @@ def assess(
     :func:`~hedui.gateway.profile.build_profile`.
     """
     if not standard.in_force(as_of):
-        raise ValueError(
-            f"standard {standard.standard_id} is not in force on {as_of.isoformat()}"
-        )
+        raise ValueError(f"standard {standard.standard_id} is not in force on {as_of.isoformat()}")
     profile = build_profile(
         members, answers, standard, as_of=as_of, missing=missing, pseudonym=pseudonym
     )
@@ -423,8 +428,10 @@ class _Rules:
             figures=[p.assets["vehicles"]],
             needs=(
                 *_VEHICLE_NEEDS,
-                ("public-security",
-                 ("vehicles.*.assessed_value_fen", "vehicles.*.purchase_price_fen")),
+                (
+                    "public-security",
+                    ("vehicles.*.assessed_value_fen", "vehicles.*.purchase_price_fen"),
+                ),
             ),
         )
 

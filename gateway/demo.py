@@ -144,7 +144,7 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
         applicant = households["eligible"]["members"][0]
         say("8. the applicant of the first household asks who read their data:")
         _run_cli(["audit", "subject-report", "--db", audit_db, "--id", applicant["id_number"],
-                  "--pseudonym-key", str(sb.pseudonym_key), "--operator", sb_mod.OFFICER,
+                  "--pseudonym-key", str(sb.pseudonym_key), "--officer", sb_mod.OFFICER,
                   "--signing-key", str(sb.gateway.signing_key)])
     finally:
         say("9. stopping every server")

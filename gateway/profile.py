@@ -321,8 +321,10 @@ class _Collector:
         self.standard = standard
         self.window = window
         self.answers = answers
-        self.income = {k: Figure(k) for k in ("wages", "net-business", "net-property",
-                                               "net-transfers", "assistance")}
+        self.income = {
+            k: Figure(k)
+            for k in ("wages", "net-business", "net-property", "net-transfers", "assistance")
+        }
         self.assets = {k: Figure(k) for k in ASSET_KINDS}
         self.vehicle_count = 0
         self.residential: dict[str, int] = {}
@@ -412,8 +414,9 @@ class _Collector:
             ev = self.evidence(d, f"properties.{i}.nature", who)
             if p.nature == _P.NATURE_RESIDENTIAL:
                 self.residential.setdefault(key, i)
-                self.residential_area += div_round_half_up(_hundredths(p.floor_area_m2) * share,
-                                                           10000)
+                self.residential_area += div_round_half_up(
+                    _hundredths(p.floor_area_m2) * share, 10000
+                )
                 self.assets["residential-property"].add(value, ev)
             elif p.nature == _P.NATURE_NON_RESIDENTIAL:
                 self.non_residential.setdefault(key, i)
@@ -422,8 +425,10 @@ class _Collector:
                 fig = self.assets["residential-property"]
                 fig.evidence.append(ev)
                 fig.review_notes.append(
-                    ("一处房产未登记性质（住宅或非住宅）", "a property has no recorded nature "
-                     "(residential or not)")
+                    (
+                        "一处房产未登记性质（住宅或非住宅）",
+                        "a property has no recorded nature (residential or not)",
+                    )
                 )
 
     def civil_affairs(self, r: records_pb2.CivilAffairsRecord, who: str) -> None:
@@ -473,9 +478,7 @@ class _Collector:
             ev = self.evidence("public-security", f"vehicles.{i}.kind", who)
             if kind is None:
                 fig.evidence.append(ev)
-                fig.review_notes.append(
-                    ("一辆车辆未登记类型", "a vehicle has no recorded kind")
-                )
+                fig.review_notes.append(("一辆车辆未登记类型", "a vehicle has no recorded kind"))
                 continue
             if kind not in self.standard.vehicle_counted_kinds:
                 continue
@@ -555,41 +558,69 @@ def build_profile(
         title = DEPARTMENTS[department]
         if department in missing_map:
             reason = missing_map[department]
-            gaps.append(Gap(department, "", f"{title.title_zh}未答复（{reason}）",
-                            f"{title.title_en} did not answer ({reason})"))
+            gaps.append(
+                Gap(
+                    department,
+                    "",
+                    f"{title.title_zh}未答复（{reason}）",
+                    f"{title.title_en} did not answer ({reason})",
+                )
+            )
             continue
         if department not in pairs:
-            gaps.append(Gap(department, "", f"未询问{title.title_zh}",
-                            f"{title.title_en} was not asked"))
+            gaps.append(
+                Gap(department, "", f"未询问{title.title_zh}", f"{title.title_en} was not asked")
+            )
             continue
         answer, _ = pairs[department]
         for w in answer.withheld:
-            gaps.append(Gap(
-                department, w.path,
-                f"{title.title_zh}未提供字段 {w.path}（{_WITHHELD_ZH.get(w.reason, '未说明原因')}）",
-                f"{title.title_en} withheld {w.path} "
-                f"({_WITHHELD_EN.get(w.reason, 'no reason given')})",
-            ))
+            gaps.append(
+                Gap(
+                    department,
+                    w.path,
+                    f"{title.title_zh}未提供字段 {w.path}"
+                    f"（{_WITHHELD_ZH.get(w.reason, '未说明原因')}）",
+                    f"{title.title_en} withheld {w.path} "
+                    f"({_WITHHELD_EN.get(w.reason, 'no reason given')})",
+                )
+            )
         by_id = {_compact_id(s.id_number): s for s in answer.subjects}
         for member_id, subject in zip(ids, who, strict=True):
             sa = by_id.get(member_id)
             if sa is None or sa.status not in (
-                query_pb2.SubjectAnswer.STATUS_FOUND, query_pb2.SubjectAnswer.STATUS_NOT_FOUND
+                query_pb2.SubjectAnswer.STATUS_FOUND,
+                query_pb2.SubjectAnswer.STATUS_NOT_FOUND,
             ):
                 what_zh = "未涵盖该成员" if sa is None else "无法读取该成员的记录"
-                what_en = ("does not cover a member" if sa is None
-                           else "could not read its records on a member")
-                gaps.append(Gap(department, "", f"{title.title_zh}的答复{what_zh}",
-                                f"the answer of {title.title_en} {what_en}", subject))
+                what_en = (
+                    "does not cover a member"
+                    if sa is None
+                    else "could not read its records on a member"
+                )
+                gaps.append(
+                    Gap(
+                        department,
+                        "",
+                        f"{title.title_zh}的答复{what_zh}",
+                        f"the answer of {title.title_en} {what_en}",
+                        subject,
+                    )
+                )
                 continue
             unwrapped = unwrap(sa.record)
             if unwrapped is None:
                 continue  # NOT_FOUND (or nothing released): holds nothing on the member
             record_department, record = unwrapped
             if record_department != department:
-                gaps.append(Gap(department, "", f"{title.title_zh}的答复含有其他部门的记录",
-                                f"the answer of {title.title_en} holds another department's "
-                                "record", subject))
+                gaps.append(
+                    Gap(
+                        department,
+                        "",
+                        f"{title.title_zh}的答复含有其他部门的记录",
+                        f"the answer of {title.title_en} holds another department's record",
+                        subject,
+                    )
+                )
                 continue
             _HANDLERS[department](collector, record, subject)
 

@@ -54,7 +54,7 @@ def report(backend: str, what: str, value: float, unit: str, base: float, target
     RESULTS.append({"backend": backend, "metric": what, "value": value, "unit": unit,
                     "baseline": base, "ratio": ratio, "target": target})  # fmt: skip
     rel = "of baseline" if better_high else "x baseline"
-    print(f"  {what:<44} {value:>12,.1f} {unit:<7} baseline {base:>12,.1f}  "
+    print(f"  {what:<50} {value:>12,.1f} {unit:<7} baseline {base:>12,.1f}  "
           f"({ratio:5.2f} {rel})  target {target}", flush=True)  # fmt: skip
 
 
@@ -185,7 +185,7 @@ def bench_append(backend: str, url: str, opts: dict[str, object], quick: bool) -
         plain = PlainTable(url, opts, f"plain_a{k}")
         try:
             if batch == 1:
-                audit = rate(count, threads, lambda b: log.append(b[0]), 1, data)
+                audit = rate(count, threads, lambda b, log=log: log.append(b[0]), 1, data)
             else:
                 audit = rate(count, threads, log.append_many, batch, data)
             base = rate(count, threads, plain.insert, batch, data)
@@ -221,7 +221,7 @@ def bench_proofs_and_verify(backend: str, url: str, opts: dict[str, object],
             for i in picks[:50]:  # warm the caches and the statement cache
                 log.inclusion_proof(i, cp.size)
                 plain.lookup(i)
-            audit = _latency(lambda i: log.inclusion_proof(i, cp.size), picks)
+            audit = _latency(lambda i, n=cp.size: log.inclusion_proof(i, n), picks)
             base = _latency(plain.lookup, picks)
             report(backend, f"inclusion proof at {size:,} (median)", audit[0] * 1e3, "ms",
                    base[0] * 1e3, "<= 1 ms at 10^6")  # fmt: skip

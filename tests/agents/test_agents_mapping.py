@@ -386,3 +386,78 @@ def test_fractions_of_a_fen_round_half_up_and_junk_is_refused() -> None:
     for junk in ("abc", "", "NaN", "Infinity", True, "1e400000"):
         with pytest.raises(ValueProblem):
             to_fen(junk, "yuan")
+
+
+# ------------------------------------------------------------ PostgreSQL
+
+
+def _pg_url() -> str:
+    import os
+
+    from sqlalchemy import create_engine, text
+
+    url = os.environ.get("HEDUI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any failure means: no usable server
+        pytest.skip(f"PostgreSQL at {url} unavailable ({type(exc).__name__})")
+    return url
+
+
+_PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "NUMERIC": "numeric"}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("dept", ["public-security", "banks", "provident-fund"])
+def test_postgresql_gives_the_same_records_read_only(seeded: SeedSummary, dept: str) -> None:
+    """The same mapping over a PostgreSQL copy: NUMERIC as Decimal, lower-cased names."""
+    import uuid
+    from urllib.parse import quote
+
+    from sqlalchemy import create_engine, text
+
+    url = _pg_url()
+    schema = f"t_agents_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    lite = sqlite3.connect(seeded.databases[dept])
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            tables = [t for (t,) in lite.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
+            for t in tables:
+                cols = [(r[1], _PG_TYPES.get(r[2], "text"))
+                        for r in lite.execute(f'PRAGMA table_info("{t}")')]
+                conn.execute(text(f"CREATE TABLE {schema}.{t} "
+                                  f"({', '.join(f'{c} {ty}' for c, ty in cols)})"))
+                rows = lite.execute(f'SELECT * FROM "{t}"').fetchall()
+                if rows:
+                    names = [c for c, _ in cols]
+                    conn.execute(text(f"INSERT INTO {schema}.{t} VALUES "
+                                      f"({', '.join(':' + n for n in names)})"),
+                                 [dict(zip(names, r, strict=True)) for r in rows])
+        ids = [r[0] for r in lite.execute("SELECT sfzh FROM hj_person")] \
+            if dept == "public-security" else None
+        pg_source = MappingSource(MAPPINGS / f"{dept}.toml",
+                                  f"{url}?options={quote(f'-csearch_path={schema}')}")
+        assert pg_source.check() == []
+        if ids is None:
+            col, table = {"banks": ("CUST_CERT_NO", "DEP_ACCT"),
+                          "provident-fund": ("zjhm", "gr_zh")}[dept]
+            ids = [r[0] for r in lite.execute(f"SELECT {col} FROM {table}")]
+        lite_source = source(seeded, dept)
+        paths = lite_source.held_paths()
+        assert pg_source.fetch(ids, paths) == lite_source.fetch(ids, paths)
+        assert pg_source.data_as_of() == lite_source.data_as_of()
+        with pg_source._connect() as conn, pytest.raises(Exception, match="read-only"):
+            conn.exec_driver_sql("CREATE TABLE pwned (x int)")
+        pg_source.close()
+        lite_source.close()
+    finally:
+        lite.close()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()

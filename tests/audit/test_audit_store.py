@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -76,8 +77,7 @@ def test_bad_entries_are_refused(make_log: Callable[..., AuditLog]) -> None:
     log = make_log()
     with pytest.raises(EntryError):
         log.append("text, not bytes")  # type: ignore[arg-type]
-    small = make_log()
-    small._max_entry_bytes = 10
+    small = make_log(max_entry_bytes=10)
     with pytest.raises(EntryError, match="exceeds"):
         small.append(b"x" * 11)
     assert log.size() == 0
@@ -164,6 +164,22 @@ def test_sqlite_runs_wal_with_full_sync(tmp_path: object, signing_key: SigningKe
         log.close()
     with pytest.raises(StoreError, match="needs a file"):
         AuditLog.create("sqlite://", origin=ORIGIN, key_name=KEY_NAME, signing_key=signing_key)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_writer_holds_the_write_lock_before_it_reads(
+    log: AuditLog, backend: dict[str, object]
+) -> None:
+    """BEGIN IMMEDIATE: another process cannot slip an append between read and write."""
+    path = str(backend["url"]).removeprefix("sqlite:///")
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        with log._write_tx(), pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again once the transaction ended
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
 
 
 def test_pseudonyms_through_the_log(make_log: Callable[..., AuditLog]) -> None:

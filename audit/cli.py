@@ -1,0 +1,325 @@
+"""`hedui audit …` — the privacy officer's tools, straight on a log's database.
+
+    hedui audit verify --db URL [--vkey VKEY]
+    hedui audit search --db URL [--id NUMBER] [--operator ..] [--department ..]
+                       [--purpose ..] [--case ..] [--kind ..] [--since ..] [--until ..] [--json]
+    hedui audit subject-report --db URL --id NUMBER
+    hedui audit proof --db URL --leaf N [--size M]
+    hedui audit checkpoint --db URL
+
+Searches and subject reports need the pseudonym key (``--pseudonym-key``, a hex
+file with mode 0600) to turn an ID number into its pseudonym, and are themselves
+appended to the log. ``--vkey`` pins the log's checkpoint key (as printed by
+``hedui audit checkpoint``); without it the key stored in the log is used and
+``verify`` says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from hedui.errors import HeduiError
+
+
+class AuditCliError(HeduiError):
+    exit_code = 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("audit", help="verify and search an audit log (privacy officers)")
+    cmds = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cmds.required = True
+
+    def db(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", required=True, help="database URL of the log (sqlite:///… or "
+                       "postgresql+psycopg://…)")
+        p.add_argument("--prefix", default="", help="table prefix of the log (default none)")
+        p.add_argument("--vkey", help="pin the log's checkpoint key (name+keyid+base64)")
+
+    def officer(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--pseudonym-key", help="the audit pseudonym key file (hex, mode 0600)")
+        p.add_argument("--officer", default="privacy-officer",
+                       help="your staff id, recorded with the search")
+        p.add_argument("--signing-key", help="the log's signing key, when this tool also "
+                       "signs the next checkpoint (otherwise the gateway does)")
+
+    verify = cmds.add_parser("verify", help="recompute the whole tree and check checkpoints")
+    db(verify)
+    verify.set_defaults(func=_verify)
+
+    search = cmds.add_parser("search", help="search entries (the search itself is logged)")
+    db(search)
+    officer(search)
+    search.add_argument("--id", dest="id_number", help="a subject's resident ID number")
+    for name in ("operator", "department", "purpose", "case"):
+        search.add_argument(f"--{name}")
+    search.add_argument("--kind", action="append", default=[],
+                        help="entry kind, e.g. query-refused (repeatable)")
+    search.add_argument("--since", help="ISO date or time")
+    search.add_argument("--until", help="ISO date or time")
+    search.add_argument("--limit", type=int, default=100)
+    search.add_argument("--json", action="store_true", help="JSON lines for machines")
+    search.set_defaults(func=_search)
+
+    report = cmds.add_parser("subject-report",
+                             help="one person's access report: who read what, when, why")
+    db(report)
+    officer(report)
+    report.add_argument("--id", dest="id_number", required=True)
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=_subject_report)
+
+    proof = cmds.add_parser("proof", help="print an inclusion proof as JSON")
+    db(proof)
+    proof.add_argument("--leaf", type=int, required=True)
+    proof.add_argument("--size", type=int)
+    proof.set_defaults(func=_proof)
+
+    cp = cmds.add_parser("checkpoint", help="print the latest checkpoint as JSON")
+    db(cp)
+    cp.set_defaults(func=_checkpoint)
+
+
+# ---------------------------------------------------------------- opening
+
+
+def _open(args: argparse.Namespace, *, writable: bool = False):  # noqa: ANN202
+    from hedui.audit.store import AuditLog, read_meta
+    from hedui.keys import keyfile
+
+    try:
+        origin, key_name, vkey = read_meta(args.db, prefix=args.prefix)
+    except HeduiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
+        raise AuditCliError(f"cannot read an audit log at {args.db}: {exc}") from None
+    if getattr(args, "vkey", None) and args.vkey != vkey:
+        raise AuditCliError(
+            "the log's stored checkpoint key differs from the pinned --vkey: the log was "
+            "replaced or re-keyed; do not trust it"
+        )
+    from hedui.audit.checkpoint import parse_vkey
+
+    _, verify_key = parse_vkey(vkey)
+    pseudonym_key = None
+    if getattr(args, "pseudonym_key", None):
+        pseudonym_key = _read_secret(args.pseudonym_key)
+    signing_key = None
+    if writable and getattr(args, "signing_key", None):
+        signing_key = keyfile.load_signing_key(args.signing_key)
+    log = AuditLog.open(args.db, origin=origin, key_name=key_name, prefix=args.prefix,
+                        verify_key=None if signing_key else verify_key,
+                        signing_key=signing_key, pseudonym_key=pseudonym_key,
+                        writable=writable)
+    return log, vkey
+
+
+def _read_secret(path: str) -> bytes:
+    from hedui.keys import keyfile
+
+    keyfile.check_key_file_mode(path)
+    try:
+        return bytes.fromhex(Path(path).read_text(encoding="ascii").strip())
+    except (OSError, ValueError) as exc:
+        raise AuditCliError(f"cannot read the pseudonym key {path}: {exc}") from None
+
+
+def _recorder(log, args: argparse.Namespace):  # noqa: ANN001, ANN202
+    from hedui.audit.entries import AccessRecorder
+    from hedui.audit.pseudonym import Pseudonymizer
+
+    if not args.pseudonym_key:
+        raise AuditCliError("give --pseudonym-key FILE: searches by person need the audit "
+                            "pseudonym key")
+    return AccessRecorder(log, actor=f"audit-cli:{args.officer}",
+                          pseudonymizer=Pseudonymizer(_read_secret(args.pseudonym_key)))
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from hedui.audit.errors import TamperError
+
+    log, vkey = _open(args)
+    try:
+        size = log.size()
+        try:
+            log.verify_all()
+        except TamperError as exc:
+            print(f"AUDIT LOG DAMAGED: {exc}", file=sys.stderr)
+            return 1
+        latest = log.latest_checkpoint()
+    finally:
+        log.close()
+    pinned = "pinned key" if args.vkey else "the key stored in the log (pin it with --vkey)"
+    signed = log.open_note(latest).size if latest else 0
+    print(f"audit log intact: {size} entries, every leaf and subtree hash recomputed; "
+          f"checkpoints up to size {signed} verify against {pinned}")
+    return 0
+
+
+def _parse_time(value: str | None, what: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise AuditCliError(f"--{what} {value!r} is not an ISO date or time") from None
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def _kinds(names: list[str]) -> frozenset[int]:
+    from hedui.v1 import audit_pb2
+
+    out = set()
+    for n in names:
+        key = "AUDIT_KIND_" + n.upper().replace("-", "_")
+        if key not in audit_pb2.AuditKind.keys():
+            known = ", ".join(k.removeprefix("AUDIT_KIND_").lower().replace("_", "-")
+                              for k in audit_pb2.AuditKind.keys()[1:])
+            raise AuditCliError(f"unknown --kind {n!r}; one of: {known}")
+        out.add(audit_pb2.AuditKind.Value(key))
+    return frozenset(out)
+
+
+def _row(hit) -> dict:  # noqa: ANN001
+    from hedui.v1 import audit_pb2
+
+    e = hit.entry
+    return {
+        "leaf": hit.leaf_index,
+        "time": e.time.ToDatetime(dt.UTC).isoformat(timespec="seconds"),
+        "kind": audit_pb2.AuditKind.Name(e.kind).removeprefix("AUDIT_KIND_").lower(),
+        "outcome": audit_pb2.AuditOutcome.Name(e.outcome).removeprefix("AUDIT_OUTCOME_").lower(),
+        "actor": e.actor, "operator": e.operator, "case": e.case_id, "purpose": e.purpose,
+        "department": e.department, "fields": list(e.field_paths),
+        "subjects": list(e.subject_pseudonyms), "reason": e.reason,
+        "query_digest": e.query_digest.hex(), "answer_digest": e.answer_digest.hex(),
+    }
+
+
+def _table(rows: list[dict], columns: list[str]) -> str:
+    if not rows:
+        return "(no entries)"
+    cells = [[str(r[c]) if not isinstance(r[c], list) else ",".join(r[c]) for c in columns]
+             for r in rows]
+    widths = [min(48, max(len(c), *(len(x[i]) for x in cells))) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    for x in cells:
+        out.append("  ".join(v[:w].ljust(w) for v, w in zip(x, widths, strict=True)))
+    return "\n".join(out)
+
+
+def _search(args: argparse.Namespace) -> int:
+    from hedui.audit.search import AuditQueries, Criteria
+
+    log, _ = _open(args, writable=True)
+    try:
+        recorder = _recorder(log, args) if args.id_number or args.pseudonym_key else None
+        pseudonym = None
+        if args.id_number:
+            try:
+                pseudonym = recorder.pseudonymizer.pseudonym(args.id_number)
+            except HeduiError as exc:
+                raise AuditCliError(f"--id: {exc}") from None
+        criteria = Criteria(
+            subject_pseudonym=pseudonym, operator=args.operator,
+            department=args.department, purpose=args.purpose, case_id=args.case,
+            kinds=_kinds(args.kind), since=_parse_time(args.since, "since"),
+            until=_parse_time(args.until, "until"),
+        )
+        if recorder is None:
+            raise AuditCliError("give --pseudonym-key FILE: every search is itself logged "
+                                "under your staff id (--officer)")
+        hits, truncated = AuditQueries(log, recorder).search(
+            criteria, searched_by=args.officer, limit=args.limit)
+        _publish(log, args)
+    finally:
+        log.close()
+    rows = [_row(h) for h in hits]
+    if args.json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+    else:
+        print(_table(rows, ["leaf", "time", "kind", "outcome", "operator", "department",
+                            "purpose", "case", "reason"]))
+        if truncated:
+            print(f"(more than {args.limit} entries matched; narrow the search or raise --limit)")
+    return 0
+
+
+def _subject_report(args: argparse.Namespace) -> int:
+    from hedui.audit.search import AuditQueries
+
+    log, _ = _open(args, writable=True)
+    try:
+        recorder = _recorder(log, args)
+        try:
+            hits = AuditQueries(log, recorder).subject_report(args.id_number,
+                                                              requested_by=args.officer)
+        except HeduiError as exc:
+            raise AuditCliError(f"--id: {exc}") from None
+        _publish(log, args)
+    finally:
+        log.close()
+    rows = [_row(h) for h in hits]
+    if args.json:
+        print(json.dumps({"accesses": rows}, ensure_ascii=False, indent=1))
+        return 0
+    print(f"Access report for one person ({len(rows)} recorded accesses to their data)")
+    print("个人信息查询记录 — who read which of your records, when, for which programme and "
+          "case, with what result")
+    print(_table(rows, ["time", "actor", "operator", "department", "purpose", "case", "kind",
+                        "outcome", "fields"]))
+    return 0
+
+
+def _publish(log, args: argparse.Namespace) -> None:  # noqa: ANN001
+    """Sign a checkpoint covering the new entry when this tool holds the log's key."""
+    if getattr(args, "signing_key", None):
+        log.checkpoint()
+
+
+def _proof(args: argparse.Namespace) -> int:
+    log, _ = _open(args)
+    try:
+        size = args.size or log.size()
+        hashes = log.inclusion_proof(args.leaf, size)
+        entry = log.leaf(args.leaf)
+        root = log.root(size)
+    except HeduiError as exc:
+        raise AuditCliError(str(exc)) from None
+    finally:
+        log.close()
+    from hedui.audit.hashing import leaf_hash
+
+    print(json.dumps({
+        "leaf_index": args.leaf, "tree_size": size,
+        "leaf_hash": base64.b64encode(leaf_hash(entry)).decode(),
+        "root": base64.b64encode(root).decode(),
+        "proof": [base64.b64encode(h).decode() for h in hashes],
+    }, indent=1))
+    return 0
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    log, vkey = _open(args)
+    try:
+        note = log.latest_checkpoint()
+        cp = log.open_note(note) if note else None
+    finally:
+        log.close()
+    if cp is None:
+        raise AuditCliError("the log has no signed checkpoint yet")
+    print(json.dumps({
+        "origin": cp.origin, "size": cp.size, "root": base64.b64encode(cp.root).decode(),
+        "note": note, "vkey": vkey,
+    }, indent=1, ensure_ascii=False))
+    return 0
