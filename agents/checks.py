@@ -91,6 +91,7 @@ class QueryChecker:
         self._narrowing = narrowing
         self.limits = limits or Limits()
         self._witness = witness
+        self._releases: dict[tuple[str, str, tuple[str, ...]], fieldmask.Release] = {}
 
     # The order below is the contract: see the module docstring.
     def check(
@@ -124,7 +125,7 @@ class QueryChecker:
         self._check_time(query, now)
         id_numbers = self._check_subjects(query)
         policy = self._check_purpose(bundle, query)
-        release = self._check_fields(query, policy)
+        release = self._check_fields(query, policy, bundle.payload_sha256)
         if self._witness is not None:
             self._witness(query)
         if not self._replay.claim(query.nonce, query.expires_at.ToDatetime(dt.UTC), now):
@@ -243,8 +244,28 @@ class QueryChecker:
             )
         return policy
 
+    def _release(self, bundle_sha: str, purpose: str, paths: tuple[str, ...],
+                 policy: trust_pb2.PurposePolicy) -> fieldmask.Release:
+        """decide_release, remembered per (bundle, purpose, paths): gateways repeat them."""
+        key = (bundle_sha, purpose, paths)
+        cached = self._releases.get(key)
+        if cached is not None:
+            return cached
+        allowed = self.policy_leaves(policy)
+        narrowing = None if self._narrowing is None else self._narrowing[purpose]
+        try:
+            release = fieldmask.decide_release(
+                self.record_descriptor, paths, allowed, narrowing, self._held_paths()
+            )
+        except fieldmask.FieldPathError as exc:
+            raise refusals.MalformedFieldPath(str(exc)) from None
+        if len(self._releases) > 1024:
+            self._releases.clear()
+        self._releases[key] = release
+        return release
+
     def _check_fields(
-        self, query: query_pb2.Query, policy: trust_pb2.PurposePolicy
+        self, query: query_pb2.Query, policy: trust_pb2.PurposePolicy, bundle_sha: str
     ) -> fieldmask.Release:
         paths = list(query.field_paths)
         if not paths:
@@ -254,14 +275,7 @@ class QueryChecker:
                 f"the query names {len(paths)} field paths; at most "
                 f"{self.limits.max_field_paths} are accepted"
             )
-        allowed = self.policy_leaves(policy)
-        narrowing = None if self._narrowing is None else self._narrowing[query.purpose]
-        try:
-            release = fieldmask.decide_release(
-                self.record_descriptor, paths, allowed, narrowing, self._held_paths()
-            )
-        except fieldmask.FieldPathError as exc:
-            raise refusals.MalformedFieldPath(str(exc)) from None
+        release = self._release(bundle_sha, query.purpose, tuple(paths), policy)
         outside = [w.path for w in release.withheld if w.reason == "NOT_IN_POLICY"]
         if outside and not release.released:
             raise refusals.FieldOutsidePolicy(

@@ -38,8 +38,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from hedui.agents.mapping_config import (
     AsOfQuery,
     Block,
+    CompiledMapping,
     FieldSpec,
-    Mapping_,
     MappingError,
     load,
 )
@@ -70,7 +70,7 @@ class MappingSource:
                  database_url_override: str | None = None, *,
                  environ: Mapping[str, str] | None = None,
                  today: Callable[[], dt.date] = dt.date.today) -> None:
-        self._m: Mapping_ = load(config)
+        self._m: CompiledMapping = load(config)
         self.department: str = self._m.department
         self._environ = os.environ if environ is None else environ
         self._today = today

@@ -43,7 +43,7 @@ SPEC_KEYS = ("column", "value", "codes", "other", "unit", "date_format")
 ID_PARAMETER = "ids"
 
 Converter = Callable[[Any], Any]
-Path_ = tuple[str, ...]
+KeyPath = tuple[str, ...]
 
 
 class MappingError(HeduiError):
@@ -54,7 +54,7 @@ class MappingError(HeduiError):
 class Issue:
     """A problem before it is given a file and line: the TOML key path it is about."""
 
-    at: Path_
+    at: KeyPath
     message: str
 
 
@@ -63,12 +63,12 @@ class FieldSpec:
     """One leaf of the record filled from one column (or a constant)."""
 
     leaf: str  # canonical leaf path, e.g. "vehicles.*.purchase_date"
-    steps: Path_  # field names inside the block's message, e.g. ("period", "start")
+    steps: KeyPath  # field names inside the block's message, e.g. ("period", "start")
     column: str | None
     constant: Any
     convert: Converter  # database value -> field value (None: leave unset)
     is_date: bool
-    at: Path_
+    at: KeyPath
 
 
 @dataclass
@@ -76,7 +76,7 @@ class Block:
     """One SQL statement filling one part of the record for many subjects at once."""
 
     name: str  # the record part, e.g. "vehicles" or "household_registration.members"
-    at: Path_
+    at: KeyPath
     steps: tuple[tuple[str, bool], ...]  # (field name, repeated) from the record root
     sql: str
     key: str
@@ -94,11 +94,11 @@ class AsOfQuery:
     sql: str
     statement: TextClause
     parse: DateParser
-    at: Path_
+    at: KeyPath
 
 
 @dataclass
-class Mapping_:
+class CompiledMapping:
     """A mapping file, compiled."""
 
     source: str  # the file name problems are reported against
@@ -113,7 +113,7 @@ class Mapping_:
     issues: list[Issue]
     lines: TomlLines | None
 
-    def where(self, at: Path_) -> str:
+    def where(self, at: KeyPath) -> str:
         """``file:line`` for a key path (the file alone when the line is unknown)."""
         line = self.lines.line(at) if self.lines is not None else None
         return f"{self.source}:{line}" if line is not None else self.source
@@ -134,11 +134,11 @@ def _names(desc: Descriptor) -> str:
     return ", ".join(f.name for f in desc.fields)
 
 
-def _dotted(at: Path_) -> str:
+def _dotted(at: KeyPath) -> str:
     return ".".join(at)
 
 
-def load(config: Path | str | Mapping[str, Any]) -> Mapping_:
+def load(config: Path | str | Mapping[str, Any]) -> CompiledMapping:
     """Read and compile a mapping file or an already-parsed dict.
 
     Raises MappingError when there is nothing to check: the file is unreadable or not
@@ -184,10 +184,10 @@ class _Compiler:
         shared = data.get("codes", {})
         self.shared_codes: dict[str, Any] = shared if isinstance(shared, dict) else {}
 
-    def problem(self, at: Path_, message: str) -> None:
+    def problem(self, at: KeyPath, message: str) -> None:
         self.issues.append(Issue(at, message))
 
-    def compile(self) -> Mapping_:
+    def compile(self) -> CompiledMapping:
         d = self.data
         for key in d:
             if key not in TOP_KEYS:
@@ -219,7 +219,7 @@ class _Compiler:
                          f"{_names(self.record_type.DESCRIPTOR)}")
         else:
             self._container(record, self.record_type.DESCRIPTOR, ("record",), (), blocks)
-        seen: dict[str, Path_] = {}
+        seen: dict[str, KeyPath] = {}
         for b in blocks:
             for f in b.fields:
                 if f.leaf in seen:
@@ -227,7 +227,7 @@ class _Compiler:
                                  f"{_dotted(seen[f.leaf])})")
                     b.usable = False
                 seen[f.leaf] = f.at
-        return Mapping_(self.source, self.here, self.dept, self.record_type, database,
+        return CompiledMapping(self.source, self.here, self.dept, self.record_type, database,
                         database_env, self._as_of(d.get("data_as_of")), subjects, blocks,
                         self.issues, self.lines)
 
@@ -280,7 +280,7 @@ class _Compiler:
 
     # -- record blocks ------------------------------------------------------------
 
-    def _container(self, table: dict[str, Any], desc: Descriptor, at: Path_,
+    def _container(self, table: dict[str, Any], desc: Descriptor, at: KeyPath,
                    steps: tuple[tuple[str, bool], ...], out: list[Block]) -> None:
         """A table under [record]: maybe a block itself, maybe holding sub-blocks."""
         is_block = any(k in table for k in BLOCK_KEYS)
@@ -318,7 +318,7 @@ class _Compiler:
             self._container(value, fd.message_type, where, (*steps, (key, _is_repeated(fd))),
                             out)
 
-    def _block_head(self, table: dict[str, Any], at: Path_, name: str,
+    def _block_head(self, table: dict[str, Any], at: KeyPath, name: str,
                     steps: tuple[tuple[str, bool], ...]) -> Block | None:
         sql, key = table.get("sql"), table.get("key")
         usable = True
@@ -341,7 +341,7 @@ class _Compiler:
             usable = False
         return Block(name, at, steps, sql, key, statement, usable=usable)
 
-    def _fields(self, table: Any, desc: Descriptor, at: Path_, block_name: str,
+    def _fields(self, table: Any, desc: Descriptor, at: KeyPath, block_name: str,
                 repeated: bool, block: Block) -> list[FieldSpec]:
         if table is None:
             self.problem(at[:-1], f"[{_dotted(at[:-1])}] maps no fields: add "
@@ -357,8 +357,8 @@ class _Compiler:
         self._field_table(table, desc, at, prefix, (), out, block)
         return out
 
-    def _field_table(self, table: dict[str, Any], desc: Descriptor, at: Path_, prefix: str,
-                     steps: Path_, out: list[FieldSpec], block: Block) -> None:
+    def _field_table(self, table: dict[str, Any], desc: Descriptor, at: KeyPath, prefix: str,
+                     steps: KeyPath, out: list[FieldSpec], block: Block) -> None:
         for key, value in table.items():
             where = (*at, key)
             names = key.split(".")
@@ -405,8 +405,8 @@ class _Compiler:
 
     # -- one field ----------------------------------------------------------------------
 
-    def _spec(self, value: Any, fd: FieldDescriptor, at: Path_, leaf: str,
-              steps: Path_) -> FieldSpec | None:
+    def _spec(self, value: Any, fd: FieldDescriptor, at: KeyPath, leaf: str,
+              steps: KeyPath) -> FieldSpec | None:
         if isinstance(value, str):
             value = {"column": value}
         if not isinstance(value, dict):
@@ -442,7 +442,7 @@ class _Compiler:
         return FieldSpec(leaf, steps, column, constant, convert, is_date, at)
 
     def _converter(self, spec: dict[str, Any], fd: FieldDescriptor,
-                   at: Path_) -> Converter | None:
+                   at: KeyPath) -> Converter | None:
         t = fd.type
         is_date = t == FieldDescriptor.TYPE_MESSAGE
         is_money = fd.name.endswith("_fen") and t in (FieldDescriptor.TYPE_INT64,
@@ -498,7 +498,7 @@ class _Compiler:
             return _to_float
         return _to_int
 
-    def _coded(self, spec: dict[str, Any], fd: FieldDescriptor, at: Path_) -> Converter | None:
+    def _coded(self, spec: dict[str, Any], fd: FieldDescriptor, at: KeyPath) -> Converter | None:
         codes = spec["codes"]
         where = (*at, "codes")
         if isinstance(codes, str):
@@ -534,7 +534,7 @@ class _Compiler:
             return _t.get(k, _o)
         return lookup
 
-    def _target(self, target: Any, fd: FieldDescriptor, at: Path_) -> Any:
+    def _target(self, target: Any, fd: FieldDescriptor, at: KeyPath) -> Any:
         t = fd.type
         if t == FieldDescriptor.TYPE_ENUM:
             names = _enum_names(fd.enum_type)

@@ -36,6 +36,7 @@ from hedui.agents.witness import Witness, grpc_proof_source
 from hedui.audit.entries import AccessRecorder
 from hedui.audit.pseudonym import Pseudonymizer
 from hedui.audit.store import AuditLog
+from hedui.errors import HeduiError
 from hedui.keys import identity, keyfile, tls
 from hedui.keys.bundle import TrustStore
 from hedui.keys.ca import cert_fingerprint
@@ -189,6 +190,16 @@ async def _watch_bundle(agent: Agent, interval: float = 2.0) -> None:
             log.warning("trust bundle refused", reason=str(exc))
 
 
+async def _sign_checkpoints(agent: Agent, interval: float = 5.0) -> None:
+    """Sign the local log's checkpoint now and then, so its entries are covered."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await asyncio.to_thread(agent.audit_log.checkpoint)
+        except HeduiError as exc:
+            log.error("cannot sign the local audit checkpoint", reason=str(exc))
+
+
 async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> None:
     """Run the agent until SIGTERM/SIGINT; in-flight queries finish before exit."""
     agent = build(config)
@@ -218,6 +229,7 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     watcher = asyncio.create_task(_watch_bundle(agent))
+    signer = asyncio.create_task(_sign_checkpoints(agent))
     if ready is not None:
         ready.set()
     try:
@@ -226,7 +238,9 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
         log.info("agent stopping", agent=config.agent_id)
         await health.enter_graceful_shutdown()
         watcher.cancel()
+        signer.cancel()
         await server.stop(grace=10)
         executor.shutdown(wait=True)
+        agent.audit_log.checkpoint()
         agent.close()
         log.info("agent stopped", agent=config.agent_id, at=dt.datetime.now(dt.UTC).isoformat())

@@ -58,6 +58,11 @@ class SeedSummary:
     labels: dict[str, int]
     seconds: float = field(compare=False)
 
+    def __str__(self) -> str:
+        labels = ", ".join(f"{k} {v}" for k, v in self.labels.items())
+        return (f"{self.persons} persons in {self.households} households -> {self.directory} "
+                f"({self.seconds:.1f} s; {labels})")
+
 
 def seed(directory: Path, persons: int, *, seed: int = 1,
          today: date = date(2026, 11, 1)) -> SeedSummary:
@@ -81,8 +86,8 @@ def seed(directory: Path, persons: int, *, seed: int = 1,
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         conn = sqlite3.connect(path, isolation_level=None)
-        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-32768",
-                       "temp_store=MEMORY", "locking_mode=EXCLUSIVE"):
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-8192",
+                       "locking_mode=EXCLUSIVE"):
             conn.execute(f"PRAGMA {pragma}")
         conn.executescript(DDL[dept])
         conn.execute("BEGIN")

@@ -37,8 +37,8 @@ from hedui.audit.checkpoint import Checkpoint, open_checkpoint
 from hedui.audit.entries import AccessRecorder
 from hedui.audit.errors import AuditError
 from hedui.audit.proof_verify import verify_consistency
-from hedui.keys.bundle import Bundle
 from hedui.keys import tls
+from hedui.keys.bundle import Bundle
 from hedui.keys.tls import TlsMaterial
 from hedui.v1 import audit_pb2, audit_pb2_grpc, query_pb2, trust_pb2
 
@@ -112,6 +112,8 @@ class Witness:
         self.required = required
         self._clock = clock
         self._lock = threading.Lock()
+        #: notes already verified, per trust bundle (most queries repeat the last one)
+        self._opened: dict[tuple[str, str], Checkpoint] = {}
         with self._engine.connect() as conn:
             row = conn.execute(select(alarms.c.reason).order_by(alarms.c.id.desc())).first()
             self.alarm: str | None = row[0] if row else None
@@ -140,7 +142,7 @@ class Witness:
                     "the query carries no audit checkpoint; this agent witnesses the center's log"
                 )
             return
-        checkpoint = self._open(note)
+        checkpoint = self._open_cached(note)
         with self._lock:
             if self.alarm:
                 raise refusals.WitnessAlarm(
@@ -157,6 +159,17 @@ class Witness:
                 self._raise_alarm(str(exc), old_note, note)
             if checkpoint.size > old.size:
                 self._keep(checkpoint, note)
+
+    def _open_cached(self, note: str) -> Checkpoint:
+        """Verify each distinct note once per trust bundle; queries repeat the latest."""
+        key = (note, self._bundle().payload_sha256)
+        found = self._opened.get(key)
+        if found is None:
+            found = self._open(note)
+            if len(self._opened) > 64:
+                self._opened.clear()
+            self._opened[key] = found
+        return found
 
     def _open(self, note: str) -> Checkpoint:
         """Verify the note's signature by any gateway or audit key of the bundle."""

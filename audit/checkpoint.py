@@ -83,7 +83,8 @@ def parse_vkey(vkey: str) -> tuple[str, VerifyKey]:
     Requires an Ed25519 key whose embedded key id matches its name and key; raises
     :class:`CheckpointError` otherwise.
     """
-    parts = vkey.split("+") if isinstance(vkey, str) else []
+    # the name and key id hold no "+"; the base64 key may
+    parts = vkey.split("+", 2) if isinstance(vkey, str) else []
     if len(parts) != 3:
         raise CheckpointError("a verifier key must look like <name>+<hex key id>+<base64 key>")
     name, kid_hex, key_b64 = parts

@@ -88,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------- opening
 
 
-def _open(args: argparse.Namespace, *, writable: bool = False):  # noqa: ANN202
+def _open(args: argparse.Namespace, *, writable: bool = False):
     from hedui.audit.store import AuditLog, read_meta
     from hedui.keys import keyfile
 
@@ -96,7 +96,7 @@ def _open(args: argparse.Namespace, *, writable: bool = False):  # noqa: ANN202
         origin, key_name, vkey = read_meta(args.db, prefix=args.prefix)
     except HeduiError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any driver error becomes one line
+    except Exception as exc:
         raise AuditCliError(f"cannot read an audit log at {args.db}: {exc}") from None
     if getattr(args, "vkey", None) and args.vkey != vkey:
         raise AuditCliError(
@@ -129,7 +129,7 @@ def _read_secret(path: str) -> bytes:
         raise AuditCliError(f"cannot read the pseudonym key {path}: {exc}") from None
 
 
-def _recorder(log, args: argparse.Namespace):  # noqa: ANN001, ANN202
+def _recorder(log, args: argparse.Namespace):
     from hedui.audit.entries import AccessRecorder
     from hedui.audit.pseudonym import Pseudonymizer
 
@@ -146,7 +146,7 @@ def _recorder(log, args: argparse.Namespace):  # noqa: ANN001, ANN202
 def _verify(args: argparse.Namespace) -> int:
     from hedui.audit.errors import TamperError
 
-    log, vkey = _open(args)
+    log, _ = _open(args)
     try:
         size = log.size()
         try:
@@ -178,17 +178,18 @@ def _kinds(names: list[str]) -> frozenset[int]:
     from hedui.v1 import audit_pb2
 
     out = set()
+    all_kinds = list(audit_pb2.AuditKind.keys())
     for n in names:
         key = "AUDIT_KIND_" + n.upper().replace("-", "_")
-        if key not in audit_pb2.AuditKind.keys():
+        if key not in all_kinds:
             known = ", ".join(k.removeprefix("AUDIT_KIND_").lower().replace("_", "-")
-                              for k in audit_pb2.AuditKind.keys()[1:])
+                              for k in all_kinds[1:])
             raise AuditCliError(f"unknown --kind {n!r}; one of: {known}")
         out.add(audit_pb2.AuditKind.Value(key))
     return frozenset(out)
 
 
-def _row(hit) -> dict:  # noqa: ANN001
+def _row(hit) -> dict:
     from hedui.v1 import audit_pb2
 
     e = hit.entry
@@ -281,7 +282,7 @@ def _subject_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _publish(log, args: argparse.Namespace) -> None:  # noqa: ANN001
+def _publish(log, args: argparse.Namespace) -> None:
     """Sign a checkpoint covering the new entry when this tool holds the log's key."""
     if getattr(args, "signing_key", None):
         log.checkpoint()

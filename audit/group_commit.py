@@ -15,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 from hedui.audit.errors import StoreError
 
@@ -23,13 +24,23 @@ CommitFn = Callable[[list[bytes]], int]
 
 
 class _Request:
-    __slots__ = ("done", "entries", "error", "first")
+    __slots__ = ("done", "entries", "error", "first", "future")
 
-    def __init__(self, entries: list[bytes]) -> None:
+    def __init__(self, entries: list[bytes], future: Future[int] | None = None) -> None:
         self.entries = entries
         self.done = threading.Event()
         self.first = -1
         self.error: BaseException | None = None
+        #: set instead of blocking, for callers on an event loop (see submit_future)
+        self.future = future
+
+    def finish(self) -> None:
+        self.done.set()
+        if self.future is not None:
+            if self.error is not None:
+                self.future.set_exception(self.error)
+            else:
+                self.future.set_result(self.first)
 
 
 _STOP = object()
@@ -65,7 +76,22 @@ class GroupCommitter:
         Blocks until the transaction holding them has committed; raises what the commit
         raised, or :class:`StoreError` once the committer is closed.
         """
-        request = _Request(list(entries))
+        request = self._enqueue(_Request(list(entries)))
+        request.done.wait()
+        if request.error is not None:
+            raise request.error
+        return request.first
+
+    def submit_future(self, entries: Sequence[bytes]) -> Future[int]:
+        """Like :meth:`submit` without blocking: the future resolves once durable.
+
+        For asyncio servers (``asyncio.wrap_future``): no thread waits per request.
+        """
+        future: Future[int] = Future()
+        self._enqueue(_Request(list(entries), future))
+        return future
+
+    def _enqueue(self, request: _Request) -> _Request:
         with self._lock:
             if self._closed:
                 raise StoreError("the audit log is closed")
@@ -73,10 +99,7 @@ class GroupCommitter:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
             self._queue.put(request)
-        request.done.wait()
-        if request.error is not None:
-            raise request.error
-        return request.first
+        return request
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread; later submits raise."""
@@ -123,9 +146,9 @@ class GroupCommitter:
         except BaseException as exc:  # every caller of the batch gets the failure
             for request in batch:
                 request.error = exc
-                request.done.set()
+                request.finish()
             return
         for request in batch:
             request.first = start
             start += len(request.entries)
-            request.done.set()
+            request.finish()

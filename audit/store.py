@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -167,6 +168,7 @@ class AuditLog:
         pseudonym_key: bytes | None = None,
         clock: Clock = _utcnow,
         max_entry_bytes: int = MAX_ENTRY_BYTES,
+        writable: bool = False,
     ) -> None:
         """Wrap an engine made by :func:`make_engine`; prefer :meth:`create` / :meth:`open`."""
         self._engine = engine
@@ -174,6 +176,7 @@ class AuditLog:
         self.origin = origin
         self.key_name = key_name
         self._signing_key = signing_key
+        self._writable = writable
         self.verify_key = verify_key
         self.vkey = format_vkey(key_name, verify_key)
         self.pseudonymizer = Pseudonymizer(pseudonym_key) if pseudonym_key is not None else None
@@ -250,6 +253,7 @@ class AuditLog:
         clock: Clock = _utcnow,
         max_entry_bytes: int = MAX_ENTRY_BYTES,
         create: bool = False,
+        writable: bool = False,
     ) -> AuditLog:
         """Open an existing log (or create it when missing and ``create`` is true).
 
@@ -269,6 +273,7 @@ class AuditLog:
             clock=clock,
             max_entry_bytes=max_entry_bytes,
             mode="open-or-create" if create else "open",
+            writable=writable,
         )
 
     @classmethod
@@ -286,6 +291,7 @@ class AuditLog:
         clock: Clock,
         max_entry_bytes: int,
         mode: str,
+        writable: bool = False,
     ) -> AuditLog:
         if signing_key is not None:
             if verify_key is not None and bytes(verify_key) != bytes(signing_key.verify_key):
@@ -309,6 +315,7 @@ class AuditLog:
                 pseudonym_key=pseudonym_key,
                 clock=clock,
                 max_entry_bytes=max_entry_bytes,
+                writable=writable,
             )
             with log._write_tx() as conn:
                 exists = inspect(conn).has_table(tables.meta.name, schema=schema)
@@ -428,12 +435,17 @@ class AuditLog:
 
     def append(self, entry: bytes) -> int:
         """Append one entry's exact bytes; return its leaf index once it is durable."""
-        self._require_signer()
+        self._require_writable()
         return self._committer.submit([self._check_entry(entry)])
+
+    def append_future(self, entry: bytes) -> Future[int]:
+        """Append without blocking; the future holds the leaf index once durable."""
+        self._require_writable()
+        return self._committer.submit_future([self._check_entry(entry)])
 
     def append_many(self, entries: Iterable[bytes]) -> list[int]:
         """Append entries in one transaction; return their (consecutive) leaf indexes."""
-        self._require_signer()
+        self._require_writable()
         checked = [self._check_entry(e) for e in entries]
         if not checked:
             return []
@@ -474,6 +486,13 @@ class AuditLog:
         except SQLAlchemyError as exc:
             raise StoreError(f"appending to the audit log failed: {exc}") from exc
         return size
+
+    def _require_writable(self) -> None:
+        """Appending needs no key (checkpoints do): a log opened ``writable`` with only
+        its verify key takes entries — a privacy officer's search — and the log's owner
+        signs the next checkpoint over them."""
+        if self._signing_key is None and not self._writable:
+            raise StoreError("this audit log was opened read-only (no signing key)")
 
     def _require_signer(self) -> SigningKey:
         if self._signing_key is None:
@@ -802,3 +821,28 @@ class AuditLog:
         if self.pseudonymizer is None:
             raise AuditError("this audit log was opened without a pseudonym key")
         return self.pseudonymizer.pseudonym(id_number)
+
+
+def read_meta(url: str | URL, *, prefix: str = "", schema: str | None = None
+              ) -> tuple[str, str, str]:
+    """``(origin, key_name, vkey)`` stored with a log, for tools given only its URL.
+
+    The vkey comes from the database itself: a verifier that must not trust the
+    database pins the expected vkey and compares (``hedui audit verify --vkey``).
+    """
+    tables = make_tables(prefix, schema)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(tables.meta.name, schema=schema):
+                raise StoreError(f"no audit log at prefix {prefix!r} in this database")
+            m = tables.meta.c
+            rows = conn.execute(select(m.origin, m.key_name, m.vkey)).all()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read the audit log database: {exc}") from exc
+    finally:
+        engine.dispose()
+    if len(rows) != 1:
+        raise TamperError(f"the audit log has {len(rows)} meta rows instead of one")
+    origin, key_name, vkey = rows[0]
+    return origin, key_name, vkey

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from hedui.gateway.profile import (
-    AnswerInput,
+    AnswerLike,
     Figure,
     Gap,
     Profile,
@@ -118,7 +118,7 @@ class Assessment:
 
 def assess(
     members: Sequence[case_pb2.Member],
-    answers: Mapping[str, AnswerInput],
+    answers: Mapping[str, AnswerLike],
     standard: Standard,
     *,
     as_of: date,

@@ -95,7 +95,7 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace):  # noqa: ANN202
+def _client(args: argparse.Namespace):
     from hedui.gateway.client import ClientConfig, GatewayClient
 
     return GatewayClient(ClientConfig.load(args.client))

@@ -78,7 +78,7 @@ class GatewayClient:
         self.cases = case_pb2_grpc.CaseServiceStub(self.channel)
         self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
 
-    def call(self, method, request, *, timeout: float = 60.0):  # noqa: ANN001, ANN201
+    def call(self, method, request, *, timeout: float = 60.0):
         try:
             return method(request, timeout=timeout)
         except grpc.RpcError as exc:

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import tomllib
@@ -49,10 +50,8 @@ class Household:
 
 def _date(value: object, where: str) -> common_pb2.Date:
     if isinstance(value, str):
-        try:
+        with contextlib.suppress(ValueError):
             value = dt.date.fromisoformat(value)
-        except ValueError:
-            pass
     if not isinstance(value, dt.date):
         raise HouseholdFileError(f"{where} must be a date like 2026-11-02")
     return common_pb2.Date(year=value.year, month=value.month, day=value.day)
@@ -74,7 +73,8 @@ def load(path: str | Path, *, programme: str | None = None) -> Household:
         raise HouseholdFileError(f"{path}: region (six-digit region code) is missing")
     members = []
     for i, m in enumerate(raw.get("members", []), 1):
-        relation = str(m.get("relation", "self")).lower()
+        relation = str(m.get("relation", "self")).lower().removeprefix("relation_")
+        relation = relation.replace("_", "-")
         if relation not in RELATIONS:
             raise HouseholdFileError(
                 f"{path}: members[{i}].relation {relation!r} is not one of "

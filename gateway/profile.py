@@ -58,7 +58,7 @@ from hedui.v1 import case_pb2, common_pb2, query_pb2, records_pb2
 __all__ = [
     "ASSET_KINDS",
     "MONEY_ASSET_KINDS",
-    "AnswerInput",
+    "AnswerLike",
     "Figure",
     "Gap",
     "IncomeWindow",
@@ -76,7 +76,7 @@ __all__ = [
 Pseudonym = Callable[[str], str]
 #: one department's verified answer: ``(Answer, SHA-256 of the signed payload)``, or an
 #: object with ``.answer`` and ``.digest`` (hedui.gateway.answers.VerifiedAnswer)
-AnswerInput = Any
+AnswerLike = Any
 
 MONEY_ASSET_KINDS = ("deposits", "securities", "provident-fund")
 ASSET_KINDS = (
@@ -283,7 +283,7 @@ def _compact_id(id_number: str) -> str:
     return "".join(id_number.split()).upper()
 
 
-def _as_pair(department: str, value: AnswerInput) -> tuple[query_pb2.Answer, bytes]:
+def _as_pair(department: str, value: AnswerLike) -> tuple[query_pb2.Answer, bytes]:
     if isinstance(value, tuple):
         answer, digest = value
     else:
@@ -520,7 +520,7 @@ _HANDLERS: dict[str, Callable[[_Collector, Any, str], None]] = {
 
 def build_profile(
     members: Sequence[case_pb2.Member],
-    answers: Mapping[str, AnswerInput],
+    answers: Mapping[str, AnswerLike],
     standard: Standard,
     *,
     as_of: date,

@@ -24,9 +24,10 @@ Step 5 catches a forged assessment signed with a genuine gateway key. Pseudonyms
 be recomputed offline (their HMAC key stays at the center), so it checks instead that
 they are consistent: one pseudonym per member, throughout.
 
-The assessment date is the report's ``issued_at`` as a calendar date in China Standard
-Time (UTC+8, :data:`REPORT_TZ`); :func:`build_report` refuses an assessment made for any
-other date, so a verifier recomputes with the same window.
+The assessment date is the report's ``issued_at`` as a UTC calendar date
+(:func:`report_as_of`), the calendar the gateway uses everywhere (authorization validity,
+standard selection); :func:`build_report` refuses an assessment made for any other date,
+so a verifier recomputes with the same income window.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import nacl.signing
 from google.protobuf import json_format
@@ -54,8 +56,8 @@ from hedui.keys.errors import KeysError
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2, trust_pb2
 
 __all__ = [
-    "REPORT_TZ",
     "AnswerEvidenceInvalid",
+    "AnswerInput",
     "AssessmentMismatch",
     "AuditEvidenceInvalid",
     "ReportInvalid",
@@ -66,9 +68,6 @@ __all__ = [
     "sign_report",
     "verify_report",
 ]
-
-#: the calendar the assessment date is read in (China Standard Time, no DST)
-REPORT_TZ = timezone(timedelta(hours=8), "CST")
 
 
 class ReportInvalid(HeduiError):
@@ -92,21 +91,39 @@ class AssessmentMismatch(ReportInvalid):
 
 
 def report_as_of(issued_at: datetime) -> date:
-    """The assessment date of a report issued at ``issued_at`` (its CST calendar date)."""
+    """The assessment date of a report issued at ``issued_at``: its UTC calendar date."""
     if issued_at.tzinfo is None:
         raise ValueError("issued_at must be timezone-aware")
-    return issued_at.astimezone(REPORT_TZ).date()
+    return issued_at.astimezone(UTC).date()
 
 
 # ------------------------------------------------------------------ building
 
-AnswerRefInput = case_pb2.AnswerReference | tuple[str, str, bytes, bytes, envelope_pb2.Envelope]
+
+@dataclass(frozen=True, slots=True)
+class AnswerInput:
+    """One signed answer the report rests on, as the case store holds it."""
+
+    department: str
+    agent: str
+    query_digest: bytes
+    answer_digest: bytes
+    envelope: envelope_pb2.Envelope
+
+
+AnswerRefInput = (
+    AnswerInput | case_pb2.AnswerReference | tuple[str, str, bytes, bytes, envelope_pb2.Envelope]
+)
 
 
 def _reference(item: AnswerRefInput) -> case_pb2.AnswerReference:
     if isinstance(item, case_pb2.AnswerReference):
         return item
-    department, agent, query_digest, answer_digest, envelope = item
+    if isinstance(item, AnswerInput):
+        department, agent = item.department, item.agent
+        query_digest, answer_digest, envelope = item.query_digest, item.answer_digest, item.envelope
+    else:
+        department, agent, query_digest, answer_digest, envelope = item
     return case_pb2.AnswerReference(
         department=department,
         agent=agent,
@@ -143,11 +160,11 @@ def build_report(
 ) -> case_pb2.DeterminationReport:
     """Assemble a determination report from a finished assessment.
 
-    ``answers``: AnswerReference messages or ``(department, agent id, query digest,
-    answer digest, signed answer Envelope)`` tuples. ``audit_evidence``: the case's audit
-    entries (exact stored bytes) with inclusion proofs against ``audit_checkpoint``; they
-    must include an entry naming each answer's digest (ANSWER_RECEIVED). ``report_id``
-    defaults to a random UUID.
+    ``answers``: :class:`AnswerInput`, AnswerReference messages or ``(department, agent
+    id, query digest, answer digest, signed answer Envelope)`` tuples.
+    ``audit_evidence``: the case's audit entries (exact stored bytes) with inclusion
+    proofs against ``audit_checkpoint``; they must include an entry naming each answer's
+    digest (ANSWER_RECEIVED). ``report_id`` defaults to a random UUID.
 
     Preconditions (ValueError): ``issued_at`` timezone-aware; the assessment was made with
     ``standard`` for the date :func:`report_as_of` gives; the standard is for
@@ -163,7 +180,7 @@ def build_report(
     if assessment.as_of != as_of:
         raise ValueError(
             f"the assessment is for {assessment.as_of.isoformat()} but a report issued at "
-            f"{issued_at.isoformat()} is dated {as_of.isoformat()} (UTC+8); assess again"
+            f"{issued_at.isoformat()} is dated {as_of.isoformat()} (UTC); assess again"
         )
     if standard.programme != programme or standard.region not in region_chain(region):
         raise ValueError(

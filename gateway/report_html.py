@@ -8,6 +8,7 @@ HTML-escaped; the page loads nothing from outside (inline CSS, no scripts, no fo
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta, timezone
 from html import escape
 
 from hedui.agents.departments import DEPARTMENTS
@@ -16,6 +17,9 @@ from hedui.gateway.profile import format_area, format_yuan
 from hedui.v1 import case_pb2
 
 __all__ = ["mask_id_number", "mask_name", "render_html"]
+
+#: the page shows times on the Beijing clock (China Standard Time, no DST)
+_DISPLAY_TZ = timezone(timedelta(hours=8), "CST")
 
 _VERDICTS = {
     case_pb2.RuleResult.VERDICT_PASS: ("符合", "Pass", "pass"),
@@ -83,9 +87,9 @@ pre{white-space:pre-wrap;word-break:break-all;font-size:.85em;background:#f6f6f6
 
 
 def mask_name(name: str) -> str:
-    """Keep the surname (first character) only: 张三丰 → 张**."""
+    """Keep the surname (first character) only: 张三丰 → 张**; at most three stars."""
     name = name.strip()
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
+    return name[:1] + "*" * min(max(len(name) - 1, 1), 3) if name else ""
 
 
 def mask_id_number(id_number: str) -> str:
@@ -113,6 +117,11 @@ def _figure(rule_id: str, amount: int) -> str:
     return f"{format_yuan(amount)} 元"
 
 
+def _limit(fen: int) -> str:
+    """A standard's limit; 0 means the standard sets none."""
+    return f"{format_yuan(fen)} 元" if fen else "—"
+
+
 def _short(digest: bytes) -> str:
     return bytes(digest).hex()[:12]
 
@@ -127,7 +136,8 @@ def _evidence(items: list[case_pb2.Evidence]) -> str:
         return "—"
     seen: dict[tuple[str, bytes], list[str]] = {}
     for ev in items:
-        seen.setdefault((ev.department, bytes(ev.answer_digest)), []).append(ev.field_path)
+        who = f" @{ev.subject_pseudonym[:6]}" if ev.subject_pseudonym else ""
+        seen.setdefault((ev.department, bytes(ev.answer_digest)), []).append(ev.field_path + who)
     out = []
     for (department, digest), paths in seen.items():
         shown = ", ".join(paths[:4]) + (f" … (+{len(paths) - 4})" if len(paths) > 4 else "")
@@ -144,7 +154,10 @@ def _date(d: object) -> str:
 
 def render_html(report: case_pb2.DeterminationReport) -> str:
     """The report as one printable HTML page (inline CSS, nothing external, all escaped)."""
-    issued = report.issued_at.ToDatetime().isoformat() + "Z" if report.HasField("issued_at") else ""
+    issued = ""
+    if report.HasField("issued_at"):
+        local = report.issued_at.ToDatetime(tzinfo=UTC).astimezone(_DISPLAY_TZ)
+        issued = local.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)"
     outcome_zh, outcome_en = _OUTCOMES.get(report.outcome, ("未定", "Undecided"))
     s = report.standard
     parts: list[str] = [
@@ -191,9 +204,9 @@ def render_html(report: case_pb2.DeterminationReport) -> str:
         f'<td class="num">{_e(format_yuan(s.monthly_income_limit_fen))} 元 '
         f"（{_e(s.income_window_months)} 个月 / months）</td></tr>",
         f"<tr><th>{_bi('人均金融资产限额', 'Money-asset limit per person')}</th>"
-        f'<td class="num">{_e(format_yuan(s.asset_limit_per_person_fen))} 元</td></tr>',
+        f'<td class="num">{_e(_limit(s.asset_limit_per_person_fen))}</td></tr>',
         f"<tr><th>{_bi('家庭金融资产限额', 'Household money-asset limit')}</th>"
-        f'<td class="num">{_e(format_yuan(s.asset_limit_household_fen))} 元</td></tr>',
+        f'<td class="num">{_e(_limit(s.asset_limit_household_fen))}</td></tr>',
         f"<tr><th>{_bi('依据', 'Source')}</th><td>{_e(s.source)}</td></tr>",
         "</table>",
     ]

@@ -22,8 +22,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 
 from hedui.audit.entries import AccessRecorder
-from hedui.audit.publisher import CheckpointPublisher
 from hedui.audit.pseudonym import Pseudonymizer
+from hedui.audit.publisher import CheckpointPublisher
 from hedui.audit.search import AuditQueries
 from hedui.audit.service import AuditService
 from hedui.audit.store import AuditLog

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+import structlog
 
+from hedui.errors import HeduiError
 from hedui.gateway.authorizations import AuthorizationError, AuthorizationRegistry
 from hedui.gateway.cases import CaseError, CaseManager, NotAllowed, NotFound
 from hedui.gateway.planner import NoPolicy
@@ -21,6 +24,8 @@ from hedui.gateway.store import Conflict
 from hedui.keys import identity
 from hedui.keys.errors import KeysError
 from hedui.v1 import case_pb2, case_pb2_grpc
+
+log = structlog.get_logger("hedui.gateway")
 
 
 def _status(exc: Exception) -> grpc.StatusCode:
@@ -59,11 +64,21 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
             return await call()
         except (CaseError, AuthorizationError, Conflict, NoPolicy) as exc:
             await context.abort(_status(exc), str(exc))
+        except HeduiError as exc:
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            ref = uuid.uuid4().hex[:12]
+            log.exception("case service failed", ref=ref)
+            await context.abort(grpc.StatusCode.INTERNAL,
+                                f"internal error in the gateway; the administrator finds "
+                                f"reference {ref} in the gateway log")
 
     def _now(self) -> dt.datetime:
         return self.cases.clock()
 
-    async def RegisterAuthorization(self, request, context):  # noqa: N802
+    async def RegisterAuthorization(self, request, context):
         async def call() -> case_pb2.Authorization:
             self.cases._require_staff(request.operator, request.authorization.programme)
             return await asyncio.to_thread(
@@ -72,7 +87,7 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
             )
         return await self._guard(context, call)
 
-    async def RevokeAuthorization(self, request, context):  # noqa: N802
+    async def RevokeAuthorization(self, request, context):
         async def call() -> case_pb2.Authorization:
             auth = await asyncio.to_thread(self.registry.get, request.number)
             self.cases._require_staff(request.operator, auth.programme)
@@ -81,27 +96,27 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
             )
         return await self._guard(context, call)
 
-    async def OpenCase(self, request, context):  # noqa: N802
+    async def OpenCase(self, request, context):
         return await self._guard(context, lambda: asyncio.to_thread(
             self.cases.open, request, batch_key=request.request_id or None))
 
-    async def VerifyCase(self, request, context):  # noqa: N802
+    async def VerifyCase(self, request, context):
         return await self._guard(
             context, lambda: self.cases.verify(request.case_id, request.operator)
         )
 
-    async def RetryCase(self, request, context):  # noqa: N802
+    async def RetryCase(self, request, context):
         return await self._guard(
             context, lambda: self.cases.retry(request.case_id, request.operator)
         )
 
-    async def GetCase(self, request, context):  # noqa: N802
+    async def GetCase(self, request, context):
         return await self._guard(context, lambda: asyncio.to_thread(
             self.cases.get, request.case_id, request.operator))
 
-    async def ListCases(self, request, context):  # noqa: N802
+    async def ListCases(self, request, context):
         return await self._guard(context, lambda: asyncio.to_thread(self.cases.list, request))
 
-    async def GetReport(self, request, context):  # noqa: N802
+    async def GetReport(self, request, context):
         return await self._guard(context, lambda: asyncio.to_thread(
             self.cases.report, request.case_id, request.operator))

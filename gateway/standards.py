@@ -8,13 +8,32 @@ policy change, never a code change. Money is integer fen; areas are decimals rea
 without binary floating point (``Decimal``) and held as integer hundredths of a m².
 
 A file that breaks a rule is refused whole with :class:`InvalidStandard`, whose message
-names the file and the key, so the administrator can fix it from the error alone.
+names the file and the key, so the administrator can fix it from the error alone; an
+unknown key is refused too (a misspelt limit must not silently switch a rule off).
+
+File format (``deploy/standards/*.toml``; defaults in brackets, "-" = rule not applied)::
+
+    id, region (6 digits), programme, title, source   strings, required
+    effective_from, effective_until                    TOML dates (until: inclusive, [-])
+    example                                            bool [false]
+    monthly_standard_fen                               int, required
+    income_window_months                               6 or 12, required
+    [income]  limit_percent_of_standard [100], strictly_below [true],
+              counted [wages, net-business, net-property, net-transfers],
+              excluded [assistance], wage_fallback ["contribution-base" | "none"]
+    [assets]  money_assets_multiple [-], household_limit_fen [-] (one of them required),
+              count_provident_fund [false]
+    [vehicle] counted_kinds [passenger-car], max_count [-], max_value_fen [-]
+    [property] allow_non_residential [false], max_residential_count [-],
+              max_residential_area_per_person_m2 [-]
+    [business] max_subscribed_capital_fen [-]
+    [review]  margin_percent [0]
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -404,7 +423,7 @@ class StandardsLibrary:
             starts[slot] = s
         self._by_id = by_id
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Standard]:
         return iter(sorted(self._by_id.values(), key=lambda s: s.standard_id))
 
     def __len__(self) -> int:

@@ -113,7 +113,7 @@ def case_command(client: GatewayClient, args: argparse.Namespace) -> int:
         state = 0
         if args.state:
             name = "CASE_STATE_" + args.state.upper().replace("-", "_")
-            if name not in case_pb2.CaseState.keys():
+            if name not in list(case_pb2.CaseState.keys()):
                 raise HeduiError(f"unknown state {args.state!r}")
             state = case_pb2.CaseState.Value(name)
         reply = client.call(client.cases.ListCases, case_pb2.ListCasesRequest(

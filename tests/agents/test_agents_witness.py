@@ -39,7 +39,7 @@ def bundle(gateway_key) -> Bundle:
     return Bundle(msg)
 
 
-def make_log(path: Path, key, entries: list[bytes]) -> AuditLog:  # noqa: ANN001
+def make_log(path: Path, key, entries: list[bytes]) -> AuditLog:
     log = AuditLog.create(f"sqlite:///{path}", origin=ORIGIN,
                           key_name=checkpoint_key_name(GATEWAY), signing_key=key)
     for e in entries:

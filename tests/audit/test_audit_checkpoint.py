@@ -217,3 +217,20 @@ def test_malformed_checkpoint_cannot_be_built(origin: str, size: int, root: byte
 def test_invalid_key_names_are_refused(name: str) -> None:
     with pytest.raises(CheckpointError):
         sign_checkpoint(CP, name, KEY)
+
+
+def test_vkey_whose_base64_holds_a_plus_sign_round_trips() -> None:
+    """The name and key id never hold '+', the base64 key often does."""
+    from nacl.signing import SigningKey
+
+    from hedui.audit.checkpoint import format_vkey, parse_vkey
+
+    for seed in range(200):
+        key = SigningKey(bytes([seed]) * 32)
+        vkey = format_vkey("county.example/gateway/center", key.verify_key)
+        if "+" in vkey.split("+", 2)[2]:
+            name, verify_key = parse_vkey(vkey)
+            assert name == "county.example/gateway/center"
+            assert bytes(verify_key) == bytes(key.verify_key)
+            return
+    raise AssertionError("no key with '+' in its base64 found")

@@ -81,7 +81,9 @@ class Household:
             )
         return answer, hashlib.sha256(answer.SerializeToString(deterministic=True)).digest()
 
-    def answers(self, *, without: tuple[str, ...] = ()) -> dict[str, tuple[query_pb2.Answer, bytes]]:
+    def answers(
+        self, *, without: tuple[str, ...] = ()
+    ) -> dict[str, tuple[query_pb2.Answer, bytes]]:
         return {d: self.answer(d) for d in DEPARTMENTS if d not in without}
 
     def assess(self, standard=DIBAO, *, without=(), missing=(), as_of=AS_OF):  # type: ignore[no-untyped-def]
@@ -101,8 +103,9 @@ def rule(assessment, rule_id: str) -> case_pb2.RuleResult:  # type: ignore[no-un
 
 def wages(h: Household, member: int, amount_fen: int, months: list[tuple[int, int]]) -> None:
     for y, m in months:
-        h.rec("human-resources", member).wages.add(employer="厂", month=month(y, m),
-                                                   amount_fen=amount_fen)
+        h.rec("human-resources", member).wages.add(
+            employer="厂", month=month(y, m), amount_fen=amount_fen
+        )
 
 
 WINDOW_12 = [(2023, m) for m in range(7, 13)] + [(2024, m) for m in range(1, 7)]
@@ -113,8 +116,12 @@ def eligible() -> Household:
     h = Household(2)
     wages(h, 0, 200000, WINDOW_12)  # 2,000/month for one → 1,000 per person
     h.rec("banks").deposits.add(institution="银行", balance_fen=2000000)
-    h.rec("housing").properties.add(nature=R.Property.NATURE_RESIDENTIAL, floor_area_m2=45.5,
-                                    share_percent=100.0, assessed_value_fen=90000000)
+    h.rec("housing").properties.add(
+        nature=R.Property.NATURE_RESIDENTIAL,
+        floor_area_m2=45.5,
+        share_percent=100.0,
+        assessed_value_fen=90000000,
+    )
     return h
 
 
@@ -125,8 +132,12 @@ def test_eligible_household_passes_every_rule() -> None:
     a = eligible().assess()
     assert a.outcome == case_pb2.OUTCOME_ELIGIBLE
     assert {r.rule_id for r in a.rules} == {
-        "income", "money-assets", "vehicle", "non-residential-property",
-        "residential-property-count", "business-capital",
+        "income",
+        "money-assets",
+        "vehicle",
+        "non-residential-property",
+        "residential-property-count",
+        "business-capital",
     }
     assert all(r.verdict == RR.VERDICT_PASS for r in a.rules)
     assert a.profile.monthly_income_per_person_fen == 100000
@@ -147,7 +158,7 @@ def test_rule_with_no_records_cites_the_answer_that_said_nothing() -> None:
 
 def test_income_over_the_standard_fails() -> None:
     h = eligible()
-    wages(h, 1, 70000, WINDOW_12)  # +700 per month → 1,350 per person
+    wages(h, 1, 90000, WINDOW_12)  # +900 per month → 1,450 per person, 9% over
     a = h.assess()
     assert rule(a, "income").verdict == RR.VERDICT_FAIL
     assert a.outcome == case_pb2.OUTCOME_INELIGIBLE
@@ -185,9 +196,11 @@ def test_money_assets_over_four_times_the_annual_standard_fails() -> None:
 
 def test_passenger_car_fails_the_vehicle_rule() -> None:
     h = eligible()
-    h.rec("public-security", 1).vehicles.add(kind=R.Vehicle.KIND_PASSENGER_CAR,
-                                             status=R.Vehicle.STATUS_REGISTERED,
-                                             purchase_price_fen=8000000)
+    h.rec("public-security", 1).vehicles.add(
+        kind=R.Vehicle.KIND_PASSENGER_CAR,
+        status=R.Vehicle.STATUS_REGISTERED,
+        purchase_price_fen=8000000,
+    )
     a = h.assess()
     assert rule(a, "vehicle").verdict == RR.VERDICT_FAIL
     assert a.profile.vehicle_count == 1
@@ -214,8 +227,9 @@ def test_vehicle_of_unrecorded_kind_needs_review() -> None:
 
 def test_non_residential_property_fails() -> None:
     h = eligible()
-    h.rec("housing", 1).properties.add(nature=R.Property.NATURE_NON_RESIDENTIAL,
-                                       floor_area_m2=12.0, share_percent=50.0)
+    h.rec("housing", 1).properties.add(
+        nature=R.Property.NATURE_NON_RESIDENTIAL, floor_area_m2=12.0, share_percent=50.0
+    )
     a = h.assess()
     assert rule(a, "non-residential-property").verdict == RR.VERDICT_FAIL
     assert a.outcome == case_pb2.OUTCOME_INELIGIBLE
@@ -223,8 +237,12 @@ def test_non_residential_property_fails() -> None:
 
 def test_second_home_fails_the_residential_count() -> None:
     h = eligible()
-    h.rec("housing", 1).properties.add(certificate_id="B", nature=R.Property.NATURE_RESIDENTIAL,
-                                       floor_area_m2=60.0, share_percent=100.0)
+    h.rec("housing", 1).properties.add(
+        certificate_id="B",
+        nature=R.Property.NATURE_RESIDENTIAL,
+        floor_area_m2=60.0,
+        share_percent=100.0,
+    )
     assert rule(h.assess(), "residential-property-count").verdict == RR.VERDICT_FAIL
 
 
@@ -232,9 +250,12 @@ def test_one_home_held_by_two_members_counts_once() -> None:
     h = eligible()
     h.rec("housing").properties[0].certificate_id = "沪房2020-1"
     h.rec("housing").properties[0].share_percent = 50.0
-    h.rec("housing", 1).properties.add(certificate_id="沪房2020-1",
-                                       nature=R.Property.NATURE_RESIDENTIAL,
-                                       floor_area_m2=45.5, share_percent=50.0)
+    h.rec("housing", 1).properties.add(
+        certificate_id="沪房2020-1",
+        nature=R.Property.NATURE_RESIDENTIAL,
+        floor_area_m2=45.5,
+        share_percent=50.0,
+    )
     a = h.assess()
     assert a.profile.residential_count == 1
     assert a.profile.residential_area_cm2 == 4550
@@ -243,8 +264,9 @@ def test_one_home_held_by_two_members_counts_once() -> None:
 
 def test_floor_area_over_the_low_rent_line_fails() -> None:
     h = Household(2)
-    h.rec("housing").properties.add(nature=R.Property.NATURE_RESIDENTIAL, floor_area_m2=30.1,
-                                    share_percent=100.0)
+    h.rec("housing").properties.add(
+        nature=R.Property.NATURE_RESIDENTIAL, floor_area_m2=30.1, share_percent=100.0
+    )
     a = h.assess(LOW_RENT)
     r = rule(a, "residential-area")
     assert r.figure_fen == 1505 and r.limit_fen == 700  # 15.05 m² per person vs 7.00
@@ -255,11 +277,17 @@ def test_floor_area_over_the_low_rent_line_fails() -> None:
 def test_subscribed_capital_over_the_limit_fails_and_revoked_business_does_not_count() -> None:
     h = eligible()
     bs = h.rec("market-regulation").businesses
-    bs.add(kind=R.BusinessRegistration.KIND_COMPANY, subscribed_capital_fen=50000000,
-           status=R.BusinessRegistration.STATUS_REVOKED)
+    bs.add(
+        kind=R.BusinessRegistration.KIND_COMPANY,
+        subscribed_capital_fen=50000000,
+        status=R.BusinessRegistration.STATUS_REVOKED,
+    )
     assert rule(h.assess(), "business-capital").verdict == RR.VERDICT_PASS
-    bs.add(kind=R.BusinessRegistration.KIND_INDIVIDUAL_BUSINESS, subscribed_capital_fen=10000001,
-           status=R.BusinessRegistration.STATUS_ACTIVE)
+    bs.add(
+        kind=R.BusinessRegistration.KIND_INDIVIDUAL_BUSINESS,
+        subscribed_capital_fen=12000000,
+        status=R.BusinessRegistration.STATUS_ACTIVE,
+    )
     a = h.assess()
     assert rule(a, "business-capital").verdict == RR.VERDICT_FAIL
     assert a.outcome == case_pb2.OUTCOME_INELIGIBLE
@@ -369,15 +397,17 @@ def test_income_window_boundaries() -> None:
     a = h.assess(LOW_RENT)
     assert a.profile.income["wages"].amount == 1200000  # only 2024-01 and 2024-06
     assert [e.field_path for e in a.profile.income["wages"].evidence] == [
-        "wages.1.amount_fen", "wages.2.amount_fen",
+        "wages.1.amount_fen",
+        "wages.2.amount_fen",
     ]
     assert a.profile.monthly_income_per_person_fen == 200000
 
 
 def test_assistance_payments_are_listed_but_excluded_from_income() -> None:
     h = Household(1)
-    h.rec("civil-affairs").assistance_payments.add(programme="dibao", monthly_amount_fen=133000,
-                                                   period=period(2022, 1))
+    h.rec("civil-affairs").assistance_payments.add(
+        programme="dibao", monthly_amount_fen=133000, period=period(2022, 1)
+    )
     a = h.assess()
     assert a.profile.income["assistance"].amount == 133000 * 12
     assert a.profile.monthly_income_per_person_fen == 0
@@ -389,9 +419,12 @@ def test_assistance_payments_are_listed_but_excluded_from_income() -> None:
 
 def test_contribution_base_stands_in_for_missing_wages() -> None:
     h = Household(1)
-    h.rec("human-resources").insurance.add(scheme=R.InsuranceEnrolment.SCHEME_PENSION,
-                                           monthly_contribution_base_fen=150000, active=True,
-                                           since=common_pb2.Date(year=2024, month=1, day=5))
+    h.rec("human-resources").insurance.add(
+        scheme=R.InsuranceEnrolment.SCHEME_PENSION,
+        monthly_contribution_base_fen=150000,
+        active=True,
+        since=common_pb2.Date(year=2024, month=1, day=5),
+    )
     a = h.assess()
     assert a.profile.income["wages"].amount == 150000 * 6  # enrolled 2024-01..06
     assert a.profile.income["wages"].evidence[0].field_path == (
@@ -402,20 +435,34 @@ def test_contribution_base_stands_in_for_missing_wages() -> None:
 def test_transfers_business_and_property_income_are_spread_over_the_window() -> None:
     h = Household(1)
     hr = h.rec("human-resources")
-    hr.pensions.add(scheme="urban-employee", monthly_amount_fen=100000,
-                    since=common_pb2.Date(year=2024, month=4, day=1))
+    hr.pensions.add(
+        scheme="urban-employee",
+        monthly_amount_fen=100000,
+        since=common_pb2.Date(year=2024, month=4, day=1),
+    )
     hr.unemployment_benefits.add(monthly_amount_fen=50000, period=period(2023, 5, 2023, 8))
-    h.rec("housing").benefits.add(programme="rent-subsidy", monthly_amount_fen=30000,
-                                  period=period(2024, 6))
+    h.rec("housing").benefits.add(
+        programme="rent-subsidy", monthly_amount_fen=30000, period=period(2024, 6)
+    )
     F = R.TaxFiling
-    h.rec("tax").filings.add(taxpayer_kind=F.TAXPAYER_KIND_PRIVATE_BUSINESS,
-                             period=period(2023, 1, 2023, 12), taxable_income_fen=1200000)
-    h.rec("tax").filings.add(taxpayer_kind=F.TAXPAYER_KIND_PRIVATE_BUSINESS,
-                             period=period(2024, 1, 2024, 3), taxable_income_fen=-900000)
-    h.rec("tax").filings.add(taxpayer_kind=F.TAXPAYER_KIND_INDIVIDUAL,
-                             period=period(2023, 1, 2023, 12), taxable_income_fen=9999999)
-    h.rec("banks").income.add(kind=R.PropertyIncome.KIND_INTEREST, amount_fen=10001,
-                              period=period(2023, 1, 2023, 12))
+    h.rec("tax").filings.add(
+        taxpayer_kind=F.TAXPAYER_KIND_PRIVATE_BUSINESS,
+        period=period(2023, 1, 2023, 12),
+        taxable_income_fen=1200000,
+    )
+    h.rec("tax").filings.add(
+        taxpayer_kind=F.TAXPAYER_KIND_PRIVATE_BUSINESS,
+        period=period(2024, 1, 2024, 3),
+        taxable_income_fen=-900000,
+    )
+    h.rec("tax").filings.add(
+        taxpayer_kind=F.TAXPAYER_KIND_INDIVIDUAL,
+        period=period(2023, 1, 2023, 12),
+        taxable_income_fen=9999999,
+    )
+    h.rec("banks").income.add(
+        kind=R.PropertyIncome.KIND_INTEREST, amount_fen=10001, period=period(2023, 1, 2023, 12)
+    )
     a = h.assess()
     inc = a.profile.income
     assert inc["net-transfers"].amount == 100000 * 3 + 50000 * 2 + 30000 * 1
@@ -467,8 +514,12 @@ def test_per_person_income_times_persons_is_the_total_within_rounding(
     assert p.income_total_fen == sum(amounts)
     assert abs(p.monthly_income_per_person_fen * n - p.income_total_fen) * 2 <= n
     proto = p.to_proto()
-    for value in (proto.monthly_income_per_person_fen, *(i.amount_fen for i in proto.income),
-                  *(r.figure_fen for r in a.rules), *(r.limit_fen for r in a.rules)):
+    for value in (
+        proto.monthly_income_per_person_fen,
+        *(i.amount_fen for i in proto.income),
+        *(r.figure_fen for r in a.rules),
+        *(r.limit_fen for r in a.rules),
+    ):
         assert type(value) is int
 
 

@@ -48,14 +48,14 @@ def start(sb: sandbox.Sandbox) -> subprocess.Popen:
     return proc
 
 
-def ask(sb: sandbox.Sandbox, envelope) -> None:  # noqa: ANN001
+def ask(sb: sandbox.Sandbox, envelope) -> None:
     creds = tls.channel_credentials(*sandbox.gateway_material(sb))
     with grpc.secure_channel(sb.endpoints[DEPT], creds,
                              options=tls.channel_options(sb.agents[DEPT].id)) as ch:
         agent_pb2_grpc.DepartmentAgentStub(ch).Answer(envelope, timeout=10)
 
 
-def query(sb: sandbox.Sandbox, key, note: str, person: str):  # noqa: ANN001, ANN201
+def query(sb: sandbox.Sandbox, key, note: str, person: str):
     return sign_query(build_query(
         issuer=sb.gateway.id, audience=sb.agents[DEPT].id, case_id="c", purpose="dibao",
         operator="op-1001", subjects=[SubjectRef(person)], field_paths=["deposits"],

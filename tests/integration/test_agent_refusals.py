@@ -180,10 +180,9 @@ def test_client_certificate_from_another_ca_is_refused(site: Site, tmp_path: Pat
 
 def test_plaintext_connection_is_refused(site: Site) -> None:
     """No plaintext port exists: a plaintext client cannot even start a call."""
-    with grpc.insecure_channel(site.endpoint) as channel:
-        with pytest.raises(grpc.RpcError) as info:
-            agent_pb2_grpc.DepartmentAgentStub(channel).Answer(
-                sign_query(make_query(site), site.gateway_key).envelope, timeout=5)
+    with grpc.insecure_channel(site.endpoint) as channel, pytest.raises(grpc.RpcError) as info:
+        agent_pb2_grpc.DepartmentAgentStub(channel).Answer(
+            sign_query(make_query(site), site.gateway_key).envelope, timeout=5)
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
