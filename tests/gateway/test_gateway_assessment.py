@@ -3,6 +3,7 @@ outcomes (eligible, review, incomplete), window boundaries and integer arithmeti
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import date
 from pathlib import Path
@@ -22,6 +23,8 @@ STANDARDS = StandardsLibrary(Path(__file__).parents[2] / "deploy" / "standards")
 AS_OF = date(2024, 7, 15)  # 12-month window 2023-07..2024-06, 6-month 2024-01..06
 DIBAO = STANDARDS.select("310000", "dibao", AS_OF)  # 1,330 yuan, 4x assets, no car
 LOW_RENT = STANDARDS.select("310000", "low-rent-housing", AS_OF)  # 960 yuan, 6 months
+# Shanghai's dibao sets no limit on homes; localities that do are modelled by this variant
+DIBAO_ONE_HOME = dataclasses.replace(DIBAO, residential_max_count=1)
 RR = case_pb2.RuleResult
 R = records_pb2
 
@@ -129,7 +132,7 @@ def eligible() -> Household:
 
 
 def test_eligible_household_passes_every_rule() -> None:
-    a = eligible().assess()
+    a = eligible().assess(DIBAO_ONE_HOME)
     assert a.outcome == case_pb2.OUTCOME_ELIGIBLE
     assert {r.rule_id for r in a.rules} == {
         "income",
@@ -243,7 +246,7 @@ def test_second_home_fails_the_residential_count() -> None:
         floor_area_m2=60.0,
         share_percent=100.0,
     )
-    assert rule(h.assess(), "residential-property-count").verdict == RR.VERDICT_FAIL
+    assert rule(h.assess(DIBAO_ONE_HOME), "residential-property-count").verdict == RR.VERDICT_FAIL
 
 
 def test_one_home_held_by_two_members_counts_once() -> None:
@@ -256,7 +259,7 @@ def test_one_home_held_by_two_members_counts_once() -> None:
         floor_area_m2=45.5,
         share_percent=50.0,
     )
-    a = h.assess()
+    a = h.assess(DIBAO_ONE_HOME)
     assert a.profile.residential_count == 1
     assert a.profile.residential_area_cm2 == 4550
     assert rule(a, "residential-property-count").verdict == RR.VERDICT_PASS
