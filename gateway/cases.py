@@ -237,9 +237,13 @@ class CaseManager:
                 expect_version=version, to_state=State.Name(State.CASE_STATE_CANCELLED),
                 now=self.clock(),
             )
-            raise CaseError(str(exc)) from None
+            raise NotAllowed(str(exc)) from None
+        offline = {p.department for p in plan(self.bundle(), row.programme) if p.offline}
         pending = {d["department"] for d in self.store.departments(case_id)
                    if d["state"] != "ANSWERED"}
+        if pending & offline:
+            await asyncio.to_thread(self._await_offline, case_id, pending & offline)
+        pending -= offline
         request = CaseRequest(
             case_id=case_id, purpose=row.programme, operator=operator,
             subjects=tuple(SubjectRef(m.id_number, m.name, m.relation) for m in members),
@@ -248,6 +252,62 @@ class CaseManager:
         results = await self.fanout.run(request, only=pending) if pending else {}
         await asyncio.to_thread(self._store_results, case_id, row.programme, results)
         return await asyncio.to_thread(self._settle, case_id, operator, version)
+
+    def _await_offline(self, case_id: str, departments: set[str]) -> None:
+        """Offline departments' queries wait for the next sealed bundle export."""
+        now = self.clock()
+        with self.store.tx() as conn:
+            for department in departments:
+                self.store.set_department(
+                    conn, case_id, department, state="AWAITING_OFFLINE",
+                    reason="the department is offline; its query travels in the next sealed "
+                           "bundle (hedui bundle export)",
+                    answer_digest=b"", attempts=0, now=now,
+                )
+
+    def awaiting_offline(self, department: str) -> list[tuple[CaseRow, list[case_pb2.Member]]]:
+        """Cases whose part for ``department`` waits for an offline answer."""
+        out = []
+        rows = [r for s in (State.CASE_STATE_AWAITING_OFFLINE_ANSWER, State.CASE_STATE_INCOMPLETE)
+                for r in self.store.list(state=State.Name(s), programme=None, limit=100_000,
+                                         offset=0)]
+        for row in rows:
+            states = {d["department"]: d["state"] for d in self.store.departments(row.case_id)}
+            if states.get(department) == "AWAITING_OFFLINE":
+                out.append((row, self.members(row)))
+        return out
+
+    def consent_digest(self, row: CaseRow) -> str:
+        """The authorization's document digest, checked valid for every member now."""
+        return self.authorizations.require(
+            row.authorization_number, programme=row.programme,
+            id_numbers=[m.id_number for m in self.members(row)], today=self.clock().date(),
+        )
+
+    def accept_offline_answer(self, case_id: str, result: DepartmentResult,
+                              operator: str) -> case_pb2.Case:
+        """Store a verified answer that came in a sealed bundle; decide when complete.
+
+        ``result`` carries the verified answer, the signed query it answers and the
+        audit leaves already written for it. Raises CaseError if the case is not
+        waiting for this department.
+        """
+        row = self._load(case_id)
+        states = {d["department"]: d["state"] for d in self.store.departments(case_id)}
+        if states.get(result.department) != "AWAITING_OFFLINE":
+            raise CaseError(f"case {case_id} is not waiting for an answer from "
+                            f"{result.department}")
+        self._store_results(case_id, row.programme, {result.department: result})
+        states[result.department] = "ANSWERED"
+        if any(s == "AWAITING_OFFLINE" for s in states.values()):
+            return self.get(case_id)
+        version = self.store.transition(
+            case_id, from_states=[State.Name(State.CASE_STATE_AWAITING_OFFLINE_ANSWER),
+                                  State.Name(State.CASE_STATE_INCOMPLETE)],
+            expect_version=row.version, to_state=State.Name(State.CASE_STATE_QUERYING),
+            now=self.clock(), claimed_by=self.replica,
+        )
+        return self._settle(case_id, operator, version)
 
     def _store_results(self, case_id: str, programme: str,
                        results: dict[str, DepartmentResult]) -> None:
