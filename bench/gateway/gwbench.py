@@ -100,6 +100,8 @@ class Deployment:
     sb: sandbox.Sandbox
     client_config: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    proxied: str | None = None
+    proxy_endpoint: str = ""
     proxy: subprocess.Popen | None = None
 
     def pid(self, name: str) -> int:
@@ -117,25 +119,33 @@ def _set_endpoint(trust_toml: Path, department: str, endpoint: str) -> None:
     trust_toml.write_text(new, encoding="utf-8")
 
 
-@contextmanager
-def deployment(root: Path, *, persons: int, proxied: str | None = None,
-               delay: float = 0.2) -> Iterator[Deployment]:
-    """Provision and start gateway + 8 agents; optionally a delay proxy before ``proxied``."""
+def provision(root: Path, *, persons: int, proxied: str | None = None) -> Deployment:
+    """Provision a sandbox; with ``proxied``, that department's endpoint in the signed
+    trust bundle points at a port where ``started`` runs the delay proxy."""
     sb = sandbox.provision(root, persons=persons)
-    proxy = None
-    if proxied:
-        port = sandbox.free_port()
-        _set_endpoint(sb.trust_toml, proxied, f"127.0.0.1:{port}")
-        sandbox.write_bundle(sb)
-        proxy = subprocess.Popen(
-            [PY, str(HERE / "delay_proxy.py"), f"127.0.0.1:{port}", sb.endpoints[proxied],
-             str(delay)], stdout=subprocess.PIPE, start_new_session=True)
-        if proxy.stdout.readline().strip() != b"ready":
-            raise RuntimeError("the delay proxy did not start")
     desk = write_client_config(sb, sb.desk, sandbox.VERIFIER, "hedui-client.toml")
-    dep = Deployment(sb, desk, proxy=proxy)
+    dep = Deployment(sb, desk)
+    if proxied:
+        dep.proxied = proxied
+        dep.proxy_endpoint = f"127.0.0.1:{sandbox.free_port()}"
+        _set_endpoint(sb.trust_toml, proxied, dep.proxy_endpoint)
+        sandbox.write_bundle(sb)
+    return dep
+
+
+@contextmanager
+def started(dep: Deployment, *, delay: float = 0.2) -> Iterator[Deployment]:
+    """Start (and at the end stop) the proxy if any, the gateway and the eight agents."""
+    sb = dep.sb
     material = sandbox.gateway_material(sb)
     try:
+        if dep.proxied:
+            dep.proxy = subprocess.Popen(
+                [PY, str(HERE / "delay_proxy.py"), dep.proxy_endpoint,
+                 sb.endpoints[dep.proxied], str(delay)],
+                stdout=subprocess.PIPE, start_new_session=True)
+            if dep.proxy.stdout.readline().strip() != b"ready":
+                raise RuntimeError("the delay proxy did not start")
         dep.processes["gateway"] = sandbox.start_gateway(sb)
         for d in sb.agents:
             dep.processes[d] = sandbox.start_agent(sb, d)
@@ -148,8 +158,18 @@ def deployment(root: Path, *, persons: int, proxied: str | None = None,
     finally:
         for p in dep.processes.values():
             sandbox.stop_process(p)
-        if proxy is not None:
-            sandbox.stop_process(proxy, timeout=5)
+        dep.processes.clear()
+        if dep.proxy is not None:
+            sandbox.stop_process(dep.proxy, timeout=5)
+            dep.proxy = None
+
+
+@contextmanager
+def deployment(root: Path, *, persons: int, proxied: str | None = None,
+               delay: float = 0.2) -> Iterator[Deployment]:
+    """Provision and start gateway + 8 agents; optionally a delay proxy before ``proxied``."""
+    with started(provision(root, persons=persons, proxied=proxied), delay=delay) as dep:
+        yield dep
 
 
 @contextmanager
@@ -201,7 +221,7 @@ def py_spy(pids: dict[str, int], seconds: float, out_dir: Path) -> dict[str, sub
     for name, pid in pids.items():
         procs[name] = subprocess.Popen(
             [str(exe), "record", "-p", str(pid), "-d", str(max(1, int(seconds))), "-f", "raw",
-             "-o", str(out_dir / f"{name}.txt"), "--nonblocking", "-r", "50"],
+             "-o", str(out_dir / f"{name}.txt"), "--nonblocking", "-F", "-r", "50"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return procs
 
@@ -285,3 +305,37 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# ------------------------------------------------------------------ raw baseline
+
+
+@contextmanager
+def echo_deployment(sb: sandbox.Sandbox) -> Iterator[dict[str, subprocess.Popen]]:
+    """The raw-gRPC 1 + 8 pattern on the same certificates: an echo "gateway" on the
+    gateway's endpoint (the real one must be stopped) and eight echo "agents" on fresh
+    ports. Yields the processes by name."""
+    procs: dict[str, subprocess.Popen] = {}
+    script = str(HERE / "echo_gateway.py")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    try:
+        peers = {}
+        for d, ident in sb.agents.items():
+            endpoint = f"127.0.0.1:{sandbox.free_port()}"
+            procs[d] = subprocess.Popen(
+                [PY, script, "agent", endpoint, str(ident.tls_certificate), str(ident.tls_key),
+                 str(sb.ca_certificate)], stdout=subprocess.PIPE, env=env,
+                start_new_session=True)
+            peers[d] = [endpoint, ident.id]
+        g = sb.gateway
+        procs["gateway"] = subprocess.Popen(
+            [PY, script, "gateway", sb.gateway_endpoint, str(g.tls_certificate), str(g.tls_key),
+             str(sb.ca_certificate), json.dumps(peers)], stdout=subprocess.PIPE, env=env,
+            start_new_session=True)
+        for name, p in procs.items():
+            if p.stdout.readline().strip() != b"ready":
+                raise RuntimeError(f"echo {name} did not start")
+        yield procs
+    finally:
+        for p in procs.values():
+            sandbox.stop_process(p, timeout=5)

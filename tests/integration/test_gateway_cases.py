@@ -295,6 +295,30 @@ def test_agent_killed_during_a_batch_leaves_cases_incomplete_never_lost(system: 
     assert len(set(first_ids.values())) == 12
 
 
+# ------------------------------------------------------------- audit service
+
+
+def test_officers_search_the_audit_service_and_desks_cannot(system: System) -> None:
+    from hedui.v1 import audit_pb2
+
+    person = system.used[0]["members"][0]["id_number"]
+    officer_file = write_client_config(system.sb, system.sb.officer, sandbox.OFFICER,
+                                       "officer.toml")
+    with GatewayClient(ClientConfig.load(officer_file)) as officer:
+        reply = officer.call(officer.audit.Search, audit_pb2.SearchRequest(
+            subject_id_number=person, searched_by=sandbox.OFFICER, limit=1000))
+        assert reply.hits
+        kinds = {h.entry.kind for h in reply.hits}
+        assert audit_pb2.AUDIT_KIND_ANSWER_RECEIVED in kinds
+        proof = officer.call(officer.audit.GetInclusionProof, audit_pb2.GetInclusionProofRequest(
+            leaf_index=reply.hits[0].leaf_index))
+        assert proof.proof.hashes
+    with system.client() as desk, pytest.raises(GatewayError) as info:
+        desk.call(desk.audit.Search, audit_pb2.SearchRequest(
+            subject_id_number=person, searched_by="op-1001"))
+    assert info.value.code == grpc.StatusCode.PERMISSION_DENIED
+
+
 # ------------------------------------------------------------------ privacy
 
 
