@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import nacl.signing
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -32,6 +33,15 @@ _WITHHELD_REASON = {
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A query's outcome before release: its audit entry, then an answer or a refusal."""
+
+    entry: bytes
+    payload: bytes | None = None
+    refusal: refusals.QueryRefused | None = None
 
 
 class Answerer:
@@ -60,32 +70,56 @@ class Answerer:
         peer_cert_sha256: str | None = None,
     ) -> envelope_pb2.Envelope:
         """Check, answer and sign; raises QueryRefused (already logged) on refusal."""
+        outcome = self.prepare(envelope, peer_id=peer_id, peer_cert_sha256=peer_cert_sha256)
+        self.recorder.log.append(outcome.entry)
+        return self.release(outcome)
+
+    def prepare(
+        self,
+        envelope: envelope_pb2.Envelope,
+        *,
+        peer_id: str | None,
+        peer_cert_sha256: str | None = None,
+    ) -> Prepared:
+        """Everything up to the audit entry, without waiting for the log.
+
+        The caller must make ``entry`` durable in the audit log and only then call
+        ``release`` (or raise ``refusal``): this split lets the asyncio server await
+        the log's group commit instead of parking a thread per query.
+        """
         now = self._clock()
         try:
             checked = self.checker.check(
                 envelope, peer_id=peer_id, now=now, peer_cert_sha256=peer_cert_sha256
             )
         except refusals.QueryRefused as exc:
-            self._log_refusal(envelope, peer_id, exc)
-            raise
+            return Prepared(self._refusal_entry(envelope, peer_id, exc), refusal=exc)
         try:
             answer = self._build(checked, now)
         except SourceUnavailable as exc:
-            self._log(checked, audit_pb2.AUDIT_KIND_QUERY_FAILED, audit_pb2.AUDIT_OUTCOME_FAILED,
-                      f"department database unavailable: {exc}")
-            raise refusals.DataUnavailable(
+            entry = self._entry(checked, audit_pb2.AUDIT_KIND_QUERY_FAILED,
+                                audit_pb2.AUDIT_OUTCOME_FAILED,
+                                f"department database unavailable: {exc}")
+            return Prepared(entry, refusal=refusals.DataUnavailable(
                 f"the {self.checker.department} database cannot be read right now; try again later"
-            ) from None
+            ))
         payload = answer.SerializeToString()
         withheld = "; ".join(f"{w.path} ({w.reason})" for w in checked.release.withheld)
-        self._log(
+        entry = self._entry(
             checked,
             audit_pb2.AUDIT_KIND_QUERY_ANSWERED,
             audit_pb2.AUDIT_OUTCOME_PARTIAL if withheld else audit_pb2.AUDIT_OUTCOME_OK,
             f"withheld: {withheld}" if withheld else "",
             answer_digest=hashlib.sha256(payload).digest(),
         )
-        return dsse.sign(payload, dsse.ANSWER_TYPE, self.signing_key)
+        return Prepared(entry, payload=payload)
+
+    def release(self, prepared: Prepared) -> envelope_pb2.Envelope:
+        """After the entry is durable: sign the answer, or raise the refusal."""
+        if prepared.refusal is not None:
+            raise prepared.refusal
+        assert prepared.payload is not None
+        return dsse.sign(prepared.payload, dsse.ANSWER_TYPE, self.signing_key)
 
     def _build(self, checked: CheckedQuery, now: dt.datetime) -> query_pb2.Answer:
         released = checked.release.released
@@ -117,7 +151,7 @@ class Answerer:
             answer.withheld.add(path=w.path, reason=_WITHHELD_REASON[w.reason], detail=w.detail)
         return answer
 
-    def _log(
+    def _entry(
         self,
         checked: CheckedQuery,
         kind: int,
@@ -125,9 +159,9 @@ class Answerer:
         reason: str,
         *,
         answer_digest: bytes = b"",
-    ) -> None:
+    ) -> bytes:
         q = checked.query
-        self.recorder.record(
+        return self.recorder.entry(
             kind,
             outcome=outcome,
             operator=q.operator,
@@ -141,11 +175,11 @@ class Answerer:
             answer_digest=answer_digest,
             reason=reason,
             authorization_number=q.authorization_number,
-        )
+        ).SerializeToString()
 
-    def _log_refusal(
+    def _refusal_entry(
         self, envelope: envelope_pb2.Envelope, peer_id: str | None, exc: refusals.QueryRefused
-    ) -> None:
+    ) -> bytes:
         """Log a refused query with what can be said about it without trusting it.
 
         The payload may be forged, so its subjects are not pseudonymized into the log
@@ -156,7 +190,7 @@ class Answerer:
             query.ParseFromString(envelope.payload)
         except Exception:
             query = query_pb2.Query()
-        self.recorder.record(
+        return self.recorder.entry(
             audit_pb2.AUDIT_KIND_QUERY_REFUSED,
             outcome=audit_pb2.AUDIT_OUTCOME_REFUSED,
             operator=query.operator[:64],
@@ -166,4 +200,4 @@ class Answerer:
             query_id=query.query_id[:64],
             query_digest=hashlib.sha256(envelope.payload).digest(),
             reason=f"{exc.reason}: {exc} (peer {peer_id or 'unauthenticated'})",
-        )
+        ).SerializeToString()

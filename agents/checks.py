@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from google.protobuf.message import DecodeError
 from stdnum.cn import ric
@@ -60,6 +61,36 @@ class CheckedQuery:
 def normalize_id_number(value: str) -> str:
     """The compact, upper-case form of a resident ID number (python-stdnum)."""
     return ric.compact(value)
+
+
+_RIC = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
+@lru_cache(maxsize=65536)
+def _birth_place_valid(region: str, year: str) -> bool:
+    """stdnum's region check depends only on the region code and the birth year."""
+    try:
+        ric.get_birth_place(f"{region}{year}0101" + "0000")
+    except Exception:
+        return False
+    return True
+
+
+def validate_id_number(value: str) -> str:
+    """``ric.validate`` (length, check digit, birth date, birth place), with the
+    region lookup cached: it was a fifth of an answer's CPU time uncached."""
+    number = value.strip().upper()
+    if not _RIC.match(number) or ric.calc_check_digit(number) != number[17]:
+        raise ValueError("malformed resident ID number")
+    try:
+        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise ValueError("impossible birth date") from None
+    if born > dt.date.today():
+        raise ValueError("impossible birth date")
+    if not _birth_place_valid(number[:6], number[6:10]):
+        raise ValueError("unknown region code")
+    return number
 
 
 class QueryChecker:
@@ -211,7 +242,7 @@ class QueryChecker:
         for i, subject in enumerate(query.subjects):
             # The message names the position only: an ID number never goes into a log.
             try:
-                out.append(ric.validate(subject.id_number))
+                out.append(validate_id_number(subject.id_number))
             except Exception:
                 raise refusals.MalformedIdNumber(
                     f"subject #{i + 1} of query {query.query_id} has a malformed resident ID "

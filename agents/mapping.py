@@ -81,6 +81,7 @@ class MappingSource:
         self._blocks = [b for b in self._m.blocks if b.usable and b.statement is not None]
         self._held = frozenset().union(*(b.leaves for b in self._blocks))
         self._plan = lru_cache(maxsize=256)(self._make_plan)
+        self._compiled: dict[tuple[str, int], tuple[str, list[str], bool]] = {}
 
     # -- RecordSource ---------------------------------------------------------
 
@@ -105,20 +106,30 @@ class MappingSource:
         record_type = self._m.record_type
         try:
             with self._connect() as conn:
-                for start in range(0, len(keys), BATCH):
-                    chunk = keys[start:start + BATCH]
-                    if subjects is not None and subjects.statement is not None:
-                        result = conn.execute(subjects.statement, {"ids": chunk})
-                        k = _index(result.keys(), subjects.key, subjects)
-                        for row in result:
-                            sid = _norm(row[k])
-                            if sid in given and sid not in records:
-                                records[sid] = record_type()
-                    for block, fields in plan:
-                        result = conn.execute(block.statement, {"ids": chunk})
-                        self._fill(block, fields, result, given, records)
+                cursor = conn.connection.driver_connection.cursor()
+                try:
+                    for start in range(0, len(keys), BATCH):
+                        chunk = keys[start:start + BATCH]
+                        if subjects is not None and subjects.statement is not None:
+                            result = self._run(cursor, conn, subjects, chunk)
+                            k = _index(result.keys(), subjects.key, subjects)
+                            for row in result:
+                                sid = _norm(row[k])
+                                if sid in given and sid not in records:
+                                    records[sid] = record_type()
+                        for block, fields in plan:
+                            result = self._run(cursor, conn, block, chunk)
+                            self._fill(block, fields, result, given, records)
+                finally:
+                    cursor.close()
         except SQLAlchemyError as err:
             raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
+        except Exception as err:
+            if type(err).__module__.split(".")[0] in ("sqlite3", "psycopg"):
+                raise SourceUnavailable(
+                    f"{self.department} database: {type(err).__name__}: "
+                    f"{str(err).splitlines()[0][:200]}") from None
+            raise
         return {given[k]: rec for k, rec in records.items()}
 
     def data_as_of(self) -> dt.date:
@@ -198,6 +209,29 @@ class MappingSource:
             if fields:
                 plan.append((block, fields))
         return tuple(plan)
+
+    def _run(self, cursor: Any, conn: Any, block: Block, chunk: list[str]) -> _Rows:
+        """Run a block's SQL for ``chunk`` on the raw driver cursor.
+
+        The statement is compiled once per (block, number of IDs) with SQLAlchemy —
+        bound parameters only, the expanding ``:ids`` rendered as placeholders — and
+        then executed by the driver directly: SQLAlchemy's per-execution result
+        machinery cost ~0.25 ms a block, more than the lookup itself.
+        """
+        key = (block.name, len(chunk))
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            c = block.statement.bindparams(ids=list(chunk)).compile(
+                dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+            names = list(c.positiontup or []) if c.positional else list(c.params)
+            compiled = (c.string, names, c.positional)
+            self._compiled[key] = compiled
+        sql, names, positional = compiled
+        if positional:
+            cursor.execute(sql, chunk)
+        else:
+            cursor.execute(sql, dict(zip(names, chunk, strict=True)))
+        return _Rows([d[0] for d in cursor.description], cursor.fetchall())
 
     def _fill(self, block: Block, fields: tuple[FieldSpec, ...], result: Any,
               given: Mapping[str, str], records: dict[str, Message]) -> None:
@@ -324,6 +358,17 @@ def _wanted(leaf: str, paths: frozenset[str]) -> bool:
     if leaf in paths:
         return True
     return any(leaf.startswith(p + ".") or p.startswith(leaf + ".") for p in paths)
+
+
+class _Rows(list):
+    """Rows of a driver cursor with the column names, shaped like a SQLAlchemy result."""
+
+    def __init__(self, columns: list[str], rows: list[tuple]) -> None:
+        super().__init__(rows)
+        self._columns = columns
+
+    def keys(self) -> list[str]:
+        return self._columns
 
 
 def _norm(value: Any) -> str:

@@ -14,7 +14,6 @@ import datetime as dt
 import os
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import grpc
@@ -136,11 +135,10 @@ def peer_fingerprint(auth_context: dict) -> str | None:
 
 
 class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
-    """The gRPC face of the Answerer; blocking work runs on a thread pool."""
+    """The gRPC face of the Answerer."""
 
-    def __init__(self, agent: Agent, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, agent: Agent) -> None:
         self.agent = agent
-        self.executor = executor
         self.department = agent.config.department
 
     async def Answer(
@@ -153,14 +151,13 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
         except KeysError:
             peer_id = None
         fingerprint = peer_fingerprint(auth)
-        loop = asyncio.get_running_loop()
+        answerer = self.agent.answerer
+        # Checks, lookup and the audit entry run here on the event loop: they are short
+        # CPU work and SQLite reads; a thread per query only added GIL hand-offs.
+        prepared = answerer.prepare(request, peer_id=peer_id, peer_cert_sha256=fingerprint)
+        await asyncio.wrap_future(self.agent.audit_log.append_future(prepared.entry))
         try:
-            answer = await loop.run_in_executor(
-                self.executor,
-                lambda: self.agent.answerer.answer(
-                    request, peer_id=peer_id, peer_cert_sha256=fingerprint
-                ),
-            )
+            answer = answerer.release(prepared)
         except refusals.QueryRefused as exc:
             QUERIES.labels(self.department, exc.reason).inc()
             log.info("query refused", reason=exc.reason, detail=str(exc), peer=peer_id)
@@ -209,9 +206,8 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
         ("grpc.max_receive_message_length", limit),
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ])
-    executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="answer")
     agent_pb2_grpc.add_DepartmentAgentServicer_to_server(
-        DepartmentAgentService(agent, executor), server
+        DepartmentAgentService(agent), server
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
@@ -240,7 +236,6 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
         watcher.cancel()
         signer.cancel()
         await server.stop(grace=10)
-        executor.shutdown(wait=True)
         agent.audit_log.checkpoint()
         agent.close()
         log.info("agent stopped", agent=config.agent_id, at=dt.datetime.now(dt.UTC).isoformat())

@@ -221,14 +221,9 @@ def py_spy(pids: dict[str, int], seconds: float, out_dir: Path) -> dict[str, sub
     for name, pid in pids.items():
         procs[name] = subprocess.Popen(
             [str(exe), "record", "-p", str(pid), "-d", str(max(1, int(seconds))), "-f", "raw",
-             "-o", str(out_dir / f"{name}.txt"), "--nonblocking", "-F", "-r", "50"],
+             "-o", str(out_dir / f"{name}.txt"), "--nonblocking", "-F", "-r", "100"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return procs
-
-
-_IDLE = ("epoll_wait", "select (selectors", "_worker (concurrent", "wait (threading",
-         "poll (", "_run_once (asyncio", "get (queue", "sleep", "wait_for_termination",
-         "run_forever", "__call__ (", "_bootstrap")
 
 
 def hotspots(raw: Path, top: int = 8) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
@@ -254,7 +249,7 @@ def hotspots(raw: Path, top: int = 8) -> tuple[int, list[tuple[str, float]], lis
         seen = set()
         for f in frames:
             s = _short(f)
-            if ("hedui" in f or "/work/main/" in f) and s not in seen:
+            if _ours(f) and s not in seen:
                 seen.add(s)
                 incl[s] = incl.get(s, 0) + count
     if not total:
@@ -265,9 +260,21 @@ def hotspots(raw: Path, top: int = 8) -> tuple[int, list[tuple[str, float]], lis
 
 
 def _idle(frame: str) -> bool:
-    return any(frame.startswith(i) or f" {i}" in frame for i in
-               ("epoll_wait", "poll (", "select (", "wait (threading", "_wait_for_tstate_lock",
-                "sleep (", "acquire ", "_worker (concurrent"))
+    """Frames where a thread waits (py-spy --nonblocking still samples some of them)."""
+    return frame.startswith(("EpollSelector.select", "Condition.wait", "Event.wait",
+                             "_worker (concurrent", "Thread.run (threading", "sleep ",
+                             "_wait_for_tstate_lock", "select (selectors"))
+
+
+_OURS = ("(hedui/", "(gateway/", "(agents/", "(audit/", "(keys/")
+
+
+def _ours(frame: str) -> bool:
+    """A frame of hedui's own code (not the CLI/server entry points, which are in every
+    stack)."""
+    return any(o in frame for o in _OURS) and not any(
+        x in frame for x in ("(hedui/cli.py", "_serve (", "serve (", "(gateway/cli.py",
+                             "(agents/cli.py"))
 
 
 def _short(frame: str) -> str:

@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from hedui.v1 import audit_pb2 as hedui_dot_v1_dot_audit__pb2
 from hedui.v1 import envelope_pb2 as hedui_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16hedui/v1/offline.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17hedui/v1/envelope.proto\"\xa8\x03\n\x13OfflineBundleHeader\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12\x11\n\tbundle_id\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x11\n\trecipient\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x0c\x63ontent_kind\x18\x07 \x01(\x0e\x32).hedui.v1.OfflineBundleHeader.ContentKind\x12\r\n\x05\x63ount\x18\x08 \x01(\r\x12\x13\n\x0b\x62ody_sha256\x18\t \x01(\x0c\x12\x1d\n\x15sender_box_public_key\x18\n \x01(\x0c\"_\n\x0b\x43ontentKind\x12\x1c\n\x18\x43ONTENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONTENT_KIND_QUERIES\x10\x01\x12\x18\n\x14\x43ONTENT_KIND_ANSWERS\x10\x02\":\n\x11OfflineBundleBody\x12%\n\tenvelopes\x18\x01 \x03(\x0b\x32\x12.hedui.v1.EnvelopeB$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16hedui/v1/offline.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14hedui/v1/audit.proto\x1a\x17hedui/v1/envelope.proto\"\xdf\x03\n\x13OfflineBundleHeader\x12\x16\n\x0e\x66ormat_version\x18\x01 \x01(\r\x12\x11\n\tbundle_id\x18\x02 \x01(\t\x12\x0e\n\x06sender\x18\x03 \x01(\t\x12\x11\n\trecipient\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12?\n\x0c\x63ontent_kind\x18\x07 \x01(\x0e\x32).hedui.v1.OfflineBundleHeader.ContentKind\x12\r\n\x05\x63ount\x18\x08 \x01(\r\x12\x13\n\x0b\x62ody_sha256\x18\t \x01(\x0c\x12\x1d\n\x15sender_box_public_key\x18\n \x01(\x0c\x12 \n\x18recipient_box_public_key\x18\x0b \x01(\x0c\x12\x13\n\x0b\x62ody_length\x18\x0c \x01(\x04\"_\n\x0b\x43ontentKind\x12\x1c\n\x18\x43ONTENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONTENT_KIND_QUERIES\x10\x01\x12\x18\n\x14\x43ONTENT_KIND_ANSWERS\x10\x02\"\xb1\x01\n\x11OfflineBundleBody\x12%\n\tenvelopes\x18\x01 \x03(\x0b\x32\x12.hedui.v1.Envelope\x12*\n\x08refusals\x18\x02 \x03(\x0b\x32\x18.hedui.v1.OfflineRefusal\x12\x36\n\x12\x63onsistency_proofs\x18\x03 \x03(\x0b\x32\x1a.hedui.v1.ConsistencyProof\x12\x11\n\tbundle_id\x18\x04 \x01(\t\"X\n\x0eOfflineRefusal\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x14\n\x0cquery_digest\x18\x02 \x01(\x0c\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\tB$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,10 +35,12 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hedui.v1.offline_pb2', _glo
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\"hedui.example/gen/hedui/v1;heduiv1'
-  _globals['_OFFLINEBUNDLEHEADER']._serialized_start=95
-  _globals['_OFFLINEBUNDLEHEADER']._serialized_end=519
-  _globals['_OFFLINEBUNDLEHEADER_CONTENTKIND']._serialized_start=424
-  _globals['_OFFLINEBUNDLEHEADER_CONTENTKIND']._serialized_end=519
-  _globals['_OFFLINEBUNDLEBODY']._serialized_start=521
-  _globals['_OFFLINEBUNDLEBODY']._serialized_end=579
+  _globals['_OFFLINEBUNDLEHEADER']._serialized_start=117
+  _globals['_OFFLINEBUNDLEHEADER']._serialized_end=596
+  _globals['_OFFLINEBUNDLEHEADER_CONTENTKIND']._serialized_start=501
+  _globals['_OFFLINEBUNDLEHEADER_CONTENTKIND']._serialized_end=596
+  _globals['_OFFLINEBUNDLEBODY']._serialized_start=599
+  _globals['_OFFLINEBUNDLEBODY']._serialized_end=776
+  _globals['_OFFLINEREFUSAL']._serialized_start=778
+  _globals['_OFFLINEREFUSAL']._serialized_end=866
 # @@protoc_insertion_point(module_scope)

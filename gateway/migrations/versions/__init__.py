@@ -1,0 +1,1 @@
+"""Revisions of the case database (loaded by Alembic by path, not imported)."""
