@@ -2,6 +2,8 @@
 
     hedui agent serve --config agent.toml    run the agent until SIGTERM
     hedui agent check --config agent.toml    check config, keys, bundle and mapping
+    hedui agent answer-bundle --config agent.toml --in QUERIES --out ANSWERS
+                                             answer a sealed offline bundle, no network
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--config", required=True, help="the agent's TOML configuration")
     check.set_defaults(func=_check)
+
+    offline = cmds.add_parser(
+        "answer-bundle",
+        help="answer the center's sealed queries bundle into a sealed answers bundle (offline)",
+    )
+    offline.add_argument("--config", required=True, help="the agent's TOML configuration")
+    offline.add_argument("--in", dest="input", required=True, help="the queries bundle file")
+    offline.add_argument("--out", required=True, help="the answers bundle to write (new file)")
+    offline.add_argument("--days", type=int, default=30,
+                         help="how long the answers bundle stays valid (default 30)")
+    offline.set_defaults(func=_answer_bundle)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -91,4 +104,48 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {args.config}", file=sys.stderr)
         return 1
     print(f"{args.config}: everything checks out")
+    return 0
+
+
+def _answer_bundle(args: argparse.Namespace) -> int:
+    """Refusals of single queries are listed (and sealed back); a refused file is one line."""
+    import logging
+    from pathlib import Path
+
+    from hedui.agents import config as config_mod
+    from hedui.agents import offline, server
+    from hedui.keys._files import write_atomic
+    from hedui.keys.sealed_bundle import MAX_BUNDLE_BYTES, SealedBundleError
+    from hedui.logging import configure
+
+    configure(level=logging.WARNING)
+    out = Path(args.out)
+    if out.exists():
+        raise HeduiError(f"{out} already exists; refusing to overwrite it")
+    if not out.parent.is_dir():
+        raise HeduiError(f"folder {out.parent} does not exist")
+    if not 0 < args.days <= 366:
+        raise HeduiError("--days must be 1 to 366")
+    try:
+        with open(args.input, "rb") as fh:
+            data = fh.read(MAX_BUNDLE_BYTES + 1)
+    except OSError as exc:
+        raise HeduiError(f"cannot read {args.input}: {exc.strerror or exc}") from None
+    cfg = config_mod.load(args.config)
+    settings = offline.settings(cfg)
+    box_key = offline.load_box_key(cfg, settings)
+    agent = server.build(cfg)
+    try:
+        result = offline.answer_bundle(agent, data, box_key=box_key, offline=settings,
+                                       days=args.days)
+    except SealedBundleError as exc:
+        print(f"hedui: bundle refused, no query answered: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        agent.close()
+    write_atomic(out, result.data, mode=0o600, overwrite=False)
+    for query_id, case_id, reason, detail in result.refused:
+        print(f"  refused query {query_id} (case {case_id}): {reason}: {detail}")
+    print(f"answers bundle {result.bundle_id} for {result.recipient}: "
+          f"{len(result.answered)} answered, {len(result.refused)} refused, written to {out}")
     return 0

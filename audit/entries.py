@@ -72,6 +72,7 @@ class AccessRecorder:
         answer_digest: bytes = b"",
         reason: str = "",
         authorization_number: str = "",
+        report_digest: bytes = b"",
     ) -> audit_pb2.AuditEntry:
         """Build (but do not write) an entry; ID numbers become pseudonyms here."""
         time = Timestamp()
@@ -92,6 +93,7 @@ class AccessRecorder:
             outcome=outcome,
             reason=reason[:MAX_REASON],
             authorization_number=authorization_number,
+            report_digest=report_digest,
         )
 
     def record(self, kind: int, **fields: object) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import nacl.signing
+import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hedui.audit.entries import AccessRecorder
@@ -33,6 +34,8 @@ from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseRow, CaseStore, Conflict
 from hedui.keys.bundle import Bundle
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2
+
+log = structlog.get_logger("hedui.gateway")
 
 #: purposes hedui serves; anything else is refused before a case exists
 SOCIAL_ASSISTANCE = frozenset({
@@ -81,6 +84,9 @@ class CaseManager:
     standards: StandardsLibrary
     staff: dict[str, tuple[str, ...]]
     replica: str = "gateway"
+    #: how long another replica's claim on a QUERYING case is honoured (a crashed
+    #: replica's cases are taken over after it)
+    claim_ttl: dt.timedelta = dt.timedelta(seconds=30)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
     # ------------------------------------------------------------- checks
@@ -212,7 +218,7 @@ class CaseManager:
             raise CaseError(f"case {case_id} is {row.state} and cannot be verified now")
         if row.state == State.Name(State.CASE_STATE_QUERYING) and row.claimed_by not in (
             "", self.replica
-        ) and (self.clock() - row.updated_at) < dt.timedelta(minutes=2):
+        ) and (self.clock() - row.updated_at) < self.claim_ttl:
             raise CaseError(f"case {case_id} is being verified by {row.claimed_by} right now")
         version = self.store.transition(
             case_id, from_states=runnable, expect_version=row.version,
@@ -377,13 +383,6 @@ class CaseManager:
             standard, as_of=now.date(), missing=[], pseudonym=pseudonym,
         )
         outcome_name = case_pb2.Outcome.Name(result.outcome)
-        decided_leaf = self.recorder.record(
-            audit_pb2.AUDIT_KIND_CASE_DECIDED, operator=operator, case_id=row.case_id,
-            purpose=row.programme, id_numbers=[m.id_number for m in members],
-            reason=f"outcome {outcome_name}", authorization_number=row.authorization_number,
-        )
-        with self.store.tx() as conn:
-            self.store.add_audit_leaves(conn, row.case_id, [decided_leaf])
         note = self.checkpoints.refresh()
         size = self.audit_log.open_note(note).size
         evidence = [
@@ -410,17 +409,27 @@ class CaseManager:
         )
         envelope = report_mod.sign_report(report, self.signing_key)
         digest = dsse_digest(envelope)
+        # The decision entry names the report it signs off (so it cannot be inside it);
+        # written before the decision commits, as every step is logged before it acts.
+        decided_leaf = self.recorder.record(
+            audit_pb2.AUDIT_KIND_CASE_DECIDED, operator=operator, case_id=row.case_id,
+            purpose=row.programme, id_numbers=[m.id_number for m in members],
+            reason=f"outcome {outcome_name}", authorization_number=row.authorization_number,
+            report_digest=digest,
+        )
         with self.store.tx() as conn:
-            self.store.save_report(conn, row.case_id, digest,
-                                   self.vault.seal(envelope.SerializeToString()), now)
+            self.store.add_audit_leaves(conn, row.case_id, [decided_leaf])
+        # The report and the DECIDED state commit together, guarded by the version: of
+        # two replicas that both ran the case (after a crash), exactly one decides it.
         try:
-            self.store.transition(
-                row.case_id, from_states=[State.Name(State.CASE_STATE_QUERYING)],
-                expect_version=version, to_state=State.Name(State.CASE_STATE_DECIDED), now=now,
-                outcome=outcome_name, report_digest=digest,
+            self.store.decide(
+                row.case_id, expect_version=version, outcome=outcome_name, digest=digest,
+                sealed_report=self.vault.seal(envelope.SerializeToString()), now=now,
             )
         except Conflict:
-            raise CaseError(f"case {row.case_id} was decided concurrently") from None
+            log.info("case decided elsewhere", case=row.case_id, replica=self.replica)
+            return  # another replica decided it first; its report stands
+        log.info("case decided", case=row.case_id, outcome=outcome_name, replica=self.replica)
 
     async def retry(self, case_id: str, operator: str) -> case_pb2.Case:
         return await self.verify(case_id, operator)

@@ -70,11 +70,16 @@ class GatewayClient:
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
         material = tls.load_tls_material(config.certificate, config.key, config.ca)
-        self.channel = grpc.secure_channel(
-            config.gateway, tls.channel_credentials(*material),
-            options=[*tls.channel_options(config.gateway_id),
-                     ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
-        )
+        options = [*tls.channel_options(config.gateway_id),
+                   ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+        target = config.gateway
+        if "," in target:
+            # several replicas: "ipv4:127.0.0.1:7400,127.0.0.1:7401", calls spread over all
+            options.append(("grpc.lb_policy_name", "round_robin"))
+            if not target.startswith(("ipv4:", "ipv6:")):
+                target = "ipv4:" + target
+        self.channel = grpc.secure_channel(target, tls.channel_credentials(*material),
+                                           options=options)
         self.cases = case_pb2_grpc.CaseServiceStub(self.channel)
         self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
 

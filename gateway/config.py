@@ -82,6 +82,9 @@ class GatewayConfig:
     retries: int = 2
     standards_dir: Path | None = None
     checkpoint_interval: float = 1.0
+    #: this replica's name in case claims; stable across restarts so a restarted
+    #: replica takes its own unfinished cases back at once
+    replica: str = ""
 
     @property
     def bundle_state(self) -> Path:
@@ -154,4 +157,5 @@ def load(path: str | Path) -> GatewayConfig:
         retries=retries,
         standards_dir=(here / standards).resolve() if isinstance(standards, str) else None,
         checkpoint_interval=interval,
+        replica=str(get("gateway", "replica", "")),
     )

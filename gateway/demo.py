@@ -3,7 +3,8 @@
 Plays every role in turn: the administrator (CA, keys, signed trust bundle), each
 department's IT staff (eight agents on their own synthetic databases), the
 verifier (three households: eligible, ineligible on assets, incomplete because an
-agent is down — then retried), the reviewer (verifies a report offline) and the
+agent is down — then retried), the reviewer (verifies a report offline), an offline
+department answering through sealed bundle files (the "encrypted USB drive") and the
 privacy officer (verifies the audit log, prints one applicant's access report).
 Everything it creates stays under one folder; every process is stopped at the end.
 """
@@ -26,6 +27,8 @@ from hedui.v1 import case_pb2
 
 #: the department stopped to show an incomplete case and its retry
 STOPPED = "tax"
+#: the department that goes offline for the sealed-bundle round trip
+OFFLINE = "provident-fund"
 
 
 def say(text: str = "") -> None:
@@ -136,24 +139,64 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
                   "--standards", str(sb_mod.STANDARDS_DIR)])
         say(f"   printable report: {reports[0].with_suffix('').with_suffix('.html')}")
 
-        say("7. the privacy officer verifies the gateway's audit log and one agent's log")
+        _offline_round_trip(sb, processes, material, desk, households["eligible"], out)
+
+        say("8. the privacy officer verifies the gateway's audit log and one agent's log")
         audit_db = f"sqlite:///{sb.gateway_config.parent / 'state' / 'audit.sqlite'}"
         _run_cli(["audit", "verify", "--db", audit_db])
         agent_db = f"sqlite:///{sb.agent_config('banks').parent / 'state' / 'audit.sqlite'}"
         _run_cli(["audit", "verify", "--db", agent_db])
         applicant = households["eligible"]["members"][0]
-        say("8. the applicant of the first household asks who read their data:")
+        say("9. the applicant of the first household asks who read their data:")
         _run_cli(["audit", "subject-report", "--db", audit_db, "--id", applicant["id_number"],
                   "--pseudonym-key", str(sb.pseudonym_key), "--officer", sb_mod.OFFICER,
                   "--signing-key", str(sb.gateway.signing_key)])
     finally:
-        say("9. stopping every server")
+        say("10. stopping every server")
         for name, process in processes.items():
             code = sb_mod.stop_process(process)
             if code not in (0, -15):
                 say(f"   {name} exited with {code}; see {sb.logs}")
     say(f"demo finished; state kept in {root}" if keep else "demo finished")
     return 0
+
+
+def _offline_round_trip(sb: sb_mod.Sandbox, processes: dict[str, subprocess.Popen],
+                        material, desk: Path, h: dict, out: Path) -> None:
+    """Step 7: a department not linked online answers through sealed bundle files."""
+    serial = sb_mod.mark_offline(sb, [OFFLINE])
+    say(f"7. {OFFLINE} is not linked online: the administrator marks it offline (trust bundle "
+        f"serial {serial}, with its box key); the gateway restarts to read it")
+    sb_mod.stop_process(processes.pop(OFFLINE))
+    sb_mod.stop_process(processes.pop("gateway"))
+    processes["gateway"] = sb_mod.start_gateway(sb, log_name="gateway-2")
+    sb_mod.wait_healthy(sb.gateway_endpoint, sb.gateway.id, material,
+                        process=processes["gateway"], log_file=sb.logs / "gateway-2.log")
+    with GatewayClient(ClientConfig.load(desk)) as client:
+        hh = household_mod.load(household_file(sb, h, "SQ-DEMO-0007"))
+        case = verifying.decide(client, hh)
+        say(_indent(verifying.summary(case)))
+        if case.state != case_pb2.CASE_STATE_AWAITING_OFFLINE_ANSWER:
+            raise HeduiError(f"expected a case awaiting the offline answer, got {case.state}")
+        drive = sb.root / "usb-drive"
+        drive.mkdir(exist_ok=True)
+        gateway_toml = str(sb.gateway_config)
+        say("   center: the pending query goes into a sealed, signed bundle file")
+        _run_cli(["bundle", "export", "--config", gateway_toml, "--department", OFFLINE,
+                  "--out", str(drive / "queries.bundle")])
+        say(f"   {OFFLINE} (no network): the same checks and mapping answer it, sealed back")
+        _run_cli(["agent", "answer-bundle", "--config", str(sb.agent_config(OFFLINE)),
+                  "--in", str(drive / "queries.bundle"), "--out", str(drive / "answers.bundle")])
+        say("   center: the whole file is verified, then every answer, then the case moves on")
+        _run_cli(["bundle", "import", "--config", gateway_toml, str(drive / "answers.bundle")])
+        case = client.call(client.cases.GetCase, case_pb2.GetCaseRequest(
+            case_id=case.case_id, operator=client.config.operator))
+        say(_indent(verifying.summary(case).splitlines()[0]))
+        if case.state != case_pb2.CASE_STATE_DECIDED:
+            raise HeduiError(f"the offline case did not complete: {case.state}")
+        report = verifying.write_report(client, case.case_id, out)
+    _run_cli(["report", "verify", str(report), "--bundle", str(sb.bundle),
+              "--root-pub", str(sb.root_public_key)])
 
 
 def _retry_until_decided(client: GatewayClient, case_id: str) -> case_pb2.Case:

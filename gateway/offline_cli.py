@@ -54,8 +54,17 @@ def read_bundle_file(path: Path) -> bytes:
 
 
 def _with_desk(config_path: str, work):
+    """Build the gateway's parts in this process (beside a serving gateway) and run ``work``.
+
+    Logs go to stderr as JSON, warnings and up only: the operator reads the summary.
+    """
+    import logging
+
     from hedui.gateway import config, server
     from hedui.gateway.offline import OfflineDesk
+    from hedui.logging import configure
+
+    configure(level=logging.WARNING)
 
     gw = server.build(config.load(config_path))
     try:
@@ -80,8 +89,9 @@ def _export(args: argparse.Namespace) -> int:
         print(f"no queries pending for {args.department}; no bundle written")
         return 0
     write_atomic(out, result.data, mode=0o600, overwrite=False)
-    print(f"bundle {result.bundle_id}: {len(result.queries)} queries for {args.department} "
-          f"sealed into {out} (valid until {result.expires_at:%Y-%m-%d})")
+    n = len(result.queries)
+    print(f"bundle {result.bundle_id}: {n} {'query' if n == 1 else 'queries'} for "
+          f"{args.department} sealed into {out} (valid until {result.expires_at:%Y-%m-%d})")
     return 0
 
 
@@ -102,8 +112,8 @@ def _import(args: argparse.Namespace) -> int:
     except SealedBundleError as exc:
         print(f"hedui: bundle refused, nothing imported: {exc}", file=sys.stderr)
         return 1
-    print(f"bundle {result.bundle_id} from {result.department}: {len(result.answered)} "
-          f"answers, {len(result.refused)} refusals imported")
+    print(f"bundle {result.bundle_id} from {result.department} imported: "
+          f"{len(result.answered)} answered, {len(result.refused)} refused")
     for case_id, why in result.refused:
         print(f"  {case_id}: {why}")
     for case in result.cases:

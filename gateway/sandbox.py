@@ -11,7 +11,9 @@ with another sandbox, so tests can run several side by side.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+import nacl.public
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from hedui.errors import HeduiError
@@ -76,6 +79,18 @@ class Identity:
     @property
     def signing_public_key(self) -> Path:
         return self.dir / "signing.pub"
+
+    @property
+    def box_key(self) -> Path:
+        """The X25519 key offline bundles to this participant are sealed to (if issued)."""
+        return self.dir / "box.key"
+
+    def box_public_key_base64(self) -> str | None:
+        """The box key's public half as the trust TOML writes it, or None without one."""
+        if not self.box_key.exists():
+            return None
+        public = keyfile.load_box_key(self.box_key).public_key
+        return base64.b64encode(bytes(public)).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -138,7 +153,8 @@ class Sandbox:
         return self.root / "logs"
 
 
-def _issue(ca_cert, ca_key, participant_id: str, directory: Path) -> Identity:
+def _issue(ca_cert, ca_key, participant_id: str, directory: Path, *,
+           box: bool = False) -> Identity:
     directory.mkdir(parents=True, exist_ok=True)
     ident = Identity(participant_id, directory)
     cert, key = ca_mod.issue_certificate(ca_cert, ca_key, participant_id)
@@ -147,7 +163,15 @@ def _issue(ca_cert, ca_key, participant_id: str, directory: Path) -> Identity:
     sk = signing.generate_signing_key()
     keyfile.write_private_key(ident.signing_key, sk)
     signing.write_public_key(ident.signing_public_key, sk)
+    if box:
+        issue_box_key(ident)
     return ident
+
+
+def issue_box_key(ident: Identity) -> None:
+    """Give a participant an X25519 box key (``box.key``, 0600) unless it has one."""
+    if not ident.box_key.exists():
+        keyfile.write_private_key(ident.box_key, nacl.public.PrivateKey.generate())
 
 
 @dataclass(frozen=True)
@@ -170,6 +194,7 @@ def _participants_toml(sb_agents: dict[str, Identity], gateway: Identity,
         'role = "gateway"',
         f'endpoint = "{gateway_endpoint}"',
         'display_name = "County verification center"',
+        *_box_line(gateway),
         "[[participants.signing_keys]]",
         f'public_key_file = "{gateway.signing_public_key}"',
         "",
@@ -194,11 +219,17 @@ def _participants_toml(sb_agents: dict[str, Identity], gateway: Identity,
             f'department = "{department}"',
             f'endpoint = "{endpoints[department]}"',
             f"offline = {'true' if department in offline else 'false'}",
+            *_box_line(ident),
             "[[participants.signing_keys]]",
             f'public_key_file = "{ident.signing_public_key}"',
             "",
         ]
     return "\n".join(lines + revoked)
+
+
+def _box_line(ident: Identity) -> list[str]:
+    public = ident.box_public_key_base64()
+    return [f'box_public_key = "{public}"'] if public else []
 
 
 def provision(
@@ -211,7 +242,11 @@ def provision(
     serial: int = 1,
     extra_gateway_keys: Iterable[ExtraKey] = (),
 ) -> Sandbox:
-    """Create PKI, trust bundle, synthetic data and agent configs under ``root``."""
+    """Create PKI, trust bundle, synthetic data and agent configs under ``root``.
+
+    The gateway and every ``offline`` department also get a box key (``box.key``) for
+    sealed offline bundles, its public half in the trust bundle.
+    """
     from hedui.agents.synthetic import seed as seed_departments  # the demo's data only
 
     departments = list(departments)
@@ -227,9 +262,12 @@ def provision(
     write_secret(pki / "pseudonym.key", os.urandom(32))
     write_secret(pki / "answers.key", os.urandom(32))
 
-    gateway = _issue(ca_cert, ca_key, gateway_id(TRUST_DOMAIN, "center"), pki / "gateway")
+    offline = set(offline)
+    gateway = _issue(ca_cert, ca_key, gateway_id(TRUST_DOMAIN, "center"), pki / "gateway",
+                     box=True)
     agents = {
-        d: _issue(ca_cert, ca_key, agent_id(TRUST_DOMAIN, d), pki / "agents" / d)
+        d: _issue(ca_cert, ca_key, agent_id(TRUST_DOMAIN, d), pki / "agents" / d,
+                  box=d in offline)
         for d in departments
     }
     desk = _issue(ca_cert, ca_key, client_id(TRUST_DOMAIN, "verifier-desk"), pki / "desk")
@@ -336,6 +374,37 @@ def write_bundle(sb: Sandbox) -> None:
     tmp = sb.bundle.with_suffix(".tmp")
     tmp.write_bytes(envelope.SerializeToString())
     tmp.replace(sb.bundle)
+
+
+def mark_offline(sb: Sandbox, departments: Iterable[str]) -> int:
+    """The administrator marks departments offline: box keys, a new serial, re-signed.
+
+    Rewrites ``trust.toml`` (``offline = true`` and ``box_public_key`` for each) and signs
+    it under the next serial into ``bundle.dsse``; returns that serial. Agents load the
+    new bundle by themselves; a gateway reads it when (re)started.
+    """
+    text = sb.trust_toml.read_text(encoding="utf-8")
+    for department in departments:
+        ident = sb.agents[department]
+        issue_box_key(ident)
+        block = re.compile(
+            rf'(department = "{re.escape(department)}"\nendpoint = "[^"]*"\n)offline = false\n'
+            r'(box_public_key = "[^"]*"\n)?'
+        )
+        text, n = block.subn(
+            rf'\g<1>offline = true\nbox_public_key = "{ident.box_public_key_base64()}"\n', text
+        )
+        if n != 1:
+            raise HeduiError(f"{department} is not an online participant of {sb.trust_toml}")
+    serial_re = re.compile(r"^serial = (\d+)$", re.MULTILINE)
+    match = serial_re.search(text)
+    if match is None:
+        raise HeduiError(f"{sb.trust_toml} has no serial")
+    serial = int(match.group(1)) + 1
+    text = serial_re.sub(f"serial = {serial}", text, count=1)
+    sb.trust_toml.write_text(text, encoding="utf-8")
+    write_bundle(sb)
+    return serial
 
 
 def write_agent_config(sb: Sandbox, department: str, *, extra: str = "") -> Path:

@@ -111,7 +111,8 @@ def build(config: GatewayConfig) -> Gateway:
         store=store, vault=Vault(read_secret(config.answers_key)), authorizations=registry,
         fanout=fanout, recorder=recorder, audit_log=audit_log, checkpoints=publisher,
         standards=StandardsLibrary(config.standards_dir or DEFAULT_STANDARDS),
-        staff=config.staff, replica=f"{socket.gethostname()}:{os.getpid()}",
+        staff=config.staff, replica=config.replica or f"{socket.gethostname()}:{config.listen}",
+        claim_ttl=dt.timedelta(seconds=config.deadline * (config.retries + 1) + 10),
     )
     return Gateway(config, trust, material, cases, audit_log, store, clients)
 

@@ -286,12 +286,23 @@ class CaseStore:
                 .order_by(case_audit_leaves.c.leaf_index)
             ).scalars())
 
-    # ----------------------------------------------------------------- reports
+    def decide(self, case_id: str, *, expect_version: int, outcome: str, digest: bytes,
+               sealed_report: bytes, now: dt.datetime) -> None:
+        """Store the report and mark the case DECIDED in one transaction (CAS)."""
+        with self.tx() as conn:
+            result = conn.execute(
+                update(cases)
+                .where(and_(cases.c.case_id == case_id, cases.c.version == expect_version,
+                            cases.c.state == "CASE_STATE_QUERYING"))
+                .values(state="CASE_STATE_DECIDED", version=expect_version + 1, updated_at=now,
+                        claimed_by="", outcome=outcome, report_digest=digest)
+            )
+            if result.rowcount != 1:
+                raise Conflict(f"case {case_id} was decided by another request")
+            conn.execute(insert(reports).values(case_id=case_id, digest=digest,
+                                                envelope_sealed=sealed_report, issued_at=now))
 
-    def save_report(self, conn: Connection, case_id: str, digest: bytes, sealed: bytes,
-                    now: dt.datetime) -> None:
-        conn.execute(insert(reports).values(case_id=case_id, digest=digest,
-                                            envelope_sealed=sealed, issued_at=now))
+    # ----------------------------------------------------------------- reports
 
     def report(self, case_id: str) -> bytes | None:
         with self.tx() as conn:

@@ -158,8 +158,11 @@ def run_batch(client: GatewayClient, csv_path: Path, out: Path, *, concurrency: 
         try:
             case = decide(client, hh, batch_key=f"{csv_path.name}#{i}")
         except GatewayError as exc:
-            if exc.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise
+            if exc.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                            grpc.StatusCode.ABORTED, grpc.StatusCode.INTERNAL):
+                # the gateway (or a replica) went away mid-case: the row is resumed by
+                # running the batch again; its case, if opened, is found by request id
+                return {"row": str(i), "state": "interrupted", "reason": str(exc)}
             return {"row": str(i), "state": "refused", "reason": str(exc)}
         return {"row": str(i), "case_id": case.case_id, "state": state_word(case.state),
                 "outcome": OUTCOME_WORDS.get(case.outcome, "") if case.outcome else "",
@@ -202,7 +205,9 @@ def _batch_summary(rows: list[dict], done: dict[str, dict]) -> int:
         print(f"{len(changed)} outcome(s) changed since last verification:")
         for household, prev, now in changed:
             print(f"  {household}: {prev} -> {now}")
-    incomplete = states.get("incomplete", 0) + states.get("querying", 0)
+    incomplete = (states.get("incomplete", 0) + states.get("querying", 0)
+                  + states.get("interrupted", 0))
     if incomplete:
-        print(f"{incomplete} case(s) incomplete; run the batch again to retry them")
+        print(f"{incomplete} case(s) incomplete or interrupted; run the batch again to "
+              "retry them")
     return 0 if not incomplete and not states.get("refused") else 3

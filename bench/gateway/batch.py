@@ -27,8 +27,17 @@ import threading
 import time
 from pathlib import Path
 
-from gwbench import (cpu_seconds, echo_deployment, households, provision, say, started,
-                     workdir, write_households, write_results)
+from gwbench import (
+    cpu_seconds,
+    echo_deployment,
+    households,
+    provision,
+    say,
+    started,
+    workdir,
+    write_households,
+    write_results,
+)
 
 from hedui.gateway import sandbox
 

@@ -226,7 +226,10 @@ def py_spy(pids: dict[str, int], seconds: float, out_dir: Path) -> dict[str, sub
     return procs
 
 
-def hotspots(raw: Path, top: int = 8) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
+Ranked = list[tuple[str, float]]
+
+
+def hotspots(raw: Path, top: int = 8) -> tuple[int, Ranked, Ranked]:
     """From a py-spy raw (collapsed) file: total samples, top self frames, top
     inclusive frames inside hedui (as a share of non-idle samples)."""
     if not raw.exists():

@@ -22,8 +22,18 @@ import signal
 import sys
 import time
 
-from gwbench import (Deployment, authorization, deployment, households, members_pb, median,
-                     pct, say, workdir, write_results)
+from gwbench import (
+    Deployment,
+    authorization,
+    deployment,
+    households,
+    median,
+    members_pb,
+    pct,
+    say,
+    workdir,
+    write_results,
+)
 
 from hedui.gateway.client import ClientConfig, GatewayClient
 from hedui.gateway.verifying import register_authorization

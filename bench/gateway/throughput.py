@@ -28,9 +28,21 @@ import time
 from pathlib import Path
 
 import grpc
-from gwbench import (authorization, cpu_seconds, echo_deployment, households, members_pb,
-                     pct, print_hotspots, provision, py_spy, say, started, workdir,
-                     write_results)
+from gwbench import (
+    authorization,
+    cpu_seconds,
+    echo_deployment,
+    households,
+    members_pb,
+    pct,
+    print_hotspots,
+    provision,
+    py_spy,
+    say,
+    started,
+    workdir,
+    write_results,
+)
 
 from hedui.gateway import sandbox
 from hedui.keys import tls
@@ -184,7 +196,7 @@ def main() -> int:
         members = households(args.persons)[:300]
         say("  raw baseline: echo gateway + 8 echo agents (same TLS, same pattern) ...")
         echo = asyncio.run(run_echo(dep, args))
-        say(f"  real system ...")
+        say("  real system ...")
         real = asyncio.run(run_real(dep, args, members, root / "profiles"))
         say("")
         ratio = real["rate"] / echo["rate"]

@@ -22,6 +22,7 @@ GROUPS: tuple[str, ...] = (
     "hedui.keys.cli",
     "hedui.agents.cli",
     "hedui.gateway.cli",
+    "hedui.gateway.offline_cli",
     "hedui.audit.cli",
 )
 

@@ -29,8 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from hedui.audit import migrations as audit_migrations
-from hedui.audit.migrations.runner import MigrationError
 from hedui.audit.checkpoint import format_vkey
+from hedui.audit.migrations.runner import MigrationError
 from hedui.audit.schema import LAYOUT_VERSION, install, make_tables
 from hedui.audit.store import AuditLog
 from hedui.gateway import migrations as case_migrations

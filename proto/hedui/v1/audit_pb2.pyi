@@ -69,7 +69,7 @@ AUDIT_OUTCOME_FAILED: AuditOutcome
 AUDIT_OUTCOME_PARTIAL: AuditOutcome
 
 class AuditEntry(_message.Message):
-    __slots__ = ("time", "actor", "operator", "kind", "case_id", "purpose", "department", "field_paths", "subject_pseudonyms", "query_id", "query_digest", "answer_digest", "outcome", "reason", "authorization_number")
+    __slots__ = ("time", "actor", "operator", "kind", "case_id", "purpose", "department", "field_paths", "subject_pseudonyms", "query_id", "query_digest", "answer_digest", "outcome", "reason", "authorization_number", "report_digest")
     TIME_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
@@ -85,6 +85,7 @@ class AuditEntry(_message.Message):
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     AUTHORIZATION_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    REPORT_DIGEST_FIELD_NUMBER: _ClassVar[int]
     time: _timestamp_pb2.Timestamp
     actor: str
     operator: str
@@ -100,7 +101,8 @@ class AuditEntry(_message.Message):
     outcome: AuditOutcome
     reason: str
     authorization_number: str
-    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., operator: _Optional[str] = ..., kind: _Optional[_Union[AuditKind, str]] = ..., case_id: _Optional[str] = ..., purpose: _Optional[str] = ..., department: _Optional[str] = ..., field_paths: _Optional[_Iterable[str]] = ..., subject_pseudonyms: _Optional[_Iterable[str]] = ..., query_id: _Optional[str] = ..., query_digest: _Optional[bytes] = ..., answer_digest: _Optional[bytes] = ..., outcome: _Optional[_Union[AuditOutcome, str]] = ..., reason: _Optional[str] = ..., authorization_number: _Optional[str] = ...) -> None: ...
+    report_digest: bytes
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., operator: _Optional[str] = ..., kind: _Optional[_Union[AuditKind, str]] = ..., case_id: _Optional[str] = ..., purpose: _Optional[str] = ..., department: _Optional[str] = ..., field_paths: _Optional[_Iterable[str]] = ..., subject_pseudonyms: _Optional[_Iterable[str]] = ..., query_id: _Optional[str] = ..., query_digest: _Optional[bytes] = ..., answer_digest: _Optional[bytes] = ..., outcome: _Optional[_Union[AuditOutcome, str]] = ..., reason: _Optional[str] = ..., authorization_number: _Optional[str] = ..., report_digest: _Optional[bytes] = ...) -> None: ...
 
 class InclusionProof(_message.Message):
     __slots__ = ("leaf_index", "tree_size", "hashes")
