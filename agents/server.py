@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 import grpc
+import nacl.signing
 import structlog
 from cryptography import x509
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -38,9 +39,10 @@ from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
 from hedui.keys import identity, keyfile, tls
 from hedui.keys.bundle import TrustStore
+from hedui.keys.bundle_watch import watch_bundle
 from hedui.keys.ca import cert_fingerprint
 from hedui.keys.errors import KeysError
-from hedui.keys.signing import read_public_key
+from hedui.keys.signing import generate_signing_key, read_public_key
 from hedui.v1 import agent_pb2_grpc, envelope_pb2, trust_pb2
 
 log = structlog.get_logger("hedui.agent")
@@ -79,6 +81,18 @@ def read_secret_key(path: os.PathLike[str] | str) -> bytes:
     return bytes.fromhex(open(path, encoding="ascii").read().strip())
 
 
+def local_log_key(config: AgentConfig) -> nacl.signing.SigningKey:
+    """The key of the agent's own audit log, made on first start (mode 0600).
+
+    Not the agent's exchange signing key: that one rotates through the trust bundle,
+    while a log's checkpoints must stay verifiable under one key for its whole life.
+    """
+    path = config.state_dir / "audit-log.key"
+    if not path.exists():
+        keyfile.write_private_key(path, generate_signing_key())
+    return keyfile.load_signing_key(path)
+
+
 def build(config: AgentConfig) -> Agent:
     """Assemble an agent from its configuration (no network yet)."""
     config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -92,7 +106,8 @@ def build(config: AgentConfig) -> Agent:
     replay = ReplayCache(config.replay_db)
     audit_log = AuditLog.open(
         config.audit_db, origin=f"{config.agent_id.removeprefix('spiffe://')}/audit",
-        signing_key=signing_key, key_name=config.agent_id.removeprefix("spiffe://"), create=True,
+        signing_key=local_log_key(config), key_name=config.agent_id.removeprefix("spiffe://"),
+        create=True,
     )
     recorder = AccessRecorder(
         audit_log, actor=config.agent_id,
@@ -167,26 +182,6 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
         return answer
 
 
-async def _watch_bundle(agent: Agent, interval: float = 2.0) -> None:
-    """Load a newer trust bundle when its file changes; a bad one is logged and ignored."""
-    path = agent.config.bundle
-    last = path.stat().st_mtime_ns if path.exists() else 0
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            mtime = path.stat().st_mtime_ns
-        except FileNotFoundError:
-            continue
-        if mtime == last:
-            continue
-        last = mtime
-        try:
-            agent.trust.load(path, dt.datetime.now(dt.UTC))
-            log.info("trust bundle loaded", serial=agent.trust.current.serial)
-        except KeysError as exc:
-            log.warning("trust bundle refused", reason=str(exc))
-
-
 async def _sign_checkpoints(agent: Agent, interval: float = 5.0) -> None:
     """Sign the local log's checkpoint now and then, so its entries are covered."""
     while True:
@@ -224,7 +219,7 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    watcher = asyncio.create_task(_watch_bundle(agent))
+    watcher = asyncio.create_task(watch_bundle(agent.trust, config.bundle))
     signer = asyncio.create_task(_sign_checkpoints(agent))
     if ready is not None:
         ready.set()

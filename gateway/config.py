@@ -23,6 +23,8 @@ Relative paths resolve against the configuration file's folder.
     cases = "sqlite:///state/cases.sqlite"   # or postgresql+psycopg://… for replicas
     audit = "sqlite:///state/audit.sqlite"
     audit_origin = "county.example/gateway/audit"
+    audit_key = "pki/audit/signing.key"       # the log's own key (an audit participant) …
+    audit_key_id = "spiffe://county.example/audit/log"   # … so gateway keys can rotate
 
     [keys]
     pseudonym = "pki/pseudonym.key"          # HMAC key of the audit pseudonyms
@@ -85,6 +87,10 @@ class GatewayConfig:
     #: this replica's name in case claims; stable across restarts so a restarted
     #: replica takes its own unfinished cases back at once
     replica: str = ""
+    #: the audit log's own signing key and its participant id (role audit in the
+    #: trust bundle); None means the gateway's signing key signs checkpoints
+    audit_key: Path | None = None
+    audit_key_id: str = ""
 
     @property
     def bundle_state(self) -> Path:
@@ -158,4 +164,6 @@ def load(path: str | Path) -> GatewayConfig:
         standards_dir=(here / standards).resolve() if isinstance(standards, str) else None,
         checkpoint_interval=interval,
         replica=str(get("gateway", "replica", "")),
+        audit_key=p("store", "audit_key") if "audit_key" in raw.get("store", {}) else None,
+        audit_key_id=str(get("store", "audit_key_id", "")),
     )

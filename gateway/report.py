@@ -292,7 +292,7 @@ def verify_report(
 
     answers = _check_answers(report, bundle, issued_at)
     _check_evidence(report, answers)
-    _check_audit(report, issuer)
+    _check_audit(report, [issuer, *bundle.participants_by_role(trust_pb2.ROLE_AUDIT)])
     if standards is not None:
         _check_recomputation(report, answers, standards, issued_at)
     return report
@@ -364,26 +364,31 @@ def _check_evidence(
 
 
 def _open_checkpoint(
-    report: case_pb2.DeterminationReport, issuer: trust_pb2.Participant
+    report: case_pb2.DeterminationReport, signers: list[trust_pb2.Participant]
 ) -> Checkpoint:
+    """The checkpoint, signed by the issuing gateway or by the center's audit-log key
+    (an audit participant of the bundle, when the log has a key of its own)."""
     if not report.audit_checkpoint:
         raise AuditEvidenceInvalid("the report carries no audit checkpoint")
-    name = issuer.id.removeprefix("spiffe://")
     last: AuditError | None = None
-    for key in issuer.signing_keys:
-        try:
-            return open_checkpoint(
-                report.audit_checkpoint, name, nacl.signing.VerifyKey(key.public_key)
-            )
-        except AuditError as exc:
-            last = exc
+    for signer in signers:
+        name = signer.id.removeprefix("spiffe://")
+        for key in signer.signing_keys:
+            try:
+                return open_checkpoint(
+                    report.audit_checkpoint, name, nacl.signing.VerifyKey(key.public_key)
+                )
+            except AuditError as exc:
+                last = exc
     raise AuditEvidenceInvalid(
-        f"the audit checkpoint is not signed by the issuing gateway {issuer.id}: {last}"
+        f"the audit checkpoint is not signed by the issuing gateway {signers[0].id} or the "
+        f"center's audit log: {last}"
     )
 
 
-def _check_audit(report: case_pb2.DeterminationReport, issuer: trust_pb2.Participant) -> None:
-    checkpoint = _open_checkpoint(report, issuer)
+def _check_audit(report: case_pb2.DeterminationReport,
+                 signers: list[trust_pb2.Participant]) -> None:
+    checkpoint = _open_checkpoint(report, signers)
     logged: set[bytes] = set()
     for n, item in enumerate(report.audit_evidence, start=1):
         proof = item.proof

@@ -32,7 +32,7 @@ from hedui.keys import ca as ca_mod
 from hedui.keys import keyfile, signing, tls
 from hedui.keys.bundle import sign_bundle
 from hedui.keys.bundle_toml import bundle_from_toml
-from hedui.keys.identity import DEPARTMENTS, agent_id, client_id, gateway_id
+from hedui.keys.identity import DEPARTMENTS, agent_id, audit_id, client_id, gateway_id
 from hedui.keys.tls import TlsMaterial
 
 REPO = Path(__file__).resolve().parents[1]
@@ -199,6 +199,15 @@ def _participants_toml(sb_agents: dict[str, Identity], gateway: Identity,
         f'public_key_file = "{gateway.signing_public_key}"',
         "",
     ]
+    lines += [
+        "[[participants]]",
+        f'id = "{audit_id(TRUST_DOMAIN)}"',
+        'role = "audit"',
+        'display_name = "The center\'s audit log (signs its checkpoints)"',
+        "[[participants.signing_keys]]",
+        f'public_key_file = "{gateway.dir.parent / "audit" / "signing.pub"}"',
+        "",
+    ]
     revoked = []
     for extra in extra_keys:
         lines += ["[[participants.signing_keys]]", f'public_key_file = "{extra.public_key_file}"']
@@ -270,6 +279,10 @@ def provision(
                   box=d in offline)
         for d in departments
     }
+    audit_key = signing.generate_signing_key()
+    (pki / "audit").mkdir()
+    keyfile.write_private_key(pki / "audit" / "signing.key", audit_key)
+    signing.write_public_key(pki / "audit" / "signing.pub", audit_key)
     desk = _issue(ca_cert, ca_key, client_id(TRUST_DOMAIN, "verifier-desk"), pki / "desk")
     officer = _issue(ca_cert, ca_key, client_id(TRUST_DOMAIN, "privacy-office"),
                      pki / "officer")
@@ -336,6 +349,8 @@ root_public_key = "{sb.root_public_key}"
 cases = "{cases_db or 'sqlite:///state/cases.sqlite'}"
 audit = "{audit_db or 'sqlite:///state/audit.sqlite'}"
 audit_origin = "{TRUST_DOMAIN}/gateway/audit"
+audit_key = "{sb.pki / 'audit' / 'signing.key'}"
+audit_key_id = "{audit_id(TRUST_DOMAIN)}"
 checkpoint_interval_seconds = 0.5
 
 [keys]

@@ -40,6 +40,7 @@ from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseStore
 from hedui.keys import identity, keyfile, tls
 from hedui.keys.bundle import TrustStore
+from hedui.keys.bundle_watch import watch_bundle
 from hedui.keys.signing import read_public_key
 from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
 
@@ -83,9 +84,15 @@ def build(config: GatewayConfig) -> Gateway:
     trust.load(config.bundle, dt.datetime.now(dt.UTC))
     material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
     pseudonym_key = read_secret(config.pseudonym_key)
+    log_key, log_key_id = signing_key, config.gateway_id
+    if config.audit_key is not None:
+        if not config.audit_key_id:
+            raise HeduiError(f"{config.path}: [store] audit_key needs audit_key_id (the audit "
+                             "participant's id in the trust bundle)")
+        log_key, log_key_id = keyfile.load_signing_key(config.audit_key), config.audit_key_id
     audit_log = AuditLog.open(
-        config.audit_db, origin=config.audit_origin, signing_key=signing_key,
-        key_name=config.gateway_id.removeprefix("spiffe://"), create=True,
+        config.audit_db, origin=config.audit_origin, signing_key=log_key,
+        key_name=log_key_id.removeprefix("spiffe://"), create=True,
     )
     recorder = AccessRecorder(audit_log, actor=config.gateway_id,
                               pseudonymizer=Pseudonymizer(pseudonym_key))
@@ -149,6 +156,7 @@ async def serve(config: GatewayConfig) -> None:
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gateway serving", gateway=config.gateway_id, listen=config.listen,
              bundle_serial=gw.trust.current.serial)
+    watcher = asyncio.create_task(watch_bundle(gw.trust, config.bundle))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -159,5 +167,6 @@ async def serve(config: GatewayConfig) -> None:
     finally:
         log.info("gateway stopping", gateway=config.gateway_id)
         await health.enter_graceful_shutdown()
+        watcher.cancel()
         await server.stop(grace=15)
         await gw.close()

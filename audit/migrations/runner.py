@@ -119,7 +119,8 @@ def run(url: str, script_location: Path, *, target: str, version_table: str,
     except CommandError as exc:
         raise MigrationError(f"cannot migrate {_safe(url)}: {exc}") from exc
     except SQLAlchemyError as exc:
-        raise MigrationError(f"cannot migrate {_safe(url)}: {exc}") from exc
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise MigrationError(f"cannot migrate {_safe(url)}: {reason}") from exc
     finally:
         engine.dispose()
 

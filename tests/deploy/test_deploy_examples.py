@@ -71,7 +71,7 @@ def test_trust_example_builds_and_signs_a_bundle(tmp_path: Path) -> None:
     """Create the keys it names (as `hedui keys init/issue` would), then sign it."""
     work = tmp_path / "center-admin"
     shutil.copytree(EXAMPLES, work, ignore=shutil.ignore_patterns("agents", "*.csv"))
-    cert, key = ca.create_ca("county.example")
+    cert, _ca_key = ca.create_ca("county.example")
     (work / "ca").mkdir()
     ca.write_certificate(work / "ca" / "ca.crt", cert)
     root = signing.generate_signing_key()

@@ -294,7 +294,7 @@ class _Recorder(dict):
         return super().get(key, default)
 
     def _all(self) -> None:
-        for k in super().keys():
+        for k in dict.__iter__(self):
             self._seen.add((*self._path, k))
 
     def items(self):  # type: ignore[override]

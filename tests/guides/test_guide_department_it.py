@@ -11,6 +11,7 @@ hedui's release folder is (HEDUI_SRC) and two free ports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -48,26 +49,29 @@ def test_walkthrough_runs_as_written(tmp_path: Path) -> None:
     script = "set -euo pipefail\n" + "\n".join(blocks)
     (tmp_path / "walkthrough.sh").write_text(script, encoding="utf-8")
     env = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent),
+                                 os.environ.get("PATH", "/usr/bin:/bin")]),
         "HOME": str(tmp_path),
         "LANG": "C.UTF-8",
         "HEDUI_SRC": str(REPO),
         "GATEWAY_PORT": str(free_port()),
         "AGENT_PORT": str(free_port()),
     }
-    proc = subprocess.Popen(["bash", "walkthrough.sh"], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    output = tmp_path / "walkthrough.out"
+    # a file, not a pipe: the servers started in the background inherit it
+    with output.open("wb") as sink:
+        proc = subprocess.Popen(["bash", "walkthrough.sh"], cwd=tmp_path, env=env,
+                                stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        out, _ = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
     except subprocess.TimeoutExpired:
-        out = "(timed out)"
+        pass
     finally:
-        try:  # the agent and gateway it started, if the script stopped early
+        # the agent and gateway it started, if the script stopped early
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         proc.wait(10)
+    out = output.read_text(encoding="utf-8", errors="replace")
     logs = "".join(f"\n--- {p}\n{p.read_text(errors='replace')[-1500:]}"
                    for p in tmp_path.rglob("*.log"))
     assert proc.returncode == 0, f"walkthrough failed:\n{out[-4000:]}{logs}"

@@ -301,7 +301,8 @@ def test_too_many_subjects_are_refused(site: Site) -> None:
 
 def test_every_refusal_and_answer_is_in_the_agents_audit_log(site: Site) -> None:
     """Runs last in this module: the log holds the refusals above, and no ID number."""
-    key = keyfile.load_signing_key(site.sb.agents[DEPT].signing_key)
+    key_file = site.sb.agent_config(DEPT).parent / "state" / "audit-log.key"
+    key = keyfile.load_signing_key(key_file)  # the log's own key, not the exchange key
     log = AuditLog.open(site.agent_audit_db, origin=f"{site.agent_id[9:]}/audit",
                         key_name=site.agent_id[9:], verify_key=key.verify_key)
     try:

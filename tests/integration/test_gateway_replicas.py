@@ -130,10 +130,9 @@ class Center:
         return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
     def audit_log(self) -> AuditLog:
-        key = keyfile.load_signing_key(self.sb.gateway.signing_key)
+        key = keyfile.load_signing_key(self.sb.pki / "audit" / "signing.key")
         return AuditLog.open(self.db, origin="county.example/gateway/audit",
-                             key_name=self.sb.gateway.id.removeprefix("spiffe://"),
-                             signing_key=key)
+                             key_name="county.example/audit/log", signing_key=key)
 
     def check_one_tree(self, expected_cases: int) -> None:
         """One audit tree: intact, every leaf proved, each case decided exactly once."""
