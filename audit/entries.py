@@ -7,6 +7,7 @@ one actor, one log, one pseudonym key, an injectable clock.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -100,3 +101,11 @@ class AccessRecorder:
         """Build an entry and append it durably; returns its leaf index."""
         entry = self.entry(kind, **fields)  # type: ignore[arg-type]
         return self.log.append(entry.SerializeToString())
+
+    async def record_async(self, kind: int, **fields: object) -> int:
+        """``record`` for asyncio servers: awaits the group commit, parks no thread."""
+        entry = self.entry(kind, **fields)  # type: ignore[arg-type]
+        append_future = getattr(self.log, "append_future", None)
+        if append_future is None:
+            return await asyncio.to_thread(self.log.append, entry.SerializeToString())
+        return await asyncio.wrap_future(append_future(entry.SerializeToString()))

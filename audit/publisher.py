@@ -26,7 +26,10 @@ class CheckpointPublisher:
         self.interval = interval
         self._clock = clock
         self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._note: str | None = None
+        self._note_size = -1
+        self._signing = False
         self._signed_at = float("-inf")
 
     def latest(self) -> str:
@@ -34,13 +37,40 @@ class CheckpointPublisher:
         with self._lock:
             now = self._clock()
             if self._note is None or now - self._signed_at >= self.interval:
-                self._note = self.log.checkpoint()
-                self._signed_at = now
+                note = self.log.checkpoint()
+                with self._cond:
+                    self._note, self._note_size = note, self.log.open_note(note).size
+                    self._signed_at = now
             return self._note
 
+    def covering(self, size: int) -> str:
+        """A checkpoint of at least ``size`` leaves, signing one only when needed.
+
+        Reports need a checkpoint over their case's last entry. Cases deciding at the
+        same moment share one signature, as appends share one commit: whoever finds
+        no signing under way signs, the others wait for it and re-check.
+        """
+        with self._cond:
+            while True:
+                if self._note is not None and self._note_size >= size:
+                    return self._note
+                if not self._signing:
+                    self._signing = True
+                    break
+                self._cond.wait()
+        try:
+            note = self.log.checkpoint()
+            signed = self.log.open_note(note).size
+        finally:
+            with self._cond:
+                self._signing = False
+                self._cond.notify_all()
+        with self._cond:
+            if signed >= self._note_size:
+                self._note, self._note_size = note, signed
+                self._signed_at = self._clock()
+        return note
+
     def refresh(self) -> str:
-        """Sign now (for a report that must cover the entries just written)."""
-        with self._lock:
-            self._note = self.log.checkpoint()
-            self._signed_at = self._clock()
-            return self._note
+        """A checkpoint covering every entry appended so far."""
+        return self.covering(self.log.size())

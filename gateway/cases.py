@@ -208,6 +208,18 @@ class CaseManager:
 
     async def verify(self, case_id: str, operator: str) -> case_pb2.Case:
         """Fan out to every department still missing, then decide if all answered."""
+        begun = await asyncio.to_thread(self._begin, case_id, operator)
+        if isinstance(begun, case_pb2.Case):
+            return begun
+        request, pending, version = begun
+        results = await self.fanout.run(request, only=pending) if pending else {}
+        await asyncio.to_thread(self._store_results, case_id, request.purpose, results)
+        return await asyncio.to_thread(self._settle, case_id, operator, version)
+
+    def _begin(self, case_id: str, operator: str
+               ) -> case_pb2.Case | tuple[CaseRequest, set[str], int]:
+        """Claim the case and prepare its queries (all the database work before fan-out,
+        off the event loop): the decided case itself, or (request, departments, version)."""
         row = self._load(case_id)
         self._require_staff(operator, row.programme)
         if row.state == State.Name(State.CASE_STATE_DECIDED):
@@ -248,16 +260,13 @@ class CaseManager:
         pending = {d["department"] for d in self.store.departments(case_id)
                    if d["state"] != "ANSWERED"}
         if pending & offline:
-            await asyncio.to_thread(self._await_offline, case_id, pending & offline)
-        pending -= offline
+            self._await_offline(case_id, pending & offline)
         request = CaseRequest(
             case_id=case_id, purpose=row.programme, operator=operator,
             subjects=tuple(SubjectRef(m.id_number, m.name, m.relation) for m in members),
             authorization_number=row.authorization_number, consent_digest=consent,
         )
-        results = await self.fanout.run(request, only=pending) if pending else {}
-        await asyncio.to_thread(self._store_results, case_id, row.programme, results)
-        return await asyncio.to_thread(self._settle, case_id, operator, version)
+        return request, pending - offline, version
 
     def _await_offline(self, case_id: str, departments: set[str]) -> None:
         """Offline departments' queries wait for the next sealed bundle export."""
@@ -383,12 +392,11 @@ class CaseManager:
             standard, as_of=now.date(), missing=[], pseudonym=pseudonym,
         )
         outcome_name = case_pb2.Outcome.Name(result.outcome)
-        note = self.checkpoints.refresh()
+        leaves = self.store.audit_leaves(row.case_id)
+        note = self.checkpoints.covering(max(leaves, default=-1) + 1)
         size = self.audit_log.open_note(note).size
-        evidence = [
-            (self.audit_log.leaf(i), self.audit_log.inclusion_proof(i, size), i)
-            for i in self.store.audit_leaves(row.case_id) if i < size
-        ]
+        evidence = [(entry, proof, i)
+                    for i, entry, proof in self.audit_log.evidence(leaves, size)]
         report = report_mod.build_report(
             case_id=row.case_id, programme=row.programme, region=row.region,
             members=members, authorization_number=row.authorization_number,

@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--batch", help="CSV of household files to re-verify")
     verify.add_argument("--program", help="programme (overrides the household file)")
     verify.add_argument("--out", default=".", help="where to write reports")
-    verify.add_argument("--concurrency", type=int, default=8)
+    verify.add_argument("--concurrency", type=int, default=32)
     verify.set_defaults(func=_verify)
 
     case = sub.add_parser("case", help="look at and retry cases")

@@ -98,10 +98,12 @@ class FanOut:
     ) -> dict[str, DepartmentResult]:
         """Ask every (or only some) online department of the case's purpose."""
         plans = [p for p in plan(self.bundle(), case.purpose, only) if not p.offline]
-        results = await asyncio.gather(*(self._ask(case, p) for p in plans))
+        checkpoint = await asyncio.to_thread(self.checkpoint)  # one per case, not per query
+        results = await asyncio.gather(*(self._ask(case, p, checkpoint) for p in plans))
         return {r.department: r for r in results}
 
-    async def _ask(self, case: CaseRequest, dept: DepartmentPlan) -> DepartmentResult:
+    async def _ask(self, case: CaseRequest, dept: DepartmentPlan,
+                   checkpoint: str) -> DepartmentResult:
         result = DepartmentResult(dept.department)
         breaker = self.breaker(dept.department)
         for attempt in range(self.retries + 1):
@@ -123,13 +125,12 @@ class FanOut:
                 field_paths=dept.field_paths,
                 authorization_number=case.authorization_number,
                 consent_digest=case.consent_digest,
-                audit_checkpoint=await asyncio.to_thread(self.checkpoint),
+                audit_checkpoint=checkpoint,
             ), self.signing_key)
             result.attempts += 1
             result.query = signed
             result.query_digests.append(signed.digest)
-            sent_leaf = await asyncio.to_thread(
-                self.recorder.record,
+            sent_leaf = await self.recorder.record_async(
                 audit_pb2.AUDIT_KIND_QUERY_SENT,
                 operator=case.operator, case_id=case.case_id, purpose=case.purpose,
                 department=dept.department, field_paths=dept.field_paths,
@@ -167,8 +168,7 @@ class FanOut:
         self, case: CaseRequest, dept: DepartmentPlan, signed: SignedQuery, answer: VerifiedAnswer
     ) -> int:
         withheld = [w.path for w in answer.answer.withheld]
-        return await asyncio.to_thread(
-            self.recorder.record,
+        return await self.recorder.record_async(
             audit_pb2.AUDIT_KIND_ANSWER_RECEIVED,
             outcome=audit_pb2.AUDIT_OUTCOME_PARTIAL if withheld else audit_pb2.AUDIT_OUTCOME_OK,
             operator=case.operator, case_id=case.case_id, purpose=case.purpose,
@@ -189,8 +189,7 @@ class FanOut:
         *,
         refused: bool = False,
     ) -> int:
-        return await asyncio.to_thread(
-            self.recorder.record,
+        return await self.recorder.record_async(
             audit_pb2.AUDIT_KIND_QUERY_REFUSED if refused else audit_pb2.AUDIT_KIND_QUERY_FAILED,
             outcome=audit_pb2.AUDIT_OUTCOME_REFUSED if refused else audit_pb2.AUDIT_OUTCOME_FAILED,
             operator=case.operator, case_id=case.case_id, purpose=case.purpose,

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import signal
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,6 +135,10 @@ def _peer(context: grpc.aio.ServicerContext) -> str | None:
 async def serve(config: GatewayConfig) -> None:
     """Run until SIGTERM/SIGINT; in-flight requests finish first."""
     gw = build(config)
+    # case steps that touch the databases run in threads; asyncio's default of
+    # cores + 4 threads queued them behind each other under load
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=32, thread_name_prefix="gateway"))
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)])
     case_pb2_grpc.add_CaseServiceServicer_to_server(
         CaseService(gw.cases, gw.cases.authorizations, config.allowed_clients), server
