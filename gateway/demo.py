@@ -166,7 +166,7 @@ def _offline_round_trip(sb: sb_mod.Sandbox, processes: dict[str, subprocess.Pope
     """Step 7: a department not linked online answers through sealed bundle files."""
     serial = sb_mod.mark_offline(sb, [OFFLINE])
     say(f"7. {OFFLINE} is not linked online: the administrator marks it offline (trust bundle "
-        f"serial {serial}, with its box key); the gateway restarts to read it")
+        f"serial {serial}, with its box key); the gateway restarts to apply it at once")
     sb_mod.stop_process(processes.pop(OFFLINE))
     sb_mod.stop_process(processes.pop("gateway"))
     processes["gateway"] = sb_mod.start_gateway(sb, log_name="gateway-2")

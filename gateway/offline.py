@@ -170,6 +170,9 @@ class Imported:
     refused: list[tuple[str, str]] = field(default_factory=list)
     #: the cases after the import
     cases: list[case_pb2.Case] = field(default_factory=list)
+    #: (case id, why) of cases whose answer was stored but that could not be moved on now
+    #: (``hedui case retry`` settles them)
+    unsettled: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -524,8 +527,11 @@ class OfflineDesk:
             for m, result in results:
                 self._settle_query(conn, m, result, header.bundle_id, now)
         for m, result in results:
-            out.cases.append(self.cases.accept_offline_answer(m.case.case_id, result,
-                                                              m.case.operator))
+            try:
+                out.cases.append(self.cases.accept_offline_answer(m.case.case_id, result,
+                                                                  m.case.operator))
+            except HeduiError as exc:  # e.g. a verifier retried the case this very moment
+                out.unsettled.append((m.case.case_id, str(exc)))
         return out
 
     @staticmethod

@@ -118,4 +118,6 @@ def _import(args: argparse.Namespace) -> int:
         print(f"  {case_id}: {why}")
     for case in result.cases:
         print(f"  case {case.case_id}: {state_word(case.state)}")
+    for case_id, why in result.unsettled:
+        print(f"  case {case_id}: answer stored, not settled yet ({why}); run hedui case retry")
     return 0

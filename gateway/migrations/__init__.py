@@ -1,21 +1,19 @@
 """Alembic migrations of the gateway's case database.
 
     from hedui.gateway.migrations import upgrade
-    upgrade(config.cases_db)            # -> "0001"
+    upgrade(config.cases_db)            # -> "0002"
 
 The history lives in ``versions/`` and its revision in the table
 ``cases_alembic_version``, so the case database may share a PostgreSQL database (or
 schema) with the audit log, which keeps its own history (``hedui.audit.migrations``).
 
-``0001`` reproduces the tables of the release before migrations (``baseline.py``). A
-database that release made has the tables but no version table: ``upgrade`` compares
-its columns with ``baseline.py`` and stamps it ``0001`` before going on.
-
-Where the next tables go: the offline-bundle table(s) of ``gateway/offline.py`` (being
-written) get revision ``0002_offline_bundles.py`` in ``versions/`` (``down_revision =
-"0001"``), with ``op.create_table`` mirroring the Table in offline.py. The drift test
-(tests/deploy/test_deploy_migrations.py) fails until ``head`` matches ``store.py`` plus
-offline.py's tables, so a table cannot be forgotten.
+``0001`` reproduces the tables of ``store.py`` and ``0002`` those of ``offline.py`` as the
+release before migrations made them (frozen in ``baseline.py``). A database that release
+made has tables but no version table: ``upgrade`` compares their columns with
+``baseline.py`` and stamps it ``0001`` (or ``0002`` when the offline tables exist too)
+before going on. The drift test (tests/deploy/test_deploy_migrations.py) fails until
+``head`` equals ``store.py`` plus ``offline.py``, so a table cannot be forgotten: a new
+table anywhere in the case database needs its revision here.
 
 Rules for a new revision: several replicas may run old and new code side by side during
 a rolling update, so add before you use (nullable columns or with a server default,
@@ -33,38 +31,52 @@ from sqlalchemy import Connection, inspect
 from hedui.audit.migrations.runner import MigrationError, read_current, run
 from hedui.gateway.migrations import baseline
 
-__all__ = ["INITIAL", "SCRIPT_LOCATION", "VERSION_TABLE", "MigrationError", "current",
+__all__ = ["INITIAL", "OFFLINE", "SCRIPT_LOCATION", "VERSION_TABLE", "MigrationError", "current",
            "upgrade"]
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "cases_alembic_version"
 INITIAL = "0001"
+#: the revision adding the offline-bundle tables
+OFFLINE = "0002"
 #: PostgreSQL advisory lock taken for the length of an upgrade
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"hedui.gateway.cases.migrate").digest()[:8], "big",
                           signed=True)
 
 
-def _baseline(conn: Connection) -> str | None:
-    """Adopt a database made by ``CaseStore`` before migrations (checked, not assumed)."""
-    insp = inspect(conn)
-    present = [t for t in baseline.metadata.tables if insp.has_table(t)]
-    if not present:
-        return None  # empty: 0001 creates everything
+def _differences(insp, tables, *, all_present: bool) -> tuple[bool, list[str]]:
+    """(any table present, problems) of a set of frozen tables against the database."""
+    present = [t for t in tables if insp.has_table(t)]
     problems = []
-    for name, table in baseline.metadata.tables.items():
+    for name, table in tables.items():
         if name not in present:
-            problems.append(f"table {name} is missing")
+            if present or all_present:
+                problems.append(f"table {name} is missing")
             continue
         have = {c["name"] for c in insp.get_columns(name)}
         want = {c.name for c in table.columns}
         if have != want:
             problems.append(f"{name} has columns {sorted(have ^ want)} that differ")
+    return bool(present), problems
+
+
+def _baseline(conn: Connection) -> str | None:
+    """Adopt a database made before migrations (checked, not assumed)."""
+    insp = inspect(conn)
+    cases_present, problems = _differences(insp, baseline.metadata.tables, all_present=False)
+    offline_present, offline_problems = _differences(insp, baseline.offline.tables,
+                                                     all_present=False)
+    if not cases_present and not offline_present:
+        return None  # empty: the revisions create everything
+    if not cases_present:
+        problems.append("the case tables are missing")
+    problems += offline_problems
     if problems:
         raise MigrationError(
             "this case database was not made by a hedui release this version knows ("
             + "; ".join(problems) + "); refusing to guess its revision"
         )
-    return INITIAL
+    return OFFLINE if offline_present else INITIAL
 
 
 def upgrade(url: str, target: str = "head", *,

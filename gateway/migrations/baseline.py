@@ -1,9 +1,12 @@
-"""The case database exactly as ``hedui.gateway.store`` created it before migrations.
+"""The case database exactly as the release before migrations created it: frozen copies.
 
-A frozen copy: revision ``0001`` creates these tables, and ``upgrade`` compares an
-unversioned database (made by ``CaseStore``'s ``create_all``) with them before adopting
-it. Never edit this file to follow ``store.py``: change the schema with a new revision
-in ``versions/`` (the drift test in tests/deploy compares ``head`` with ``store.py``).
+``metadata``: the tables of ``hedui.gateway.store`` (revision ``0001``). ``offline``: the
+tables of ``hedui.gateway.offline`` (revision ``0002``), which that release created in the
+same database the first time a bundle was exported or imported. ``upgrade`` compares an
+unversioned database with these before adopting it.
+
+Never edit this file to follow ``store.py`` or ``offline.py``: change the schema with a
+new revision in ``versions/`` (the drift test in tests/deploy compares ``head`` with them).
 """
 
 from __future__ import annotations
@@ -96,5 +99,45 @@ authorizations = Table(
     Column("revocation_reason", Text, nullable=False, default=""),
     Column("registered_by", String(64), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+
+#: the offline-bundle tables of ``hedui.gateway.offline`` as first released (revision 0002)
+offline = MetaData()
+
+offline_queries = Table(
+    "offline_queries", offline,
+    Column("query_id", String(64), primary_key=True),
+    Column("bundle_id", String(64), nullable=False, index=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("department", String(40), nullable=False),
+    # SHA-256 of the signed query payload: the answer must be bound to it
+    Column("query_digest", LargeBinary, nullable=False),
+    # the signed Query envelope (it names persons), sealed with the answers key
+    Column("query_sealed", LargeBinary, nullable=False),
+    # audit leaf of the QUERY_SENT entry, cited by the case's report
+    Column("sent_leaf", Integer, nullable=False),
+    Column("exported_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    # PENDING until answered; ANSWERED, REFUSED (by the agent) or SUPERSEDED (a sibling
+    # query of the same case and department was answered first)
+    Column("state", String(16), nullable=False, index=True),
+    Column("answer_digest", LargeBinary, nullable=False, default=b""),
+    Column("settled_bundle_id", String(64), nullable=False, default=""),
+    Column("settled_at", DateTime(timezone=True), nullable=True),
+)
+
+#: bundles written and bundles imported (the import side refuses a bundle id seen before)
+offline_bundles = Table(
+    "offline_bundles", offline,
+    Column("bundle_id", String(64), primary_key=True),
+    Column("direction", String(8), nullable=False),  # EXPORT or IMPORT
+    Column("department", String(40), nullable=False),
+    Column("peer", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("file_sha256", LargeBinary, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -24,7 +24,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from nacl.signing import SigningKey
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -34,6 +34,7 @@ from hedui.audit.migrations.runner import MigrationError
 from hedui.audit.schema import LAYOUT_VERSION, install, make_tables
 from hedui.audit.store import AuditLog
 from hedui.gateway import migrations as case_migrations
+from hedui.gateway import offline as offline_mod
 from hedui.gateway import store as store_mod
 from hedui.gateway.store import CaseStore
 
@@ -41,6 +42,8 @@ DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ORIGIN = "test.hedui.example/gateway/audit"
 KEY_NAME = "test.hedui.example/gateway/center"
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+#: the case database's head revision in this release
+HEAD = case_migrations.OFFLINE
 
 # ------------------------------------------------------------------ the "next release"
 
@@ -48,12 +51,12 @@ NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 #: time a case was first decided (updated_at moves on every retry/report), which yearly
 #: re-verification needs; the index serves "cases stuck in QUERYING since …" sweeps and
 #: `hedui case list --state`. Old code keeps working: the column is nullable.
-CASES_0002 = '''"""cases.decided_at and an index on (state, updated_at)."""
+CASES_NEXT = '''"""cases.decided_at and an index on (state, updated_at)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -223,44 +226,60 @@ def check_cases(store: CaseStore, case_id: str = "case-1") -> None:
 # ------------------------------------------------------------- case database: tests
 
 
-def test_case_head_is_what_store_py_creates(backend: Backend) -> None:
-    """Drift: head == store.py's metadata (so is 0001 today); fails on a missing revision."""
+def code_metadata() -> MetaData:
+    """Every table the code keeps in the case database: store.py and offline.py."""
+    combined = MetaData()
+    for md in (store_mod.metadata, offline_mod.metadata):
+        for table in md.tables.values():
+            table.to_metadata(combined)
+    return combined
+
+
+def create_with_todays_code(url: str) -> None:
+    """What the release before migrations left: CaseStore's tables and the offline ones."""
+    store = CaseStore(url)
+    offline_mod.metadata.create_all(store.engine)
+    store.close()
+
+
+def test_case_head_is_what_the_code_creates(backend: Backend) -> None:
+    """Drift: head == store.py + offline.py; fails when a table change has no revision."""
     url = backend.cases_url()
-    assert case_migrations.upgrade(url) == "0001"
+    assert case_migrations.upgrade(url) == HEAD
     engine = _engine(url)
     try:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            diffs = compare_metadata(ctx, store_mod.metadata)
+            diffs = compare_metadata(ctx, code_metadata())
     finally:
         engine.dispose()
     diffs = [d for d in diffs
              if not (d[0] == "remove_table" and d[1].name == case_migrations.VERSION_TABLE)]
     assert diffs == [], (
-        "the case tables in gateway/store.py differ from the migrations' head; add a "
+        "the case tables in gateway/store.py or offline.py differ from the migrations' head; add a "
         f"revision in gateway/migrations/versions/: {diffs}")
 
 
 def test_case_initial_revision_reproduces_todays_ddl_exactly(tmp_path: Path) -> None:
     """SQLite keeps each CREATE statement: they must be the very ones create_all emits."""
     made, migrated = tmp_path / "made.sqlite", tmp_path / "migrated.sqlite"
-    CaseStore(f"sqlite:///{made}").close()
+    create_with_todays_code(f"sqlite:///{made}")
     case_migrations.upgrade(f"sqlite:///{migrated}")
     assert _sqlite_schema(made) == _sqlite_schema(migrated, skip="cases_alembic_version")
 
 
 def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) -> None:
     url = backend.cases_url()
-    nxt = next_release(tmp_path, case_migrations.SCRIPT_LOCATION, "0002_decided_at.py",
-                       CASES_0002)
-    # the release in production: at 0001, in use
-    assert case_migrations.upgrade(url, script_location=nxt, target="0001") == "0001"
+    nxt = next_release(tmp_path, case_migrations.SCRIPT_LOCATION, "0003_decided_at.py",
+                       CASES_NEXT)
+    # the release in production: at its head, in use
+    assert case_migrations.upgrade(url, script_location=nxt, target=HEAD) == HEAD
     store = CaseStore(url)
     fill_cases(store)
     store.close()
     # the next release upgrades it
-    assert case_migrations.upgrade(url, script_location=nxt) == "0002"
-    assert case_migrations.current(url) == "0002"
+    assert case_migrations.upgrade(url, script_location=nxt) == "0003"
+    assert case_migrations.current(url) == "0003"
     engine = _engine(url)
     try:
         insp = inspect(engine)
@@ -279,16 +298,26 @@ def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) ->
     finally:
         store.close()
     # upgrading again is a no-op
-    assert case_migrations.upgrade(url, script_location=nxt) == "0002"
+    assert case_migrations.upgrade(url, script_location=nxt) == "0003"
 
 
-def test_case_database_made_before_migrations_is_adopted(backend: Backend) -> None:
+@pytest.mark.parametrize("used_offline", [False, True])
+def test_case_database_made_before_migrations_is_adopted(backend: Backend,
+                                                         used_offline: bool) -> None:
     url = backend.cases_url()
     store = CaseStore(url)  # today's code: create_all, no version table
     fill_cases(store)
+    if used_offline:  # OfflineDesk creates its tables on first use
+        offline_mod.metadata.create_all(store.engine)
     store.close()
     assert case_migrations.current(url) is None
-    assert case_migrations.upgrade(url) == case_migrations.INITIAL
+    assert case_migrations.upgrade(url) == HEAD
+    engine = _engine(url)
+    try:
+        insp = inspect(engine)
+        assert insp.has_table("offline_queries") and insp.has_table("offline_bundles")
+    finally:
+        engine.dispose()
     store = CaseStore(url)
     try:
         check_cases(store)
@@ -328,7 +357,7 @@ def test_replicas_starting_together_migrate_once(tmp_path: Path) -> None:
             t.start()
         for t in threads:
             t.join(60)
-        assert results == ["0001"] * 4
+        assert results == [HEAD] * 4
     finally:
         b.drop()
 
@@ -458,7 +487,7 @@ def test_two_logs_in_one_database_keep_separate_histories(tmp_path: Path) -> Non
     assert audit_migrations.upgrade(url, prefix="gw_") == "0001"
     assert audit_migrations.current(url) is None
     assert audit_migrations.upgrade(url, prefix="officer_") == "0001"
-    assert case_migrations.upgrade(url) == "0001"  # the case tables may live there too
+    assert case_migrations.upgrade(url) == HEAD  # the case tables may live there too
     names = set(inspect(create_engine(url)).get_table_names())
     assert {"gw_audit_alembic_version", "officer_audit_alembic_version",
             "cases_alembic_version", "gw_audit_leaves", "officer_audit_leaves",
