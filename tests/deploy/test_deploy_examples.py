@@ -18,7 +18,7 @@ from hedui.gateway.client import ClientConfig
 from hedui.keys import ca, keyfile, signing
 from hedui.keys.bundle import TrustStore, sign_bundle
 from hedui.keys.bundle_toml import bundle_from_toml
-from hedui.keys.identity import agent_id, gateway_id
+from hedui.keys.identity import agent_id, audit_id, gateway_id
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "deploy" / "examples"
@@ -28,6 +28,8 @@ def test_gateway_example_loads() -> None:
     cfg = gateway_config.load(EXAMPLES / "gateway.toml")
     assert cfg.gateway_id == gateway_id("county.example", "center")
     assert cfg.cases_db.startswith("sqlite:////") and cfg.audit_db.endswith("state/audit.sqlite")
+    assert cfg.audit_key == EXAMPLES / "pki" / "audit" / "signing.key"
+    assert cfg.audit_key_id == audit_id("county.example")
     assert cfg.tls_key == EXAMPLES / "pki" / "tls.key"
     assert set(cfg.staff) <= set(tomllib.loads(
         (REPO / "deploy" / "policy" / "programmes.toml").read_text())["policies"])
@@ -77,12 +79,12 @@ def test_trust_example_builds_and_signs_a_bundle(tmp_path: Path) -> None:
     root = signing.generate_signing_key()
     keyfile.write_private_key(work / "ca" / "root.key", root)
     signing.write_public_key(work / "ca" / "root.pub", root)
-    for name in ["gateway", *DEPARTMENTS]:
+    for name in ["gateway", "audit", *DEPARTMENTS]:
         (work / "issued" / name).mkdir(parents=True)
         signing.write_public_key(work / "issued" / name / "signing.pub",
                                  signing.generate_signing_key())
     message = bundle_from_toml(work / "trust.toml")
-    assert len(message.participants) == 1 + len(DEPARTMENTS)
+    assert len(message.participants) == 2 + len(DEPARTMENTS)
     (work / "bundle.dsse").write_bytes(sign_bundle(message, root).SerializeToString())
     import datetime as dt
 

@@ -401,7 +401,9 @@ def test_gateway_toml_builds_a_real_gateway(objs, pod, gateway_toml: str, tmp_pa
     keys = root / "run/hedui/keys"
     keys.mkdir(parents=True)
     for name, src in {"tls.crt": sb.gateway.tls_certificate, "tls.key": sb.gateway.tls_key,
-                      "signing.key": sb.gateway.signing_key, "pseudonym.key": sb.pseudonym_key,
+                      "signing.key": sb.gateway.signing_key,
+                      "audit-signing.key": sb.pki / "audit" / "signing.key",
+                      "pseudonym.key": sb.pseudonym_key,
                       "answers.key": sb.answer_key}.items():
         shutil.copyfile(src, keys / name)
         os.chmod(keys / name, 0o400)
@@ -512,8 +514,8 @@ def test_secrets_are_mounted_0400_and_only_by_the_key_installer(objs, pod,
     copied = set(re.search(r"for f in ([^;]+);", script)[1].split())
     cfg = tomllib.loads(gateway_toml)
     referenced = {Path(v).name for v in (cfg["tls"]["certificate"], cfg["tls"]["key"],
-                                         cfg["signing"]["key"], cfg["keys"]["pseudonym"],
-                                         cfg["keys"]["answers"])}
+                                         cfg["signing"]["key"], cfg["store"]["audit_key"],
+                                         cfg["keys"]["pseudonym"], cfg["keys"]["answers"])}
     assert copied == referenced
     example = objs[("Secret", "hedui-gateway-keys")]["stringData"]
     assert set(example) == copied
@@ -524,7 +526,8 @@ def test_secrets_are_mounted_0400_and_only_by_the_key_installer(objs, pod,
 def test_every_path_in_gateway_toml_is_mounted(objs, pod, gateway_toml: str) -> None:
     cfg = tomllib.loads(gateway_toml)
     files = [cfg["tls"]["certificate"], cfg["tls"]["key"], cfg["tls"]["ca"],
-             cfg["signing"]["key"], cfg["trust"]["bundle"], cfg["trust"]["root_public_key"],
+             cfg["signing"]["key"], cfg["store"]["audit_key"], cfg["trust"]["bundle"],
+             cfg["trust"]["root_public_key"],
              cfg["keys"]["pseudonym"], cfg["keys"]["answers"]]
     folders = [cfg["gateway"]["state_dir"], cfg["standards"]["directory"]]
     gw = container(pod, "gateway")
