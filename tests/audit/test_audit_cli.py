@@ -61,21 +61,66 @@ def test_verify_reports_an_intact_log(log_db) -> None:
     assert "intact: 4 entries" in result.stdout
 
 
-def test_verify_names_the_changed_leaf(log_db) -> None:
-    url, *_ = log_db
-    path = url.removeprefix("sqlite:///")
-    conn = sqlite3.connect(path)
+def _attack(url: str, *statements: tuple[str, tuple]) -> None:
+    """What an attacker with database access does: drop the triggers, edit rows."""
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
     for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
-        conn.execute(f"DROP TRIGGER {name}")  # an attacker with database access
-    entry = conn.execute("SELECT entry FROM audit_leaves WHERE idx = 2").fetchone()[0]
-    conn.execute("UPDATE audit_leaves SET entry = ? WHERE idx = 2",
-                 (entry[:-1] + bytes([entry[-1] ^ 1]),))
+        conn.execute(f"DROP TRIGGER {name}")
+    for sql, args in statements:
+        conn.execute(sql, args)
     conn.commit()
     conn.close()
+
+
+def _entry(url: str, idx: int) -> bytes:
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+    entry = conn.execute("SELECT entry FROM audit_leaves WHERE idx = ?", (idx,)).fetchone()[0]
+    conn.close()
+    return entry
+
+
+def test_verify_names_the_changed_leaf(log_db) -> None:
+    url, *_ = log_db
+    entry = _entry(url, 2)
+    _attack(url, ("UPDATE audit_leaves SET entry = ? WHERE idx = 2",
+                  (entry[:-1] + bytes([entry[-1] ^ 1]),)))
     result = hedui("audit", "verify", "--db", url)
     assert result.returncode == 1
     assert "leaf 2" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verify_names_a_deleted_row(log_db) -> None:
+    url, *_ = log_db
+    _attack(url, ("DELETE FROM audit_leaves WHERE idx = 1", ()))
+    result = hedui("audit", "verify", "--db", url)
+    assert result.returncode == 1
+    assert "leaf 1" in result.stderr
+
+
+def test_verify_names_reordered_rows(log_db) -> None:
+    url, *_ = log_db
+    a, b = _entry(url, 1), _entry(url, 2)
+    _attack(url, ("UPDATE audit_leaves SET entry = ? WHERE idx = 1", (b,)),
+            ("UPDATE audit_leaves SET entry = ? WHERE idx = 2", (a,)))
+    result = hedui("audit", "verify", "--db", url)
+    assert result.returncode == 1
+    assert "leaf 1" in result.stderr
+
+
+def test_verify_names_a_swapped_checkpoint(log_db, tmp_path: Path) -> None:
+    url, *_ = log_db
+    other = AuditLog.create(f"sqlite:///{tmp_path / 'other.sqlite'}",
+                            origin="county.example/gateway/audit",
+                            key_name="county.example/gateway/center",
+                            signing_key=signing.generate_signing_key())
+    other.append(b"something else")
+    forged = other.checkpoint()
+    other.close()
+    _attack(url, ("UPDATE audit_checkpoints SET note = ? WHERE size = 4", (forged,)))
+    result = hedui("audit", "verify", "--db", url)
+    assert result.returncode == 1
+    assert "checkpoint" in result.stderr
 
 
 def test_verify_refuses_a_log_re_keyed_behind_the_pinned_vkey(log_db) -> None:
