@@ -150,7 +150,7 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
         say("9. the applicant of the first household asks who read their data:")
         _run_cli(["audit", "subject-report", "--db", audit_db, "--id", applicant["id_number"],
                   "--pseudonym-key", str(sb.pseudonym_key), "--officer", sb_mod.OFFICER,
-                  "--signing-key", str(sb.gateway.signing_key)])
+                  "--signing-key", str(sb.pki / "audit" / "signing.key")])
     finally:
         say("10. stopping every server")
         for name, process in processes.items():
