@@ -31,17 +31,27 @@ class CheckpointPublisher:
         self._note_size = -1
         self._signing = False
         self._signed_at = float("-inf")
+        #: what queries carry: changes at most once per interval, however many reports
+        #: sign checkpoints in between, so witnesses fetch few consistency proofs
+        self._query_note: str | None = None
+        self._query_at = float("-inf")
 
     def latest(self) -> str:
-        """The newest checkpoint note (signing a fresh one when due)."""
+        """The checkpoint queries carry, renewed when ``interval`` old."""
         with self._lock:
             now = self._clock()
-            if self._note is None or now - self._signed_at >= self.interval:
-                note = self.log.checkpoint()
+            if self._query_note is None or now - self._query_at >= self.interval:
                 with self._cond:
-                    self._note, self._note_size = note, self.log.open_note(note).size
-                    self._signed_at = now
-            return self._note
+                    recent = self._note if now - self._signed_at < self.interval else None
+                if recent is None:
+                    recent = self.log.checkpoint()
+                    with self._cond:
+                        size = self.log.open_note(recent).size
+                        if size >= self._note_size:
+                            self._note, self._note_size = recent, size
+                            self._signed_at = now
+                self._query_note, self._query_at = recent, now
+            return self._query_note
 
     def covering(self, size: int) -> str:
         """A checkpoint of at least ``size`` leaves, signing one only when needed.

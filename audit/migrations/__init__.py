@@ -32,11 +32,16 @@ from pathlib import Path
 from alembic import context as _alembic_context
 from sqlalchemy import Connection, inspect, select
 
-from hedui.audit.migrations.runner import MigrationError, read_current, run
+from hedui.audit.migrations.runner import (
+    MigrationError,
+    alembic_config,
+    read_current,
+    run,
+)
 from hedui.audit.schema import AuditTables, make_tables
 
-__all__ = ["INITIAL", "SCRIPT_LOCATION", "MigrationError", "current", "tables", "upgrade",
-           "version_table"]
+__all__ = ["INITIAL", "SCRIPT_LOCATION", "MigrationError", "current", "stamp", "tables",
+           "upgrade", "version_table"]
 
 #: the folder holding env.py and versions/
 SCRIPT_LOCATION = Path(__file__).resolve().parent
@@ -91,3 +96,19 @@ def current(url: str, *, prefix: str = "", schema: str | None = None) -> str | N
     """The revision a log is at; None when it was never migrated (or does not exist)."""
     make_tables(prefix, schema)
     return read_current(url, version_table=version_table(prefix), version_table_schema=schema)
+
+
+def stamp(conn: Connection, *, prefix: str = "", schema: str | None = None,
+          revision: str = "head") -> None:
+    """Record ``revision`` for a log whose tables were just made by ``schema.install``.
+
+    For ``AuditLog.open(create=True)``: call it right after ``install()`` in the same
+    transaction, so a log created by the code is never mistaken for an older layout.
+    """
+    from alembic import command
+
+    make_tables(prefix, schema)
+    cfg = alembic_config(SCRIPT_LOCATION, conn, version_table=version_table(prefix),
+                         version_table_schema=schema,
+                         attributes={"prefix": prefix, "schema": schema})
+    command.stamp(cfg, revision)

@@ -50,6 +50,10 @@ def migration_engine(url: str) -> Engine:
         raise MigrationError(f"database {backend!r} is not supported: use sqlite or postgresql")
     if not u.database or u.database == ":memory:":
         raise MigrationError("migrate a file database: sqlite:///path/to/file.sqlite")
+    try:  # a first run, before the server ever made its state folder
+        Path(u.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MigrationError(f"cannot create {Path(u.database).parent}: {exc.strerror}") from None
     engine = create_engine(u, connect_args={"timeout": 60.0})
 
     @event.listens_for(engine, "connect")

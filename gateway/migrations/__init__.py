@@ -32,7 +32,7 @@ from hedui.audit.migrations.runner import MigrationError, read_current, run
 from hedui.gateway.migrations import baseline
 
 __all__ = ["INITIAL", "OFFLINE", "SCRIPT_LOCATION", "VERSION_TABLE", "MigrationError", "current",
-           "upgrade"]
+           "migrate_gateway", "upgrade"]
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "cases_alembic_version"
@@ -94,3 +94,17 @@ def upgrade(url: str, target: str = "head", *,
 def current(url: str) -> str | None:
     """The revision the case database is at; None when never migrated."""
     return read_current(url, version_table=VERSION_TABLE, version_table_schema=None)
+
+
+def migrate_gateway(config_path: str) -> list[str]:
+    """What ``hedui gateway migrate --config`` does: both of the gateway's databases to head.
+
+    Returns one line per database for the CLI to print.
+    """
+    from hedui.audit import migrations as audit_migrations
+    from hedui.gateway import config as config_mod
+
+    cfg = config_mod.load(config_path)
+    cases = upgrade(cfg.cases_db)
+    audit = audit_migrations.upgrade(cfg.audit_db)
+    return [f"case database at revision {cases}", f"audit log at revision {audit}"]

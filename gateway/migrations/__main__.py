@@ -10,27 +10,15 @@ import argparse
 import sys
 
 from hedui.errors import HeduiError
-
-
-def migrate_gateway(config_path: str, target: str = "head") -> list[str]:
-    """Upgrade the case database and the audit log named by a gateway configuration."""
-    from hedui.audit import migrations as audit_migrations
-    from hedui.gateway import config as config_mod
-    from hedui.gateway import migrations as case_migrations
-
-    cfg = config_mod.load(config_path)
-    cases = case_migrations.upgrade(cfg.cases_db, target)
-    audit = audit_migrations.upgrade(cfg.audit_db, target)
-    return [f"case database at revision {cases}", f"audit log at revision {audit}"]
+from hedui.gateway.migrations import migrate_gateway
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hedui.gateway.migrations")
     parser.add_argument("--config", required=True, help="the gateway's TOML configuration")
-    parser.add_argument("--to", default="head", help="target revision (default: head)")
     args = parser.parse_args(argv)
     try:
-        for line in migrate_gateway(args.config, args.to):
+        for line in migrate_gateway(args.config):
             print(line)
     except HeduiError as exc:
         print(f"hedui: {exc}", file=sys.stderr)

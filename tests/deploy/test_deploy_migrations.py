@@ -538,3 +538,26 @@ def _pg_schema(url: str, schema: str | None, skip: str = "") -> dict[str, object
     return {"columns": [tuple(r) for r in cols if keep(r[0])],
             "triggers": [tuple(r) for r in trig if keep(r[0])],
             "indexes": [(a, b, c) for a, b, c in idx if keep(a)]}
+
+
+def test_a_log_created_by_the_code_can_be_stamped_in_its_creating_transaction(
+        tmp_path: Path) -> None:
+    """What AuditLog.open(create=True) should do after install(): stamp head right away."""
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite'}"
+    engine = _engine(url)
+    try:
+        with engine.begin() as conn:
+            install(conn, make_tables())
+            audit_migrations.stamp(conn)
+    finally:
+        engine.dispose()
+    assert audit_migrations.current(url) == audit_migrations.INITIAL
+    assert audit_migrations.upgrade(url) == audit_migrations.INITIAL
+
+
+def test_migrate_gateway_brings_both_databases_of_a_config_to_head(tmp_path: Path) -> None:
+    from hedui.gateway import sandbox
+
+    sb = sandbox.provision(tmp_path / "sb", persons=20)
+    lines = case_migrations.migrate_gateway(str(sb.gateway_config))
+    assert lines == [f"case database at revision {HEAD}", "audit log at revision 0001"]
