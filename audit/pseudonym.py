@@ -19,6 +19,9 @@ from stdnum.exceptions import ValidationError
 
 from hedui.audit.errors import PseudonymError
 
+#: how many recent ID numbers keep their pseudonym in memory
+RECENT = 4096
+
 #: shortest accepted HMAC key: below 128 bits an offline search becomes thinkable
 MIN_KEY_BYTES = 16
 
@@ -30,12 +33,13 @@ class Pseudonymizer:
     signing key: whoever holds it can test whether a known person appears in the log.
     """
 
-    __slots__ = ("_key",)
+    __slots__ = ("_key", "_recent")
 
     def __init__(self, key: bytes) -> None:
         if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
             raise PseudonymError(f"a pseudonym key must be at least {MIN_KEY_BYTES} bytes")
         self._key = key
+        self._recent: dict[str, str] = {}
 
     def __repr__(self) -> str:  # never show the key
         return "Pseudonymizer(<key>)"
@@ -63,6 +67,17 @@ class Pseudonymizer:
         return number
 
     def pseudonym(self, id_number: str) -> str:
-        """Return the lowercase hex HMAC-SHA-256 of the normalized ID number."""
+        """Return the lowercase hex HMAC-SHA-256 of the normalized ID number.
+
+        Remembered for the last few thousand numbers: a case writes a dozen entries
+        about the same household, and normalizing is most of the cost.
+        """
+        cached = self._recent.get(id_number)
+        if cached is not None:
+            return cached
         number = self.normalize(id_number)
-        return hmac.new(self._key, number.encode("ascii"), hashlib.sha256).hexdigest()
+        value = hmac.new(self._key, number.encode("ascii"), hashlib.sha256).hexdigest()
+        if len(self._recent) >= RECENT:
+            self._recent.clear()
+        self._recent[id_number] = value
+        return value

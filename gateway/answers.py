@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hedui.agents import fieldmask
 from hedui.agents.departments import DEPARTMENTS, unwrap
@@ -70,9 +71,8 @@ def verify_answer(
             f"answer from {department} covers {len(got)} subjects that do not match the "
             f"{len(asked)} asked about"
         )
-    descriptor = DEPARTMENTS[department].record_type.DESCRIPTOR
     try:
-        requested = fieldmask.expand_all(descriptor, _valid_paths(descriptor, query.field_paths))
+        requested = _requested_leaves(department, tuple(query.field_paths))
     except HeduiError as exc:
         raise AnswerRejected(str(exc)) from None
     for subject in answer.subjects:
@@ -94,6 +94,13 @@ def verify_answer(
         digest=hashlib.sha256(verified.payload).digest(),
         signer=verified.signer,
     )
+
+
+@lru_cache(maxsize=256)
+def _requested_leaves(department: str, paths: tuple[str, ...]) -> frozenset[str]:
+    """The leaf paths a query asked of a department (the policy repeats them)."""
+    descriptor = DEPARTMENTS[department].record_type.DESCRIPTOR
+    return fieldmask.expand_all(descriptor, _valid_paths(descriptor, paths))
 
 
 def _valid_paths(descriptor, paths) -> list[str]:
