@@ -80,6 +80,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     proof.add_argument("--size", type=int)
     proof.set_defaults(func=_proof)
 
+    migrate = cmds.add_parser("migrate", help="bring a log's tables up to date (Alembic)")
+    migrate.add_argument("--db", required=True)
+    migrate.add_argument("--prefix", default="")
+    migrate.add_argument("--schema", help="PostgreSQL schema of the log")
+    migrate.set_defaults(func=_migrate)
+
     cp = cmds.add_parser("checkpoint", help="print the latest checkpoint as JSON")
     db(cp)
     cp.set_defaults(func=_checkpoint)
@@ -307,6 +313,14 @@ def _proof(args: argparse.Namespace) -> int:
         "root": base64.b64encode(root).decode(),
         "proof": [base64.b64encode(h).decode() for h in hashes],
     }, indent=1))
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from hedui.audit.migrations import upgrade
+
+    revision = upgrade(args.db, prefix=args.prefix, schema=args.schema)
+    print(f"audit log at revision {revision}")
     return 0
 
 

@@ -37,8 +37,10 @@ from sqlalchemy import (
     URL,
     Connection,
     Engine,
+    LargeBinary,
     and_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
@@ -319,6 +321,14 @@ class AuditLog:
             )
             with log._write_tx() as conn:
                 exists = inspect(conn).has_table(tables.meta.name, schema=schema)
+                if exists and mode != "open" and signing_key is not None and conn.execute(
+                    select(func.count()).select_from(tables.meta)
+                ).scalar() == 0:
+                    # tables made by `hedui audit migrate`, log not started yet
+                    conn.execute(tables.meta.insert().values(
+                        id=1, origin=origin, key_name=key_name, vkey=log.vkey,
+                        layout=LAYOUT_VERSION, created_at=clock()))
+                    mode = "open"  # it is this log now
                 if exists and mode == "create":
                     raise StoreError(f"an audit log already exists at prefix {prefix!r}")
                 if not exists and mode == "open":
@@ -337,6 +347,9 @@ class AuditLog:
                             created_at=clock(),
                         )
                     )
+                    from hedui.audit.migrations import stamp  # tables made by this code
+
+                    stamp(conn, prefix=prefix, schema=schema)
                 log._check_meta(conn)
         except SQLAlchemyError as exc:
             engine.dispose()
@@ -685,7 +698,9 @@ class AuditLog:
         n = 0
         lc = t.leaves.c
         leaf_sql = (
-            select(lc.idx, lc.entry, lc.leaf_hash, lc.row_hash)
+            # CAST: a tamperer may store text where bytes belong; it must read as bytes
+            # (and fail its leaf hash) rather than crash the driver's text decoding
+            select(lc.idx, cast(lc.entry, LargeBinary), lc.leaf_hash, lc.row_hash)
             .where(lc.idx >= bindparam("lo"), lc.idx < bindparam("hi"))
             .order_by(lc.idx)
         )

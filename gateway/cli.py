@@ -28,6 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve = gcmds.add_parser("serve", help="serve the case and audit services until SIGTERM")
     serve.add_argument("--config", required=True)
     serve.set_defaults(func=_serve)
+    migrate = gcmds.add_parser("migrate", help="bring the case and audit databases up to date")
+    migrate.add_argument("--config", required=True)
+    migrate.set_defaults(func=_migrate)
+    health = gcmds.add_parser(
+        "health", help="ask the running gateway's health service over mutual TLS (probes)")
+    health.add_argument("--config", required=True)
+    health.add_argument("--timeout", type=float, default=3.0)
+    health.set_defaults(func=_health)
 
     verify = sub.add_parser("verify", help="verify a household (or a batch) end to end")
     verify.add_argument("--client", default=DEFAULT_CLIENT, help="client TOML (gateway, TLS)")
@@ -93,6 +101,39 @@ def _serve(args: argparse.Namespace) -> int:
     configure()
     asyncio.run(server.serve(config.load(args.config)))
     return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from hedui.gateway.migrations import migrate_gateway
+
+    for line in migrate_gateway(args.config):
+        print(line)
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    """Exit 0 when the gateway says SERVING. For Kubernetes exec probes: the kubelet's
+    own gRPC probe cannot present a client certificate, and hedui has no plaintext port."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from hedui.gateway import config as config_mod
+    from hedui.keys import tls
+
+    cfg = config_mod.load(args.config)
+    material = tls.load_tls_material(cfg.tls_certificate, cfg.tls_key, cfg.tls_ca)
+    host, _, port = cfg.listen.rpartition(":")
+    target = f"{'127.0.0.1' if host in ('', '0.0.0.0', '[::]') else host}:{port}"
+    with grpc.secure_channel(target, tls.channel_credentials(*material),
+                             options=tls.channel_options(cfg.gateway_id)) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=args.timeout)
+        except grpc.RpcError as exc:
+            raise HeduiError(f"gateway at {target} is not healthy: {exc.code().name}") from None
+    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    print(f"gateway at {target}: {status}")
+    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
 def _client(args: argparse.Namespace):

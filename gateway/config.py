@@ -21,6 +21,7 @@ Relative paths resolve against the configuration file's folder.
 
     [store]
     cases = "sqlite:///state/cases.sqlite"   # or postgresql+psycopg://… for replicas
+    # cases_env = "HEDUI_CASES_DB"           # … or the URL from an environment variable
     audit = "sqlite:///state/audit.sqlite"
     audit_origin = "county.example/gateway/audit"
     audit_key = "pki/audit/signing.key"       # the log's own key (an audit participant) …
@@ -47,6 +48,7 @@ Relative paths resolve against the configuration file's folder.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +93,8 @@ class GatewayConfig:
     #: trust bundle); None means the gateway's signing key signs checkpoints
     audit_key: Path | None = None
     audit_key_id: str = ""
+    #: host:port for Prometheus /metrics over HTTP (counters only, no personal data)
+    metrics_listen: str | None = None
 
     @property
     def bundle_state(self) -> Path:
@@ -129,6 +133,19 @@ def load(path: str | Path) -> GatewayConfig:
             raise ConfigError(f"{path}: [{section}] {key} must be a path string")
         return (here / value).resolve()
 
+    def url(key: str) -> str:
+        """A database URL given in the file, or named by an environment variable
+        (``cases_env = "HEDUI_CASES_DB"``) so passwords stay in a Secret."""
+        env = get("store", f"{key}_env", None)
+        if env is None:
+            return _sqlite_relative(str(get("store", key)), here)
+        if key in raw.get("store", {}):
+            raise ConfigError(f"{path}: [store] give {key} or {key}_env, not both")
+        value = os.environ.get(str(env), "")
+        if not value:
+            raise ConfigError(f"{path}: [store] {key}_env names {env}, which is not set")
+        return _sqlite_relative(value, here)
+
     state_dir = (here / str(get("gateway", "state_dir", "state"))).resolve()
     staff_raw = raw.get("staff", {})
     if not all(isinstance(v, list) for v in staff_raw.values()):
@@ -151,8 +168,8 @@ def load(path: str | Path) -> GatewayConfig:
         signing_key=p("signing", "key"),
         bundle=p("trust", "bundle"),
         root_public_key=p("trust", "root_public_key"),
-        cases_db=_sqlite_relative(str(get("store", "cases")), here),
-        audit_db=_sqlite_relative(str(get("store", "audit")), here),
+        cases_db=url("cases"),
+        audit_db=url("audit"),
         audit_origin=str(get("store", "audit_origin", "hedui-gateway-audit")),
         pseudonym_key=p("keys", "pseudonym"),
         answers_key=p("keys", "answers"),
@@ -166,4 +183,5 @@ def load(path: str | Path) -> GatewayConfig:
         replica=str(get("gateway", "replica", "")),
         audit_key=p("store", "audit_key") if "audit_key" in raw.get("store", {}) else None,
         audit_key_id=str(get("store", "audit_key_id", "")),
+        metrics_listen=get("gateway", "metrics_listen", None),  # type: ignore[arg-type]
     )

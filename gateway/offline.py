@@ -214,8 +214,7 @@ class OfflineDesk:
         self.box_key = box_key
         self.audit_db = audit_db
         self.clock = clock or cases.clock
-        self.engine = cases.store.engine
-        metadata.create_all(self.engine)
+        self.engine = cases.store.engine  # its tables come from the case database's migrations
 
     @classmethod
     def for_gateway(cls, gw, *, clock: Callable[[], dt.datetime] | None = None) -> OfflineDesk:

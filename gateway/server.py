@@ -21,6 +21,7 @@ import grpc
 import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
+from prometheus_client import start_http_server
 
 from hedui.audit.entries import AccessRecorder
 from hedui.audit.pseudonym import Pseudonymizer
@@ -78,6 +79,21 @@ class Gateway:
         self.audit_log.close()
 
 
+def migrate_cases(url: str) -> None:
+    """Bring the case database to this release's head at start-up (replicas take turns
+    under the migration lock). A database already ahead — a rolling update where a
+    newer replica migrated first — is left alone: revisions only ever add."""
+    from hedui.audit.migrations.runner import MigrationError
+    from hedui.gateway.migrations import upgrade
+
+    try:
+        upgrade(url)
+    except MigrationError as exc:
+        if "Can't locate revision" not in str(exc):
+            raise
+        log.warning("case database is ahead of this release", detail=str(exc))
+
+
 def build(config: GatewayConfig) -> Gateway:
     config.state_dir.mkdir(parents=True, exist_ok=True)
     signing_key = keyfile.load_signing_key(config.signing_key)
@@ -112,6 +128,7 @@ def build(config: GatewayConfig) -> Gateway:
         client_for=client_for, recorder=recorder, checkpoint=publisher.latest,
         deadline=config.deadline, retries=config.retries,
     )
+    migrate_cases(config.cases_db)
     store = CaseStore(config.cases_db)
     registry = AuthorizationRegistry(store, recorder.pseudonymizer.pseudonym)
     cases = CaseManager(
@@ -154,6 +171,9 @@ async def serve(config: GatewayConfig) -> None:
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     port = server.add_secure_port(config.listen, tls.server_credentials(*gw.material))
+    if config.metrics_listen:
+        host, _, metrics_port = config.metrics_listen.rpartition(":")
+        start_http_server(int(metrics_port), addr=host or "0.0.0.0")
     if port == 0:
         raise HeduiError(f"cannot listen on {config.listen}")
     await server.start()

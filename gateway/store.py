@@ -166,11 +166,14 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 class CaseStore:
-    """Data access for cases; every method is one short transaction."""
+    """Data access for cases; every method is one short transaction.
+
+    The tables come from the migrations (``hedui gateway migrate``; the gateway runs
+    them at start-up), never from ``create_all``.
+    """
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
-        metadata.create_all(self.engine)
         # SQLite has one writer at a time and makes waiting writers sleep and retry;
         # under many threads that collapsed throughput. One process lock queues them
         # without sleeping. (PostgreSQL locks rows itself.)

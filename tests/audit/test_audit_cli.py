@@ -216,3 +216,13 @@ def _vkey(url: str):
     from hedui.audit.store import read_meta
 
     return parse_vkey(read_meta(url)[2])[1]
+
+
+def test_verify_names_a_leaf_rewritten_as_text(log_db) -> None:
+    """A tamperer storing text where bytes belong gets the leaf named, not a traceback."""
+    url, *_ = log_db
+    _attack(url, ("UPDATE audit_leaves SET entry = 'x' || substr(entry, 2) WHERE idx = 3", ()))
+    result = hedui("audit", "verify", "--db", url)
+    assert result.returncode == 1
+    assert "leaf 3" in result.stderr
+    assert "Traceback" not in result.stderr

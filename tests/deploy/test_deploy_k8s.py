@@ -31,12 +31,10 @@ REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 CONFIG_PATH = "/etc/hedui/gateway.toml"
 
-#: keys the manifests use that gateway/config.py does not read yet (asked for in issue 7:
-#: [store] cases_env/audit_env, [gateway] health_listen/metrics_listen)
-PENDING_KEYS = {("store", "cases_env"), ("store", "audit_env"),
-                ("gateway", "health_listen"), ("gateway", "metrics_listen")}
-#: commands the manifests run that the CLI does not have yet
-PENDING_COMMANDS = {("gateway", "migrate")}
+#: keys the manifests use that gateway/config.py does not read (none now)
+PENDING_KEYS: set[tuple[str, str]] = set()
+#: commands the manifests run that the CLI does not have (none now)
+PENDING_COMMANDS: set[tuple[str, str]] = set()
 
 
 # ------------------------------------------------------------------ a small YAML reader
@@ -327,18 +325,6 @@ def _remap(text: str, root: Path) -> str:
     return text
 
 
-def _with_pending_keys_applied(text: str, env: dict[str, str]) -> str:
-    """What gateway/config.py will do with cases_env/audit_env, until it does it."""
-    raw = tomllib.loads(text)
-    lines = []
-    for line in text.splitlines():
-        lines.append(line)
-        if line.strip() == "[store]":
-            for key in ("cases", "audit"):
-                lines.append(f'{key} = "{env[raw["store"][key + "_env"]]}"')
-    return "\n".join(lines) + "\n"
-
-
 def _load_recording(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, set, set]:
     seen: set[tuple[str, ...]] = set()
     real = tomllib.loads
@@ -369,17 +355,14 @@ def test_every_key_of_gateway_toml_is_one_the_loader_reads(
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     path = tmp_path / "gateway.toml"
-    path.write_text(_with_pending_keys_applied(_remap(gateway_toml, tmp_path), env))
+    path.write_text(_remap(gateway_toml, tmp_path))
     _cfg, all_keys, seen = _load_recording(path, monkeypatch)
-    unread = _unread(all_keys, seen) - {("store", "cases"), ("store", "audit")}
+    unread = _unread(all_keys, seen)
     assert unread <= PENDING_KEYS, (
         f"gateway.toml in the ConfigMap holds keys gateway/config.py never reads: "
         f"{sorted(unread - PENDING_KEYS)}")
 
 
-@pytest.mark.xfail(strict=True, reason="gateway/config.py does not read [store] cases_env/"
-                   "audit_env and [gateway] health_listen/metrics_listen yet (issue 7); "
-                   "when it does, remove this mark and PENDING_KEYS")
 def test_gateway_toml_loads_verbatim(gateway_toml: str, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HEDUI_CASES_DB", "postgresql+psycopg://u:p@db/hedui")
@@ -422,7 +405,7 @@ def test_gateway_toml_builds_a_real_gateway(objs, pod, gateway_toml: str, tmp_pa
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     path = root / "etc/hedui/gateway.toml"
-    path.write_text(_with_pending_keys_applied(_remap(gateway_toml, root), env))
+    path.write_text(_remap(gateway_toml, root))
     cfg = gateway_config.load(path)
     gw = server.build(cfg)
     try:
@@ -438,19 +421,21 @@ def test_gateway_toml_builds_a_real_gateway(objs, pod, gateway_toml: str, tmp_pa
 # ----------------------------------------------------------------- ports and probes
 
 
-def test_probes_target_the_port_the_config_serves_health_on(pod, gateway_toml: str) -> None:
+def test_probes_ask_the_health_service_over_mutual_tls(pod, gateway_toml: str) -> None:
+    """No plaintext port: every probe runs `hedui gateway health` on the mounted config."""
+    from hedui.cli import build_parser
+
     raw = tomllib.loads(gateway_toml)["gateway"]
     gw = container(pod, "gateway")
     ports = {p["name"]: p["containerPort"] for p in gw["ports"]}
-    assert ports["grpc"] == port_of(raw["listen"])
-    assert ports["health"] == port_of(raw["health_listen"])
-    assert ports["metrics"] == port_of(raw["metrics_listen"])
+    assert ports == {"grpc": port_of(raw["listen"]), "metrics": port_of(raw["metrics_listen"])}
     for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
-        probe = gw[kind]["grpc"]
-        # a number (gRPC probes take no port names) and the whole-server status
-        assert probe == {"port": port_of(raw["health_listen"]), "service": ""}, kind
-    assert port_of(raw["health_listen"]) != port_of(raw["listen"]), (
-        "the kubelet cannot do mutual TLS: health must not be probed on the mTLS port")
+        probe = gw[kind]
+        assert "grpc" not in probe and "tcpSocket" not in probe, kind
+        command = probe["exec"]["command"]
+        assert command == ["hedui", "gateway", "health", "--config", CONFIG_PATH], kind
+        build_parser().parse_args(command[1:])
+    assert "health_listen" not in raw
 
 
 def test_service_and_metrics_annotations_match_the_config(objs, pod, gateway_toml: str) -> None:

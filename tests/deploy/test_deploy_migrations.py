@@ -237,9 +237,13 @@ def code_metadata() -> MetaData:
 
 def create_with_todays_code(url: str) -> None:
     """What the release before migrations left: CaseStore's tables and the offline ones."""
-    store = CaseStore(url)
-    offline_mod.metadata.create_all(store.engine)
-    store.close()
+    from hedui.gateway import store as store_mod
+    from hedui.gateway.store import make_engine
+
+    engine = make_engine(url)  # the tables as create_all made them, no version table
+    store_mod.metadata.create_all(engine)
+    offline_mod.metadata.create_all(engine)
+    engine.dispose()
 
 
 def test_case_head_is_what_the_code_creates(backend: Backend) -> None:
@@ -305,11 +309,19 @@ def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) ->
 def test_case_database_made_before_migrations_is_adopted(backend: Backend,
                                                          used_offline: bool) -> None:
     url = backend.cases_url()
-    store = CaseStore(url)  # today's code: create_all, no version table
+    case_migrations.upgrade(url)
+    store = CaseStore(url)
     fill_cases(store)
-    if used_offline:  # OfflineDesk creates its tables on first use
-        offline_mod.metadata.create_all(store.engine)
     store.close()
+    # the release before migrations: its tables, no version table (and the offline
+    # tables only where the offline desk had been used)
+    engine = _engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {case_migrations.VERSION_TABLE}"))
+        if not used_offline:
+            conn.execute(text("DROP TABLE offline_queries"))
+            conn.execute(text("DROP TABLE offline_bundles"))
+    engine.dispose()
     assert case_migrations.current(url) is None
     assert case_migrations.upgrade(url) == HEAD
     engine = _engine(url)
@@ -471,9 +483,15 @@ def test_audit_upgrade_from_previous_release(backend: Backend, tmp_path: Path) -
 def test_audit_log_made_before_migrations_is_adopted(backend: Backend) -> None:
     url, schema = backend.audit()
     key = SigningKey(b"\x06" * 32)
-    with _open_log(url, schema, key) as log:  # today's code: install() on first open
+    with _open_log(url, schema, key) as log:
         log.append_many([b"a", b"b", b"c"])
         log.checkpoint()
+    # the release before migrations left the same tables without a version table
+    engine = _engine(url)
+    with engine.begin() as conn:
+        qualified = f"{schema}." if schema else ""
+        conn.execute(text(f"DROP TABLE {qualified}{audit_migrations.version_table()}"))
+    engine.dispose()
     assert audit_migrations.current(url, schema=schema) is None
     assert audit_migrations.upgrade(url, schema=schema) == audit_migrations.INITIAL
     assert audit_migrations.upgrade(url, schema=schema) == audit_migrations.INITIAL
