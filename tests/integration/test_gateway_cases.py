@@ -295,6 +295,54 @@ def test_agent_killed_during_a_batch_leaves_cases_incomplete_never_lost(system: 
     assert len(set(first_ids.values())) == 12
 
 
+def test_agent_sigkilled_mid_batch_leaves_cases_incomplete_then_retry_completes(
+    system: System,
+) -> None:
+    eligible = [s for s in system.samples if s["expected"] == "eligible"]
+    rows = []
+    for i in range(30):
+        h = eligible[i % len(eligible)]
+        system.used.append(h)
+        path = household_mod.write(
+            system.sb.root / f"mid-{i}.toml", programme="dibao", region="310000",
+            members=h["members"], authorization_number=f"SQ-M-{i:05d}", today=dt.date.today())
+        rows.append(path.name)
+    csv_path = system.sb.root / "mid.csv"
+    csv_path.write_text("household\n" + "".join(f"{r}\n" for r in rows))
+    out = system.sb.root / "mid-out"
+    progress_file = out / "mid.progress.jsonl"
+    batch = subprocess.Popen(
+        [*sandbox.hedui_command(), "verify", "--client", str(system.client_file), "--batch",
+         str(csv_path), "--out", str(out), "--concurrency", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if progress_file.exists() and len(progress_file.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.02)
+    system.processes.pop("civil-affairs").send_signal(signal.SIGKILL)  # mid-query
+    stdout, stderr = batch.communicate(timeout=300)
+    assert batch.returncode == 3, stdout + stderr
+    first = [json.loads(x) for x in progress_file.read_text().splitlines()]
+    assert len(first) == 30 and all(p.get("case_id") for p in first)  # none lost
+    states = {p["state"] for p in first}
+    assert "incomplete" in states
+    system.start("civil-affairs")
+    for _ in range(20):
+        again = run_cli("verify", "--client", str(system.client_file), "--batch", str(csv_path),
+                        "--out", str(out))
+        if again.returncode == 0:
+            break
+        time.sleep(1)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "30 decided" in again.stdout
+    final = {}
+    for line in progress_file.read_text().splitlines():
+        rec = json.loads(line)
+        final[rec["row"]] = rec
+    assert {r: p["case_id"] for r, p in final.items()} == {p["row"]: p["case_id"] for p in first}
+
+
 # ------------------------------------------------------------- audit service
 
 
