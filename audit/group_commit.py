@@ -36,11 +36,15 @@ class _Request:
 
     def finish(self) -> None:
         self.done.set()
-        if self.future is not None:
-            if self.error is not None:
-                self.future.set_exception(self.error)
-            else:
-                self.future.set_result(self.first)
+        future = self.future
+        # A caller that went away (its RPC cancelled) cancelled its future; the entry is
+        # committed all the same, and the writer thread must live on for everyone else.
+        if future is None or not future.set_running_or_notify_cancel():
+            return
+        if self.error is not None:
+            future.set_exception(self.error)
+        else:
+            future.set_result(self.first)
 
 
 _STOP = object()

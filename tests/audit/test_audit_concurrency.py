@@ -126,3 +126,20 @@ def test_two_processes_share_one_sqlite_log(
     log = make_log()
     expected = _run_processes(str(backend["url"]), None, signing_key, 2_000)
     _check_one_tree(log, expected)
+
+
+def test_a_cancelled_waiter_does_not_stop_the_writer(tmp_path) -> None:
+    """An RPC cancelled while its entry commits cancels its future; later appends go on."""
+    from hedui.audit.store import AuditLog
+    from hedui.keys.signing import generate_signing_key
+
+    log = AuditLog.create(f"sqlite:///{tmp_path / 'c.sqlite'}", origin="test/audit",
+                          key_name="test-log", signing_key=generate_signing_key())
+    futures = [log.append_future(b"entry %d" % i) for i in range(200)]
+    for f in futures[::3]:
+        f.cancel()
+    # the writer thread is alive (before the fix it died, and this waited forever)
+    assert log.append_future(b"after").result(timeout=10) == 200
+    assert [f.result() for f in futures if not f.cancelled()] == sorted(
+        f.result() for f in futures if not f.cancelled())
+    log.close()

@@ -129,6 +129,20 @@ class Center:
             return []
         return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
+    def why_not_decided(self) -> str:
+        """The departments' reasons of cases left undecided (for a failing assertion)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.db)
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT d.department, d.state, d.reason FROM case_departments d "
+                "JOIN cases c ON c.case_id = d.case_id "
+                "WHERE c.state <> 'CASE_STATE_DECIDED' AND d.state <> 'ANSWERED' LIMIT 8")).all()
+            states = conn.execute(text("SELECT state, count(*) FROM cases GROUP BY state")).all()
+        engine.dispose()
+        return f"\ncase states {states}\n" + "\n".join(f"{r[0]} {r[1]}: {r[2]}" for r in rows)
+
     def audit_log(self) -> AuditLog:
         key = keyfile.load_signing_key(self.sb.pki / "audit" / "signing.key")
         return AuditLog.open(self.db, origin="county.example/gateway/audit",
@@ -212,7 +226,7 @@ def test_replica_killed_mid_batch_loses_nothing_and_the_batch_resumes(center: Ce
             break
         time.sleep(2)
     out = again.stdout.read()
-    assert again.returncode == 0, out + again.stderr.read()
+    assert again.returncode == 0, out[-600:] + again.stderr.read()[-600:] + center.why_not_decided()
     assert "200 decided" in out
     center.check_one_tree(200)
     # at most the cases the killed replica was deciding at that moment
