@@ -446,6 +446,11 @@ class CaseManager:
         row = self._load(case_id)
         self._require_staff(operator, row.programme)
         sealed = self.store.report(case_id)
+        if sealed is None and row.state == State.Name(State.CASE_STATE_DECIDED):
+            raise NotFound(
+                f"case {case_id}'s report was erased with its answers after the programme's "
+                f"retention period; the case keeps its outcome ({row.outcome}) and the "
+                f"report digest {row.report_digest.hex()[:16]}…")
         if sealed is None:
             raise CaseError(f"case {case_id} has no report yet (it is {row.state})")
         envelope = envelope_pb2.Envelope()
@@ -455,6 +460,22 @@ class CaseManager:
             purpose=row.programme, authorization_number=row.authorization_number,
         )
         return envelope
+
+
+def erase_expired(manager: CaseManager, now: dt.datetime | None = None) -> int:
+    """Erase answers (and the stored reports that embed them) past their retention.
+
+    The audit entries stay: they hold pseudonyms and digests, never the data. Each
+    erasure is itself logged. Returns how many answers were erased.
+    """
+    now = now or manager.clock()
+    erased = manager.store.erase_expired_answers(now)
+    for case_id, department in erased:
+        manager.recorder.record(
+            audit_pb2.AUDIT_KIND_ANSWER_ERASED, case_id=case_id, department=department,
+            operator="retention", reason="answer data erased after the retention period",
+        )
+    return len(erased)
 
 
 def dsse_digest(envelope: envelope_pb2.Envelope) -> bytes:

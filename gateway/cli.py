@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     migrate = gcmds.add_parser("migrate", help="bring the case and audit databases up to date")
     migrate.add_argument("--config", required=True)
     migrate.set_defaults(func=_migrate)
+    erase = gcmds.add_parser(
+        "erase-expired", help="erase answers past their retention period now (the gateway "
+        "also does it hourly)")
+    erase.add_argument("--config", required=True)
+    erase.add_argument("--as-of", help="ISO date-time to erase as of (default: now)")
+    erase.set_defaults(func=_erase_expired)
     health = gcmds.add_parser(
         "health", help="ask the running gateway's health service over mutual TLS (probes)")
     health.add_argument("--config", required=True)
@@ -100,6 +106,29 @@ def _serve(args: argparse.Namespace) -> int:
 
     configure()
     asyncio.run(server.serve(config.load(args.config)))
+    return 0
+
+
+def _erase_expired(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from hedui.gateway import config as config_mod
+    from hedui.gateway import server
+    from hedui.gateway.cases import erase_expired
+
+    when = None
+    if args.as_of:
+        try:
+            when = dt.datetime.fromisoformat(args.as_of)
+        except ValueError:
+            raise HeduiError(f"--as-of {args.as_of!r} is not an ISO date or time") from None
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    gw = server.build(config_mod.load(args.config))
+    try:
+        count = erase_expired(gw.cases, when)
+    finally:
+        asyncio.run(gw.close())
+    print(f"{count} answer(s) erased after their retention period")
     return 0
 
 

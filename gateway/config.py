@@ -95,6 +95,8 @@ class GatewayConfig:
     audit_key_id: str = ""
     #: host:port for Prometheus /metrics over HTTP (counters only, no personal data)
     metrics_listen: str | None = None
+    #: how often answers past their retention period are erased
+    retention_sweep: float = 3600.0
 
     @property
     def bundle_state(self) -> Path:
@@ -155,6 +157,7 @@ def load(path: str | Path) -> GatewayConfig:
         deadline = float(get("fanout", "deadline_seconds", 5.0))  # type: ignore[arg-type]
         retries = int(get("fanout", "retries", 2))  # type: ignore[call-overload]
         interval = float(get("store", "checkpoint_interval_seconds", 1.0))  # type: ignore[arg-type]
+        sweep = float(get("store", "retention_sweep_seconds", 3600.0))  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: a number is expected ({exc})") from None
     return GatewayConfig(
@@ -184,4 +187,5 @@ def load(path: str | Path) -> GatewayConfig:
         audit_key=p("store", "audit_key") if "audit_key" in raw.get("store", {}) else None,
         audit_key_id=str(get("store", "audit_key_id", "")),
         metrics_listen=get("gateway", "metrics_listen", None),  # type: ignore[arg-type]
+        retention_sweep=sweep,
     )

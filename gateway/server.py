@@ -32,7 +32,7 @@ from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
 from hedui.gateway.agent_client import AgentClient
 from hedui.gateway.authorizations import AuthorizationRegistry
-from hedui.gateway.cases import CaseManager
+from hedui.gateway.cases import CaseManager, erase_expired
 from hedui.gateway.config import GatewayConfig
 from hedui.gateway.fanout import FanOut
 from hedui.gateway.planner import DepartmentPlan
@@ -142,6 +142,18 @@ def build(config: GatewayConfig) -> Gateway:
     return Gateway(config, trust, material, cases, audit_log, store, clients)
 
 
+async def _sweep_retention(gw: Gateway, interval: float) -> None:
+    """Erase answers past their programme's retention period, now and then."""
+    while True:
+        try:
+            erased = await asyncio.to_thread(erase_expired, gw.cases)
+            if erased:
+                log.info("answers erased after retention", count=erased)
+        except HeduiError as exc:
+            log.error("retention sweep failed", reason=str(exc))
+        await asyncio.sleep(interval)
+
+
 def _peer(context: grpc.aio.ServicerContext) -> str | None:
     try:
         return identity.peer_identity(context.auth_context())
@@ -182,6 +194,7 @@ async def serve(config: GatewayConfig) -> None:
     log.info("gateway serving", gateway=config.gateway_id, listen=config.listen,
              bundle_serial=gw.trust.current.serial)
     watcher = asyncio.create_task(watch_bundle(gw.trust, config.bundle))
+    sweeper = asyncio.create_task(_sweep_retention(gw, config.retention_sweep))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -193,5 +206,6 @@ async def serve(config: GatewayConfig) -> None:
         log.info("gateway stopping", gateway=config.gateway_id)
         await health.enter_graceful_shutdown()
         watcher.cancel()
+        sweeper.cancel()
         await server.stop(grace=15)
         await gw.close()

@@ -334,4 +334,8 @@ class CaseStore:
                 conn.execute(update(answers)
                              .where(and_(c.erase_after <= now, c.erased_at.is_(None)))
                              .values(answer_sealed=None, erased_at=now))
+                # the stored report embeds the signed answers: it goes with them (the
+                # case keeps its outcome and the report's digest)
+                conn.execute(reports.delete().where(
+                    reports.c.case_id.in_(sorted({r[0] for r in due}))))
         return [(r[0], r[1]) for r in due]

@@ -367,6 +367,34 @@ def test_officers_search_the_audit_service_and_desks_cannot(system: System) -> N
     assert info.value.code == grpc.StatusCode.PERMISSION_DENIED
 
 
+def test_answers_are_erased_after_retention_and_the_audit_entries_stay(system: System) -> None:
+    """Runs late: it erases every answer of this module's cases (as of the year 2100)."""
+    from hedui.v1 import audit_pb2
+
+    case = decided(system, "eligible", skip=7)
+    result = run_cli("gateway", "erase-expired", "--config", str(system.sb.gateway_config),
+                     "--as-of", "2100-01-01T00:00:00")
+    assert result.returncode == 0, result.stderr
+    assert "answer(s) erased" in result.stdout
+    with system.client() as client:
+        kept = client.call(client.cases.GetCase, case_pb2.GetCaseRequest(
+            case_id=case.case_id, operator=client.config.operator))
+        assert kept.state == case_pb2.CASE_STATE_DECIDED and kept.outcome == case.outcome
+        with pytest.raises(GatewayError) as info:
+            client.call(client.cases.GetReport, case_pb2.GetReportRequest(
+                case_id=case.case_id, operator=client.config.operator))
+        assert info.value.code == grpc.StatusCode.NOT_FOUND
+        assert "retention" in str(info.value)
+    officer_file = write_client_config(system.sb, system.sb.officer, sandbox.OFFICER,
+                                       "officer-erase.toml")
+    with GatewayClient(ClientConfig.load(officer_file)) as officer:
+        hits = officer.call(officer.audit.Search, audit_pb2.SearchRequest(
+            case_id=case.case_id, searched_by=sandbox.OFFICER, limit=1000)).hits
+    kinds = [h.entry.kind for h in hits]
+    assert kinds.count(audit_pb2.AUDIT_KIND_ANSWER_ERASED) == 8
+    assert audit_pb2.AUDIT_KIND_ANSWER_RECEIVED in kinds  # the trail of the access stays
+
+
 # ------------------------------------------------------------------ privacy
 
 
