@@ -10,6 +10,7 @@ annotated examples.
     department = "banks"
     listen = "127.0.0.1:7405"
     state_dir = "state"            # replay cache, audit log, held bundle serial
+    metrics_listen = "127.0.0.1:9465"   # optional: Prometheus /metrics (no personal data)
 
     [tls]
     certificate = "keys/banks/tls.crt"
@@ -77,6 +78,8 @@ class AgentConfig:
     limits: Limits = field(default_factory=Limits)
     narrowing: dict[str, list[str]] | None = None
     gateway_audit_endpoint: str | None = None
+    #: host:port for Prometheus /metrics over HTTP (counters only, no personal data)
+    metrics_listen: str | None = None
 
     @property
     def replay_db(self) -> Path:
@@ -167,4 +170,5 @@ def load(path: str | Path) -> AgentConfig:
         limits=limits,
         narrowing=narrowing,
         gateway_audit_endpoint=raw.get("witness", {}).get("gateway_audit_endpoint"),
+        metrics_listen=raw.get("agent", {}).get("metrics_listen"),
     )

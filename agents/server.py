@@ -22,7 +22,7 @@ import structlog
 from cryptography import x509
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Histogram, start_http_server
 
 from hedui.agents import refusals
 from hedui.agents.answering import Answerer
@@ -210,6 +210,9 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
     if port == 0:
         raise refusals.QueryRefused(f"cannot listen on {config.listen}")
     await server.start()
+    if config.metrics_listen:
+        host, _, metrics_port = config.metrics_listen.rpartition(":")
+        start_http_server(int(metrics_port), addr=host or "0.0.0.0")
     await health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     await health.set("", health_pb2.HealthCheckResponse.SERVING)
     log.info("agent serving", agent=config.agent_id, listen=config.listen, port=port,

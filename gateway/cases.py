@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import nacl.signing
 import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
+from prometheus_client import Counter, Histogram
 
 from hedui.audit.entries import AccessRecorder
 from hedui.audit.publisher import CheckpointPublisher
@@ -36,6 +37,11 @@ from hedui.keys.bundle import Bundle
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2
 
 log = structlog.get_logger("hedui.gateway")
+
+CASES_DECIDED = Counter("hedui_gateway_cases_decided_total", "Cases decided, by outcome",
+                        ["programme", "outcome"])
+CASE_SECONDS = Histogram("hedui_gateway_verify_seconds", "Time to verify a case",
+                         buckets=(0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30))
 
 #: purposes hedui serves; anything else is refused before a case exists
 SOCIAL_ASSISTANCE = frozenset({
@@ -208,6 +214,10 @@ class CaseManager:
 
     async def verify(self, case_id: str, operator: str) -> case_pb2.Case:
         """Fan out to every department still missing, then decide if all answered."""
+        with CASE_SECONDS.time():
+            return await self._verify(case_id, operator)
+
+    async def _verify(self, case_id: str, operator: str) -> case_pb2.Case:
         begun = await asyncio.to_thread(self._begin, case_id, operator)
         if isinstance(begun, case_pb2.Case):
             return begun
@@ -438,6 +448,7 @@ class CaseManager:
             log.info("case decided elsewhere", case=row.case_id, replica=self.replica)
             return  # another replica decided it first; its report stands
         log.info("case decided", case=row.case_id, outcome=outcome_name, replica=self.replica)
+        CASES_DECIDED.labels(row.programme, outcome_name).inc()
 
     async def retry(self, case_id: str, operator: str) -> case_pb2.Case:
         return await self.verify(case_id, operator)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import nacl.signing
+from prometheus_client import Histogram
 
 from hedui.audit.entries import AccessRecorder
 from hedui.gateway.agent_client import AgentCallFailed, AgentClient
@@ -24,6 +26,10 @@ from hedui.gateway.planner import DepartmentPlan, plan
 from hedui.gateway.queries import SignedQuery, SubjectRef, build_query, sign_query
 from hedui.keys.bundle import Bundle
 from hedui.v1 import audit_pb2
+
+DEPARTMENT_SECONDS = Histogram(
+    "hedui_gateway_department_seconds", "Time for one department's part of a case",
+    ["department", "result"], buckets=(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10))
 
 
 @dataclass(frozen=True)
@@ -99,8 +105,16 @@ class FanOut:
         """Ask every (or only some) online department of the case's purpose."""
         plans = [p for p in plan(self.bundle(), case.purpose, only) if not p.offline]
         checkpoint = await asyncio.to_thread(self.checkpoint)  # one per case, not per query
-        results = await asyncio.gather(*(self._ask(case, p, checkpoint) for p in plans))
+        results = await asyncio.gather(*(self._ask_timed(case, p, checkpoint) for p in plans))
         return {r.department: r for r in results}
+
+    async def _ask_timed(self, case: CaseRequest, dept: DepartmentPlan,
+                         checkpoint: str) -> DepartmentResult:
+        started = time.perf_counter()
+        result = await self._ask(case, dept, checkpoint)
+        DEPARTMENT_SECONDS.labels(dept.department, "answered" if result.answered
+                                  else "failed").observe(time.perf_counter() - started)
+        return result
 
     async def _ask(self, case: CaseRequest, dept: DepartmentPlan,
                    checkpoint: str) -> DepartmentResult:

@@ -149,3 +149,26 @@ def test_replay_cache_survives_restart_and_sigterm_is_graceful(site) -> None:
         assert info.value.code() == grpc.StatusCode.ALREADY_EXISTS
     finally:
         sandbox.stop_process(proc)
+
+
+def test_agent_serves_prometheus_metrics_without_personal_data(site) -> None:
+    import urllib.request
+
+    sb, key, note, person = site
+    port = sandbox.free_port()
+    config = sb.agent_config(DEPT)
+    config.write_text(config.read_text().replace(
+        'state_dir = "state"', f'state_dir = "state"\nmetrics_listen = "127.0.0.1:{port}"', 1))
+    proc = start(sb)
+    try:
+        ask(sb, query(sb, key, note, person))
+        with pytest.raises(grpc.RpcError):
+            ask(sb, query(sb, key, note, person[:-1] + "0" if person[-1] != "0" else "1"))
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+    finally:
+        sandbox.stop_process(proc)
+    body = text.decode()
+    assert 'hedui_agent_queries_total{department="banks",outcome="ANSWERED"} 1.0' in body
+    assert "MALFORMED_ID_NUMBER" in body
+    assert "hedui_agent_query_seconds_bucket" in body
+    assert person not in body
