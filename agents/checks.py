@@ -58,11 +58,6 @@ class CheckedQuery:
     policy: trust_pb2.PurposePolicy = field(repr=False)
 
 
-def normalize_id_number(value: str) -> str:
-    """The compact, upper-case form of a resident ID number (python-stdnum)."""
-    return ric.compact(value)
-
-
 _RIC = re.compile(r"^[0-9]{17}[0-9X]$")
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
 import signal
 import time
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from hedui.keys.bundle import TrustStore
 from hedui.keys.bundle_watch import watch_bundle
 from hedui.keys.ca import cert_fingerprint
 from hedui.keys.errors import KeysError
+from hedui.keys.secrets import load_secret
 from hedui.keys.signing import generate_signing_key, read_public_key
 from hedui.v1 import agent_pb2_grpc, envelope_pb2, trust_pb2
 
@@ -75,12 +75,6 @@ class Agent:
         self.audit_log.close()
 
 
-def read_secret_key(path: os.PathLike[str] | str) -> bytes:
-    """Read a raw secret (the pseudonym key) with the same 0600 rule as private keys."""
-    keyfile.check_key_file_mode(path)
-    return bytes.fromhex(open(path, encoding="ascii").read().strip())
-
-
 def local_log_key(config: AgentConfig) -> nacl.signing.SigningKey:
     """The key of the agent's own audit log, made on first start (mode 0600).
 
@@ -111,7 +105,7 @@ def build(config: AgentConfig) -> Agent:
     )
     recorder = AccessRecorder(
         audit_log, actor=config.agent_id,
-        pseudonymizer=Pseudonymizer(read_secret_key(config.pseudonym_key)),
+        pseudonymizer=Pseudonymizer(load_secret(config.pseudonym_key)),
     )
     descriptor = department_info(config.department).record_type.DESCRIPTOR
     narrowing = (

@@ -21,9 +21,9 @@ import base64
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 
 from hedui.errors import HeduiError
+from hedui.keys.secrets import load_secret
 
 
 class AuditCliError(HeduiError):
@@ -114,7 +114,7 @@ def _open(args: argparse.Namespace, *, writable: bool = False):
     _, verify_key = parse_vkey(vkey)
     pseudonym_key = None
     if getattr(args, "pseudonym_key", None):
-        pseudonym_key = _read_secret(args.pseudonym_key)
+        pseudonym_key = load_secret(args.pseudonym_key)
     signing_key = None
     if writable and getattr(args, "signing_key", None):
         signing_key = keyfile.load_signing_key(args.signing_key)
@@ -125,16 +125,6 @@ def _open(args: argparse.Namespace, *, writable: bool = False):
     return log, vkey
 
 
-def _read_secret(path: str) -> bytes:
-    from hedui.keys import keyfile
-
-    keyfile.check_key_file_mode(path)
-    try:
-        return bytes.fromhex(Path(path).read_text(encoding="ascii").strip())
-    except (OSError, ValueError) as exc:
-        raise AuditCliError(f"cannot read the pseudonym key {path}: {exc}") from None
-
-
 def _recorder(log, args: argparse.Namespace):
     from hedui.audit.entries import AccessRecorder
     from hedui.audit.pseudonym import Pseudonymizer
@@ -143,7 +133,7 @@ def _recorder(log, args: argparse.Namespace):
         raise AuditCliError("give --pseudonym-key FILE: searches by person need the audit "
                             "pseudonym key")
     return AccessRecorder(log, actor=f"audit-cli:{args.officer}",
-                          pseudonymizer=Pseudonymizer(_read_secret(args.pseudonym_key)))
+                          pseudonymizer=Pseudonymizer(load_secret(args.pseudonym_key)))
 
 
 # ---------------------------------------------------------------- commands

@@ -10,10 +10,7 @@ log (by the caller, see ``AuditQueries``) so watching the watchers is possible.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-from sqlalchemy import select
 
 from hedui.audit.entries import AccessRecorder, decode
 from hedui.audit.store import AuditLog
@@ -81,27 +78,11 @@ class Hit:
     entry: audit_pb2.AuditEntry
 
 
-def scan(log: AuditLog, batch: int = 5000) -> Iterator[tuple[int, bytes]]:
-    """Every (leaf index, entry bytes) in order, read in batches."""
-    c = log._t.leaves.c
-    start = 0
-    while True:
-        with log._read() as conn:
-            rows = conn.execute(
-                select(c.idx, c.entry).where(c.idx >= start).order_by(c.idx).limit(batch)
-            ).all()
-        if not rows:
-            return
-        for idx, entry in rows:
-            yield idx, bytes(entry)
-        start = rows[-1][0] + 1
-
-
 def search(log: AuditLog, criteria: Criteria, limit: int = 100) -> tuple[list[Hit], bool]:
     """Matching entries, oldest first, and whether more matched than ``limit``."""
     limit = max(1, min(limit, MAX_LIMIT))
     hits: list[Hit] = []
-    for idx, raw in scan(log):
+    for idx, raw in log.iter_entries():
         entry = decode(raw)
         if criteria.matches(entry):
             if len(hits) == limit:

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import nacl.signing
@@ -98,5 +98,3 @@ def sign_query(
     envelope = dsse.sign(payload, dsse.QUERY_TYPE, signing_key)
     return SignedQuery(query, envelope, hashlib.sha256(payload).digest())
 
-
-Clock = Callable[[], dt.datetime]

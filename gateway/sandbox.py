@@ -33,6 +33,7 @@ from hedui.keys import keyfile, signing, tls
 from hedui.keys.bundle import sign_bundle
 from hedui.keys.bundle_toml import bundle_from_toml
 from hedui.keys.identity import DEPARTMENTS, agent_id, audit_id, client_id, gateway_id
+from hedui.keys.secrets import write_secret
 from hedui.keys.tls import TlsMaterial
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,13 +49,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def write_secret(path: Path, secret: bytes) -> None:
-    """Write a raw secret as hex with mode 0600 (the pseudonym key, the answer key)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(secret.hex() + "\n")
 
 
 @dataclass(frozen=True)

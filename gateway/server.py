@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
 import signal
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -43,21 +42,13 @@ from hedui.gateway.store import CaseStore
 from hedui.keys import identity, keyfile, tls
 from hedui.keys.bundle import TrustStore
 from hedui.keys.bundle_watch import watch_bundle
+from hedui.keys.secrets import load_secret
 from hedui.keys.signing import read_public_key
 from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
 
 log = structlog.get_logger("hedui.gateway")
 
 DEFAULT_STANDARDS = Path(__file__).resolve().parents[1] / "deploy" / "standards"
-
-
-def read_secret(path: os.PathLike[str] | str) -> bytes:
-    """A hex secret file (pseudonym or answers key), refused when group/other may read it."""
-    keyfile.check_key_file_mode(path)
-    try:
-        return bytes.fromhex(open(path, encoding="ascii").read().strip())
-    except ValueError:
-        raise HeduiError(f"{path} does not hold a hex-encoded key") from None
 
 
 @dataclass
@@ -100,7 +91,7 @@ def build(config: GatewayConfig) -> Gateway:
     trust = TrustStore(read_public_key(config.root_public_key), state_path=config.bundle_state)
     trust.load(config.bundle, dt.datetime.now(dt.UTC))
     material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
-    pseudonym_key = read_secret(config.pseudonym_key)
+    pseudonym_key = load_secret(config.pseudonym_key)
     log_key, log_key_id = signing_key, config.gateway_id
     if config.audit_key is not None:
         if not config.audit_key_id:
@@ -133,7 +124,7 @@ def build(config: GatewayConfig) -> Gateway:
     registry = AuthorizationRegistry(store, recorder.pseudonymizer.pseudonym)
     cases = CaseManager(
         gateway_id=config.gateway_id, signing_key=signing_key, bundle=lambda: trust.current,
-        store=store, vault=Vault(read_secret(config.answers_key)), authorizations=registry,
+        store=store, vault=Vault(load_secret(config.answers_key)), authorizations=registry,
         fanout=fanout, recorder=recorder, audit_log=audit_log, checkpoints=publisher,
         standards=StandardsLibrary(config.standards_dir or DEFAULT_STANDARDS),
         staff=config.staff, replica=config.replica or f"{socket.gethostname()}:{config.listen}",

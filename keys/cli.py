@@ -92,6 +92,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _passphrase_arg(p, "read a private key's passphrase from VAR")
     p.set_defaults(func=cmd_show)
 
+    p = sub.add_parser("secret", help="make a secret key file (audit pseudonyms, answers at rest)")
+    p.add_argument("--out", required=True, type=Path, help="file to write (mode 0600)")
+    p.set_defaults(func=cmd_secret)
+
 
 def _passphrase_arg(p: argparse.ArgumentParser, text: str) -> None:
     p.add_argument(
@@ -389,3 +393,12 @@ def _print_bundle(bundle: Bundle) -> None:
         print(f"  {policy.purpose}: {consent}, retention {policy.retention_days} days")
         for dep in policy.departments:
             print(f"    {dep.department}: {', '.join(dep.field_paths)}")
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    """32 random bytes as hex, mode 0600: the pseudonym key or the answers key."""
+    from hedui.keys.secrets import generate_secret, write_secret
+
+    path = write_secret(args.out, generate_secret())
+    print(f"wrote {path} (32 random bytes, mode 0600); keep it like a private key")
+    return 0
