@@ -94,7 +94,7 @@ class AuthorizationRegistry:
         return self.get(number)
 
     def get(self, number: str) -> case_pb2.Authorization:
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             r = conn.execute(
                 select(authorizations).where(authorizations.c.number == number)
             ).mappings().first()
@@ -115,7 +115,7 @@ class AuthorizationRegistry:
     def require(self, number: str, *, programme: str, id_numbers: Iterable[str],
                 today: dt.date) -> str:
         """Check the authorization covers every subject now; return its document digest."""
-        with self.store.tx() as conn:
+        with self.store.read() as conn:
             r = conn.execute(
                 select(authorizations).where(authorizations.c.number == number)
             ).mappings().first()

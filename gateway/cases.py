@@ -339,29 +339,29 @@ class CaseManager:
         now = self.clock()
         policy = self.bundle().policy(programme)
         retention = dt.timedelta(days=policy.retention_days if policy else 365)
+        stored, parts, leaves = [], [], []
+        for r in results.values():
+            leaves.extend(r.audit_leaves)
+            if r.answer is not None:
+                stored.append({
+                    "case_id": case_id, "department": r.department,
+                    "agent": r.answer.signer, "query_digest": r.query.digest,
+                    "answer_digest": r.answer.digest,
+                    "answer_sealed": self.vault.seal(r.answer.envelope.SerializeToString()),
+                    "received_at": now, "erase_after": now + retention, "erased_at": None,
+                })
+                withheld = ", ".join(w.path for w in r.answer.answer.withheld)
+                state, reason, digest = ("ANSWERED", f"withheld: {withheld}" if withheld else "",
+                                         r.answer.digest)
+            else:
+                state, reason, digest = "FAILED", r.failure or "no answer", b""
+            parts.append({"b_case": case_id, "b_department": r.department, "b_state": state,
+                          "b_reason": reason, "b_digest": digest, "b_attempts": r.attempts,
+                          "b_now": now})
         with self.store.tx() as conn:
-            for r in results.values():
-                self.store.add_audit_leaves(conn, case_id, r.audit_leaves)
-                if r.answer is not None:
-                    self.store.save_answer(conn, {
-                        "case_id": case_id, "department": r.department,
-                        "agent": r.answer.signer, "query_digest": r.query.digest,
-                        "answer_digest": r.answer.digest,
-                        "answer_sealed": self.vault.seal(r.answer.envelope.SerializeToString()),
-                        "received_at": now, "erase_after": now + retention, "erased_at": None,
-                    })
-                    withheld = ", ".join(w.path for w in r.answer.answer.withheld)
-                    self.store.set_department(
-                        conn, case_id, r.department, state="ANSWERED",
-                        reason=f"withheld: {withheld}" if withheld else "",
-                        answer_digest=r.answer.digest, attempts=r.attempts, now=now,
-                    )
-                else:
-                    self.store.set_department(
-                        conn, case_id, r.department, state="FAILED",
-                        reason=r.failure or "no answer", answer_digest=b"",
-                        attempts=r.attempts, now=now,
-                    )
+            self.store.add_audit_leaves(conn, case_id, leaves)
+            self.store.save_answers(conn, stored)
+            self.store.set_departments(conn, parts)
 
     def _answers(self, case_id: str) -> list[dict]:
         out = []
