@@ -49,6 +49,7 @@ from pathlib import Path
 
 from hedui.agents.checks import Limits
 from hedui.agents.departments import DEPARTMENTS
+from hedui.database_url import resolve_sqlite_url
 from hedui.errors import HeduiError
 
 
@@ -146,10 +147,8 @@ def load(path: str | Path) -> AgentConfig:
         raise ConfigError(f"{path}: [narrowing] maps each purpose to a list of field paths")
     data = raw.get("data", {})
     database = data.get("database")
-    if isinstance(database, str) and database.startswith("sqlite:///") and not database.startswith(
-        "sqlite:////"
-    ):
-        database = f"sqlite:///{(here / database.removeprefix('sqlite:///')).resolve()}"
+    if isinstance(database, str):
+        database = resolve_sqlite_url(database, here)
     state_dir = here / str(raw.get("agent", {}).get("state_dir", "state"))
     return AgentConfig(
         path=path,

@@ -68,6 +68,7 @@ class Agent:
     replay: ReplayCache
     audit_log: AuditLog
     source: MappingSource
+    material: tls.TlsMaterial
 
     def close(self) -> None:
         self.source.close()
@@ -90,6 +91,7 @@ def local_log_key(config: AgentConfig) -> nacl.signing.SigningKey:
 def build(config: AgentConfig) -> Agent:
     """Assemble an agent from its configuration (no network yet)."""
     config.state_dir.mkdir(parents=True, exist_ok=True)
+    material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
     passphrase = (
         keyfile.passphrase_from_env(config.passphrase_env) if config.passphrase_env else None
     )
@@ -119,7 +121,6 @@ def build(config: AgentConfig) -> Agent:
             (g.id for g in gateways if g.endpoint == config.gateway_audit_endpoint),
             gateways[0].id if gateways else "",
         )
-        material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
         witness.set_proof_source(
             grpc_proof_source(config.gateway_audit_endpoint, server_id, material)
         )
@@ -129,7 +130,7 @@ def build(config: AgentConfig) -> Agent:
         narrowing=narrowing, limits=config.limits, witness=witness.observe,
     )
     answerer = Answerer(checker=checker, source=source, recorder=recorder, signing_key=signing_key)
-    return Agent(config, trust, answerer, replay, audit_log, source)
+    return Agent(config, trust, answerer, replay, audit_log, source, material)
 
 
 def peer_fingerprint(auth_context: dict) -> str | None:
@@ -189,7 +190,7 @@ async def _sign_checkpoints(agent: Agent, interval: float = 5.0) -> None:
 async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> None:
     """Run the agent until SIGTERM/SIGINT; in-flight queries finish before exit."""
     agent = build(config)
-    material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
+    material = agent.material
     limit = config.limits.max_message_bytes
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", limit),

@@ -98,7 +98,6 @@ class Witness:
         bundle: Callable[[], Bundle],
         recorder: AccessRecorder | None,
         proof_source: ProofSource | None = None,
-        audit_endpoint: str | None = None,
         required: bool = True,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
@@ -108,7 +107,6 @@ class Witness:
         self._bundle = bundle
         self._recorder = recorder
         self._proof_source = proof_source
-        self._audit_endpoint = audit_endpoint
         self.required = required
         self._clock = clock
         self._lock = threading.Lock()

@@ -53,6 +53,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hedui.database_url import resolve_sqlite_url
 from hedui.errors import HeduiError
 
 
@@ -103,13 +104,6 @@ class GatewayConfig:
         return self.state_dir / "bundle-serial.json"
 
 
-def _sqlite_relative(url: str, here: Path) -> str:
-    """Resolve a relative ``sqlite:///file`` URL against the config's folder."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        return f"sqlite:///{(here / url.removeprefix('sqlite:///')).resolve()}"
-    return url
-
-
 def load(path: str | Path) -> GatewayConfig:
     """Read and validate a gateway configuration file."""
     path = Path(path)
@@ -140,13 +134,13 @@ def load(path: str | Path) -> GatewayConfig:
         (``cases_env = "HEDUI_CASES_DB"``) so passwords stay in a Secret."""
         env = get("store", f"{key}_env", None)
         if env is None:
-            return _sqlite_relative(str(get("store", key)), here)
+            return resolve_sqlite_url(str(get("store", key)), here)
         if key in raw.get("store", {}):
             raise ConfigError(f"{path}: [store] give {key} or {key}_env, not both")
         value = os.environ.get(str(env), "")
         if not value:
             raise ConfigError(f"{path}: [store] {key}_env names {env}, which is not set")
-        return _sqlite_relative(value, here)
+        return resolve_sqlite_url(value, here)
 
     state_dir = (here / str(get("gateway", "state_dir", "state"))).resolve()
     staff_raw = raw.get("staff", {})

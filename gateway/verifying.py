@@ -11,7 +11,6 @@ import argparse
 import csv
 import json
 import sys
-import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -149,7 +148,6 @@ def run_batch(client: GatewayClient, csv_path: Path, out: Path, *, concurrency: 
         for line in progress_file.read_text(encoding="utf-8").splitlines():
             rec = json.loads(line)
             done[rec["row"]] = rec
-    lock = threading.Lock()
     todo = [(i, r) for i, r in enumerate(rows) if done.get(str(i), {}).get("state") != "decided"]
     finished = len(rows) - len(todo)
 
@@ -172,13 +170,12 @@ def run_batch(client: GatewayClient, csv_path: Path, out: Path, *, concurrency: 
             ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         futures = [pool.submit(one, i, r) for i, r in todo]
         for fut in as_completed(futures):
-            rec = fut.result()
-            with lock:
-                done[rec["row"]] = rec
-                progress.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                progress.flush()
-                finished += 1
-                _bar(finished, len(rows))
+            rec = fut.result()  # results are taken here, in this thread only
+            done[rec["row"]] = rec
+            progress.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            progress.flush()
+            finished += 1
+            _bar(finished, len(rows))
     print(file=sys.stderr)
     return _batch_summary(rows, done)
 
