@@ -33,6 +33,7 @@ from hedui.agents.mapping import MappingSource
 from hedui.agents.replay import ReplayCache
 from hedui.agents.witness import Witness, grpc_proof_source
 from hedui.audit.entries import AccessRecorder
+from hedui.audit.loop_commit import LoopCommitter
 from hedui.audit.pseudonym import Pseudonymizer
 from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
@@ -88,8 +89,12 @@ def local_log_key(config: AgentConfig) -> nacl.signing.SigningKey:
     return keyfile.load_signing_key(path)
 
 
-def build(config: AgentConfig) -> Agent:
-    """Assemble an agent from its configuration (no network yet)."""
+def build(config: AgentConfig, *, serving: bool = False) -> Agent:
+    """Assemble an agent from its configuration (no network yet).
+
+    ``serving``: replay claims reach their file in batches, flushed by the server's
+    audit committer before any answer is released (see ``hedui.agents.replay``).
+    """
     config.state_dir.mkdir(parents=True, exist_ok=True)
     material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
     passphrase = (
@@ -99,7 +104,7 @@ def build(config: AgentConfig) -> Agent:
     trust = TrustStore(read_public_key(config.root_public_key), state_path=config.bundle_state)
     trust.load(config.bundle, dt.datetime.now(dt.UTC))
     source = MappingSource(config.mapping, database_url_override=config.database)
-    replay = ReplayCache(config.replay_db)
+    replay = ReplayCache(config.replay_db, deferred=serving)
     audit_log = AuditLog.open(
         config.audit_db, origin=f"{config.agent_id.removeprefix('spiffe://')}/audit",
         signing_key=local_log_key(config), key_name=config.agent_id.removeprefix("spiffe://"),
@@ -150,6 +155,7 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
         self.department = agent.config.department
+        self.committer = LoopCommitter(agent.audit_log, before_commit=agent.replay.flush)
 
     async def Answer(
         self, request: envelope_pb2.Envelope, context: grpc.aio.ServicerContext
@@ -165,7 +171,7 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
         # Checks, lookup and the audit entry run here on the event loop: they are short
         # CPU work and SQLite reads; a thread per query only added GIL hand-offs.
         prepared = answerer.prepare(request, peer_id=peer_id, peer_cert_sha256=fingerprint)
-        await asyncio.wrap_future(self.agent.audit_log.append_future(prepared.entry))
+        await self.committer.append(prepared.entry)
         try:
             answer = answerer.release(prepared)
         except refusals.QueryRefused as exc:
@@ -189,16 +195,15 @@ async def _sign_checkpoints(agent: Agent, interval: float = 5.0) -> None:
 
 async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> None:
     """Run the agent until SIGTERM/SIGINT; in-flight queries finish before exit."""
-    agent = build(config)
+    agent = build(config, serving=True)
     material = agent.material
     limit = config.limits.max_message_bytes
     server = grpc.aio.server(options=[
         ("grpc.max_receive_message_length", limit),
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ])
-    agent_pb2_grpc.add_DepartmentAgentServicer_to_server(
-        DepartmentAgentService(agent), server
-    )
+    service = DepartmentAgentService(agent)
+    agent_pb2_grpc.add_DepartmentAgentServicer_to_server(service, server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     port = server.add_secure_port(config.listen, tls.server_credentials(*material))
@@ -229,6 +234,7 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
         watcher.cancel()
         signer.cancel()
         await server.stop(grace=10)
+        service.committer.close()
         agent.audit_log.checkpoint()
         agent.close()
         log.info("agent stopped", agent=config.agent_id, at=dt.datetime.now(dt.UTC).isoformat())

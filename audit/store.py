@@ -151,6 +151,43 @@ def _nodes_sql(leaves: str, nodes: str, n_leaves: int, n_nodes: int, with_size: 
     return text(" UNION ALL ".join(parts))
 
 
+class StagedAppend:
+    """Entries written inside an open write transaction, not yet durable.
+
+    Exactly one of :meth:`commit` or :meth:`rollback` must follow, from any one thread.
+    """
+
+    __slots__ = ("_conn", "_log", "_range", "_tx", "first")
+
+    def __init__(
+        self, log: AuditLog, conn: Connection, tx: Any, first: int, grown: CompactRange
+    ) -> None:
+        self._log = log
+        self._conn = conn
+        self._tx = tx
+        self._range = grown
+        #: the leaf index of the first staged entry
+        self.first = first
+
+    def commit(self) -> int:
+        """Make the entries durable (one fsync); return the first one's leaf index."""
+        try:
+            self._tx.commit()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"appending to the audit log failed: {exc}") from exc
+        finally:
+            self._conn.close()
+        self._log._edge_cache = (self._range.size, self._range.edge)
+        return self.first
+
+    def rollback(self) -> None:
+        """Drop the staged entries and release the write lock."""
+        try:
+            self._tx.rollback()
+        finally:
+            self._conn.close()
+
+
 class AuditLog:
     """An append-only, verifiable log of audit entries (exact bytes) in one database.
 
@@ -189,6 +226,8 @@ class AuditLog:
         self._leaves_name = prep.format_table(tables.leaves)
         self._nodes_name = prep.format_table(tables.nodes)
         self._closed = False
+        #: (size, right-edge hashes) after this process's last committed append
+        self._edge_cache: tuple[int, list[bytes]] | None = None
         self._committer = GroupCommitter(self._commit_entries)
         self._lock_sql = text(
             "SELECT pg_advisory_xact_lock(:k), set_config('synchronous_commit', 'on', true)"
@@ -465,40 +504,75 @@ class AuditLog:
         first = self._committer.submit(checked)
         return list(range(first, first + len(checked)))
 
+    def begin_append(self, entries: Sequence[bytes]) -> StagedAppend:
+        """Write ``entries`` into an open transaction that holds the log's write lock;
+        they count only once :meth:`StagedAppend.commit` returns.
+
+        For an event loop that gathers its own batches
+        (:class:`~hedui.audit.loop_commit.LoopCommitter`): it stages on the loop and
+        hands only the commit (the fsync, which needs no GIL) to a thread. A writer
+        thread running Python beside the loop fights it for the GIL instead.
+        """
+        self._require_writable()
+        checked = [self._check_entry(e) for e in entries]
+        if not checked:
+            raise EntryError("nothing to append")
+        return self._stage(checked)
+
     def _commit_entries(self, entries: list[bytes]) -> int:
         """Writer thread: extend the tree by ``entries`` in one locked transaction."""
+        return self._stage(entries).commit()
+
+    def _stage(self, entries: list[bytes]) -> StagedAppend:
+        if self._closed:
+            raise StoreError("the audit log is closed")
+        conn = self._engine.connect()
         try:
-            with self._write_tx() as conn:
-                size = self._current_size(conn)
-                edge_ids = range_nodes(0, size)
-                stored, _ = self._fetch(conn, edge_ids)
-                try:
-                    edge = [stored[n] for n in edge_ids]
-                except KeyError as exc:
-                    raise TamperError(
-                        f"stored subtree {exc.args[0]} on the tree's right edge is missing; "
-                        "run verify",
-                        node=exc.args[0],
-                    ) from None
-                cr = CompactRange(size, edge)
-                hashes = [leaf_hash(e) for e in entries]
-                parents = cr.extend(hashes, include_leaves=False)
-                # Positional rows straight to the driver's executemany: SQLAlchemy's
-                # per-row parameter processing would cost more than the insert itself.
-                conn.exec_driver_sql(
-                    self._insert_leaves_sql,
-                    [
-                        (i, e, h, row_hash(i, h))
-                        for i, e, h in zip(
-                            range(size, size + len(entries)), entries, hashes, strict=True
-                        )
-                    ],
-                )
-                if parents:
-                    conn.exec_driver_sql(self._insert_nodes_sql, parents)
+            conn.execution_options(**{_WRITE: True})
+            tx = conn.begin()
+            if self._postgres:  # the lock, and durability whatever the server default
+                conn.execute(self._lock_sql, {"k": self._t.lock_key})
+            size = self._current_size(conn)
+            cr = CompactRange(size, self._right_edge(conn, size))
+            hashes = [leaf_hash(e) for e in entries]
+            parents = cr.extend(hashes, include_leaves=False)
+            # Positional rows straight to the driver's executemany: SQLAlchemy's
+            # per-row parameter processing would cost more than the insert itself.
+            conn.exec_driver_sql(
+                self._insert_leaves_sql,
+                [
+                    (i, e, h, row_hash(i, h))
+                    for i, e, h in zip(
+                        range(size, size + len(entries)), entries, hashes, strict=True
+                    )
+                ],
+            )
+            if parents:
+                conn.exec_driver_sql(self._insert_nodes_sql, parents)
         except SQLAlchemyError as exc:
+            conn.close()
             raise StoreError(f"appending to the audit log failed: {exc}") from exc
-        return size
+        except BaseException:
+            conn.close()
+            raise
+        return StagedAppend(self, conn, tx, size, cr)
+
+    def _right_edge(self, conn: Connection, size: int) -> list[bytes]:
+        """The hashes of ``range_nodes(0, size)``: remembered from this process's last
+        append when the tree has not grown since (append-only, so they cannot differ),
+        read from the nodes table otherwise (another writer, or the first append)."""
+        cached = self._edge_cache
+        if cached is not None and cached[0] == size:
+            return list(cached[1])
+        edge_ids = range_nodes(0, size)
+        stored, _ = self._fetch(conn, edge_ids)
+        try:
+            return [stored[n] for n in edge_ids]
+        except KeyError as exc:
+            raise TamperError(
+                f"stored subtree {exc.args[0]} on the tree's right edge is missing; run verify",
+                node=exc.args[0],
+            ) from None
 
     def _require_writable(self) -> None:
         """Appending needs no key (checkpoints do): a log opened ``writable`` with only

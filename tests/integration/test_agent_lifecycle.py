@@ -151,6 +151,24 @@ def test_replay_cache_survives_restart_and_sigterm_is_graceful(site) -> None:
         sandbox.stop_process(proc)
 
 
+def test_an_answered_query_stays_claimed_after_sigkill(site) -> None:
+    """Claims reach the replay file in batches, but always before the answer leaves:
+    killing the agent right after an answer must not reopen that query for replay."""
+    sb, key, note, person = site
+    envelope = query(sb, key, note, person)
+    proc = start(sb)
+    ask(sb, envelope)
+    proc.kill()
+    proc.wait(20)
+    proc = start(sb)
+    try:
+        with pytest.raises(grpc.RpcError) as info:
+            ask(sb, envelope)
+        assert info.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    finally:
+        sandbox.stop_process(proc)
+
+
 def test_agent_serves_prometheus_metrics_without_personal_data(site) -> None:
     import urllib.request
 
