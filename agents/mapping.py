@@ -105,23 +105,25 @@ class MappingSource:
         records: dict[str, Message] = {}
         record_type = self._m.record_type
         try:
-            with self._connect() as conn:
-                cursor = conn.connection.driver_connection.cursor()
-                try:
-                    for start in range(0, len(keys), BATCH):
-                        chunk = keys[start:start + BATCH]
-                        if subjects is not None and subjects.statement is not None:
-                            result = self._run(cursor, conn, subjects, chunk)
-                            k = _index(result.keys(), subjects.key, subjects)
-                            for row in result:
-                                sid = _norm(row[k])
-                                if sid in given and sid not in records:
-                                    records[sid] = record_type()
-                        for block, fields in plan:
-                            result = self._run(cursor, conn, block, chunk)
-                            self._fill(block, fields, result, given, records)
-                finally:
-                    cursor.close()
+            engine = self._engine_for_reads()
+            dbapi = engine.raw_connection()  # the driver's own: see _run
+            try:
+                cursor = dbapi.cursor()
+                for start in range(0, len(keys), BATCH):
+                    chunk = keys[start:start + BATCH]
+                    if subjects is not None and subjects.statement is not None:
+                        result = self._run(cursor, engine.dialect, subjects, chunk)
+                        k = _index(result.keys(), subjects.key, subjects)
+                        for row in result:
+                            sid = _norm(row[k])
+                            if sid in given and sid not in records:
+                                records[sid] = record_type()
+                    for block, fields in plan:
+                        result = self._run(cursor, engine.dialect, block, chunk)
+                        self._fill(block, fields, result, given, records)
+                cursor.close()
+            finally:
+                dbapi.close()
         except SQLAlchemyError as err:
             raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
         except Exception as err:
@@ -210,7 +212,7 @@ class MappingSource:
                 plan.append((block, fields))
         return tuple(plan)
 
-    def _run(self, cursor: Any, conn: Any, block: Block, chunk: list[str]) -> _Rows:
+    def _run(self, cursor: Any, dialect: Any, block: Block, chunk: list[str]) -> _Rows:
         """Run a block's SQL for ``chunk`` on the raw driver cursor.
 
         The statement is compiled once per (block, number of IDs) with SQLAlchemy —
@@ -222,7 +224,7 @@ class MappingSource:
         compiled = self._compiled.get(key)
         if compiled is None:
             c = block.statement.bindparams(ids=list(chunk)).compile(
-                dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+                dialect=dialect, compile_kwargs={"render_postcompile": True})
             names = list(c.positiontup or []) if c.positional else list(c.params)
             compiled = (c.string, names, c.positional)
             self._compiled[key] = compiled
@@ -300,15 +302,20 @@ class MappingSource:
             raise MappingError("no database configured")
         return m.database.replace("{here}", m.here.as_posix())
 
-    def _connect(self) -> Any:
+    def _engine_for_reads(self) -> Any:
+        engine = self._engine
+        if engine is not None:
+            return engine
         with self._lock:
             if self._engine is None:
                 try:
                     self._engine = _read_only_engine(self._url())
                 except MappingError as err:
                     raise SourceUnavailable(f"{self.department}: {err}") from None
-            engine = self._engine
-        return engine.connect()
+            return self._engine
+
+    def _connect(self) -> Any:
+        return self._engine_for_reads().connect()
 
     def _check_block(self, conn: Any, block: Block) -> list[tuple[tuple[str, ...], str]]:
         sql = block.sql.strip().rstrip(";")

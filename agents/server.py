@@ -14,6 +14,7 @@ import datetime as dt
 import signal
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import grpc
 import nacl.signing
@@ -138,15 +139,27 @@ def build(config: AgentConfig, *, serving: bool = False) -> Agent:
     return Agent(config, trust, answerer, replay, audit_log, source, material)
 
 
-def peer_fingerprint(auth_context: dict) -> str | None:
-    """SHA-256 of the peer's DER certificate, for bundles that pin fingerprints."""
-    pems = auth_context.get("x509_pem_cert") or []
-    if not pems:
-        return None
+def peer(auth_context: dict) -> tuple[str | None, str | None]:
+    """The peer's SPIFFE id (None when it has none) and its certificate's SHA-256
+    fingerprint (for bundles that pin fingerprints), from the TLS handshake."""
+    pems = auth_context.get(identity.PEER_PEM_CERT_KEY) or []
+    spiffe = tuple(auth_context.get(identity.PEER_SPIFFE_ID_KEY) or ())
+    return _peer(bytes(pems[0]) if pems else b"", spiffe)
+
+
+@lru_cache(maxsize=256)
+def _peer(pem: bytes, spiffe: tuple[bytes, ...]) -> tuple[str | None, str | None]:
+    # A gateway presents the same certificate on every query: read it once.
+    auth = {identity.PEER_SPIFFE_ID_KEY: list(spiffe), identity.PEER_PEM_CERT_KEY: [pem]}
     try:
-        return cert_fingerprint(x509.load_pem_x509_certificate(bytes(pems[0])))
+        peer_id: str | None = identity.peer_identity(auth)
+    except KeysError:
+        peer_id = None
+    try:
+        fingerprint = cert_fingerprint(x509.load_pem_x509_certificate(pem)) if pem else None
     except ValueError:
-        return None
+        fingerprint = None
+    return peer_id, fingerprint
 
 
 class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
@@ -161,12 +174,7 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
         self, request: envelope_pb2.Envelope, context: grpc.aio.ServicerContext
     ) -> envelope_pb2.Envelope:
         started = time.perf_counter()
-        auth = context.auth_context()
-        try:
-            peer_id: str | None = identity.peer_identity(auth)
-        except KeysError:
-            peer_id = None
-        fingerprint = peer_fingerprint(auth)
+        peer_id, fingerprint = peer(context.auth_context())
         answerer = self.agent.answerer
         # Checks, lookup and the audit entry run here on the event loop: they are short
         # CPU work and SQLite reads; a thread per query only added GIL hand-offs.

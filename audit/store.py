@@ -27,7 +27,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -155,37 +155,37 @@ class StagedAppend:
     """Entries written inside an open write transaction, not yet durable.
 
     Exactly one of :meth:`commit` or :meth:`rollback` must follow, from any one thread.
+    Holds a driver connection checked out of the log's pool: the append path is the
+    log's hottest, and SQLAlchemy's per-statement work cost more than the statements.
     """
 
-    __slots__ = ("_conn", "_log", "_range", "_tx", "first")
+    __slots__ = ("_dbapi", "_log", "_range", "first")
 
-    def __init__(
-        self, log: AuditLog, conn: Connection, tx: Any, first: int, grown: CompactRange
-    ) -> None:
+    def __init__(self, log: AuditLog, dbapi: Any, first: int, grown: CompactRange) -> None:
         self._log = log
-        self._conn = conn
-        self._tx = tx
+        self._dbapi = dbapi
         self._range = grown
         #: the leaf index of the first staged entry
         self.first = first
 
     def commit(self) -> int:
         """Make the entries durable (one fsync); return the first one's leaf index."""
+        log = self._log
         try:
-            self._tx.commit()
-        except SQLAlchemyError as exc:
+            log._end_tx(self._dbapi, commit=True)
+        except log._driver_error as exc:
             raise StoreError(f"appending to the audit log failed: {exc}") from exc
         finally:
-            self._conn.close()
-        self._log._edge_cache = (self._range.size, self._range.edge)
+            self._dbapi.close()
+        log._edge_cache = (self._range.size, self._range.edge)
         return self.first
 
     def rollback(self) -> None:
         """Drop the staged entries and release the write lock."""
         try:
-            self._tx.rollback()
+            self._log._end_tx(self._dbapi, commit=False)
         finally:
-            self._conn.close()
+            self._dbapi.close()
 
 
 class AuditLog:
@@ -243,6 +243,13 @@ class AuditLog:
         self._last_leaf_sql = (
             select(tables.leaves.c.idx).order_by(tables.leaves.c.idx.desc()).limit(1)
         )
+        # the append path speaks to the driver directly (see StagedAppend)
+        self._mark = mark
+        self._driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._raw_lock_sql = (
+            f"SELECT pg_advisory_xact_lock({mark}), set_config('synchronous_commit', 'on', true)"
+        )
+        self._raw_last_leaf_sql = f"SELECT MAX(idx) FROM {self._leaves_name}"
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -526,19 +533,20 @@ class AuditLog:
     def _stage(self, entries: list[bytes]) -> StagedAppend:
         if self._closed:
             raise StoreError("the audit log is closed")
-        conn = self._engine.connect()
+        dbapi = self._engine.raw_connection()
         try:
-            conn.execution_options(**{_WRITE: True})
-            tx = conn.begin()
+            cur = dbapi.cursor()
             if self._postgres:  # the lock, and durability whatever the server default
-                conn.execute(self._lock_sql, {"k": self._t.lock_key})
-            size = self._current_size(conn)
-            cr = CompactRange(size, self._right_edge(conn, size))
+                cur.execute(self._raw_lock_sql, (self._t.lock_key,))
+            else:  # the write lock before the size is read
+                cur.execute("BEGIN IMMEDIATE")
+            cur.execute(self._raw_last_leaf_sql)
+            last = cur.fetchone()[0]
+            size = 0 if last is None else last + 1
+            cr = CompactRange(size, self._right_edge(cur, size))
             hashes = [leaf_hash(e) for e in entries]
             parents = cr.extend(hashes, include_leaves=False)
-            # Positional rows straight to the driver's executemany: SQLAlchemy's
-            # per-row parameter processing would cost more than the insert itself.
-            conn.exec_driver_sql(
+            cur.executemany(
                 self._insert_leaves_sql,
                 [
                     (i, e, h, row_hash(i, h))
@@ -548,24 +556,52 @@ class AuditLog:
                 ],
             )
             if parents:
-                conn.exec_driver_sql(self._insert_nodes_sql, parents)
-        except SQLAlchemyError as exc:
-            conn.close()
-            raise StoreError(f"appending to the audit log failed: {exc}") from exc
-        except BaseException:
-            conn.close()
+                cur.executemany(self._insert_nodes_sql, parents)
+            cur.close()
+        except BaseException as exc:
+            with suppress(self._driver_error):  # the connection is released below anyway
+                self._end_tx(dbapi, commit=False)
+            dbapi.close()
+            if isinstance(exc, self._driver_error):
+                raise StoreError(f"appending to the audit log failed: {exc}") from exc
             raise
-        return StagedAppend(self, conn, tx, size, cr)
+        return StagedAppend(self, dbapi, size, cr)
 
-    def _right_edge(self, conn: Connection, size: int) -> list[bytes]:
+    def _end_tx(self, dbapi: Any, *, commit: bool) -> None:
+        """Commit or roll back a driver-level append transaction."""
+        if self._postgres:
+            dbapi.commit() if commit else dbapi.rollback()
+        else:  # the driver's implicit transactions are off (make_engine)
+            cur = dbapi.cursor()
+            try:
+                cur.execute("COMMIT" if commit else "ROLLBACK")
+            finally:
+                cur.close()
+
+    def _right_edge(self, cur: Any, size: int) -> list[bytes]:
         """The hashes of ``range_nodes(0, size)``: remembered from this process's last
         append when the tree has not grown since (append-only, so they cannot differ),
-        read from the nodes table otherwise (another writer, or the first append)."""
+        read from the tables otherwise (another writer, or the first append)."""
         cached = self._edge_cache
         if cached is not None and cached[0] == size:
             return list(cached[1])
         edge_ids = range_nodes(0, size)
-        stored, _ = self._fetch(conn, edge_ids)
+        if not edge_ids:
+            return []
+        m = self._mark
+        parts, params = [], []
+        for level, idx in edge_ids:
+            if level == 0:
+                parts.append(f"SELECT 0, idx, leaf_hash FROM {self._leaves_name} WHERE idx = {m}")
+                params.append(idx)
+            else:
+                parts.append(
+                    f"SELECT level, idx, hash FROM {self._nodes_name} "
+                    f"WHERE level = {m} AND idx = {m}"
+                )
+                params.extend((level, idx))
+        cur.execute(" UNION ALL ".join(parts), params)
+        stored = {(level, idx): bytes(h) for level, idx, h in cur.fetchall()}
         try:
             return [stored[n] for n in edge_ids]
         except KeyError as exc:
