@@ -14,7 +14,7 @@ import datetime as dt
 import signal
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import grpc
 import nacl.signing
@@ -169,6 +169,8 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
         self.agent = agent
         self.department = agent.config.department
         self.committer = LoopCommitter(agent.audit_log, before_commit=agent.replay.flush)
+        self._answered = QUERIES.labels(self.department, "ANSWERED")
+        self._latency = LATENCY.labels(self.department)
 
     async def Answer(
         self, request: envelope_pb2.Envelope, context: grpc.aio.ServicerContext
@@ -179,15 +181,18 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
         # Checks, lookup and the audit entry run here on the event loop: they are short
         # CPU work and SQLite reads; a thread per query only added GIL hand-offs.
         prepared = answerer.prepare(request, peer_id=peer_id, peer_cert_sha256=fingerprint)
-        await self.committer.append(prepared.entry)
         try:
-            answer = answerer.release(prepared)
+            # signed in the commit thread once the entry is durable: the signature
+            # releases the GIL, so it runs beside the next queries' checks
+            answer = await self.committer.append_then(
+                prepared.entry, partial(answerer.release, prepared)
+            )
         except refusals.QueryRefused as exc:
             QUERIES.labels(self.department, exc.reason).inc()
             log.info("query refused", reason=exc.reason, detail=str(exc), peer=peer_id)
             await context.abort(exc.code, f"{exc.reason}: {exc}")
-        QUERIES.labels(self.department, "ANSWERED").inc()
-        LATENCY.labels(self.department).observe(time.perf_counter() - started)
+        self._answered.inc()
+        self._latency.observe(time.perf_counter() - started)
         return answer
 
 

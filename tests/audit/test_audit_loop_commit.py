@@ -110,3 +110,35 @@ def test_begin_append_refuses_nothing_and_oversized(log: AuditLog) -> None:
     with pytest.raises(EntryError):
         log.begin_append([b"x" * (10 << 20)])
     assert log.size() == 0
+
+
+def test_then_runs_after_the_entry_is_durable_and_fails_alone(log: AuditLog) -> None:
+    """An agent signs its answer in ``then``: it must see its entry committed, and a
+    refusal raised there reaches that caller only."""
+    committer = LoopCommitter(log)
+    seen_sizes: list[int] = []
+
+    def sign() -> str:
+        seen_sizes.append(log.size())  # a fresh read: only committed entries count
+        return "signed"
+
+    def refuse() -> str:
+        raise ValueError("refused after logging")
+
+    async def main() -> list[object]:
+        return await asyncio.gather(
+            committer.append_then(b"answered", sign),
+            committer.append_then(b"refused", refuse),
+            committer.append(b"plain"),
+            return_exceptions=True,
+        )
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        committer.close()
+    assert results[0] == "signed"
+    assert isinstance(results[1], ValueError)
+    assert results[2] == 2
+    assert seen_sizes and seen_sizes[0] == 3
+    assert log.size() == 3
