@@ -216,6 +216,7 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ])
     service = DepartmentAgentService(agent)
+    agent.audit_log.route_appends(service.committer)  # one writer: the loop's
     agent_pb2_grpc.add_DepartmentAgentServicer_to_server(service, server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
@@ -247,6 +248,7 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
         watcher.cancel()
         signer.cancel()
         await server.stop(grace=10)
+        agent.audit_log.route_appends(None)
         service.committer.close()
         agent.audit_log.checkpoint()
         agent.close()

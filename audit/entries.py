@@ -105,7 +105,7 @@ class AccessRecorder:
     async def record_async(self, kind: int, **fields: object) -> int:
         """``record`` for asyncio servers: awaits the group commit, parks no thread."""
         entry = self.entry(kind, **fields)  # type: ignore[arg-type]
-        append_future = getattr(self.log, "append_future", None)
-        if append_future is None:
+        append_async = getattr(self.log, "append_async", None)
+        if append_async is None:
             return await asyncio.to_thread(self.log.append, entry.SerializeToString())
-        return await asyncio.wrap_future(append_future(entry.SerializeToString()))
+        return await append_async(entry.SerializeToString())

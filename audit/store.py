@@ -24,13 +24,14 @@ entries and raises :class:`TamperError` naming the first bad leaf or checkpoint.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nacl.signing import SigningKey, VerifyKey
 from sqlalchemy import (
@@ -77,6 +78,9 @@ from hedui.audit.proof_build import (
 from hedui.audit.proof_verify import verify_consistency
 from hedui.audit.pseudonym import Pseudonymizer
 from hedui.audit.schema import LAYOUT_VERSION, AuditTables, install, make_tables, row_hash
+
+if TYPE_CHECKING:
+    from hedui.audit.loop_commit import LoopCommitter
 
 #: largest entry accepted by default; an AuditEntry is a few hundred bytes
 MAX_ENTRY_BYTES = 1 << 20
@@ -228,6 +232,7 @@ class AuditLog:
         self._closed = False
         #: (size, right-edge hashes) after this process's last committed append
         self._edge_cache: tuple[int, list[bytes]] | None = None
+        self._loop_committer: LoopCommitter | None = None
         self._committer = GroupCommitter(self._commit_entries)
         self._lock_sql = text(
             "SELECT pg_advisory_xact_lock(:k), set_config('synchronous_commit', 'on', true)"
@@ -492,15 +497,41 @@ class AuditLog:
             )
         return entry
 
+    @property
+    def shared_database(self) -> bool:
+        """Whether other processes may append to this log too (PostgreSQL)."""
+        return self._postgres
+
+    def route_appends(self, committer: LoopCommitter | None) -> None:
+        """Send this process's appends through ``committer``, an event loop's group
+        commit: the loop's own appends (:meth:`append_async`) and other threads'
+        (:meth:`append`, :meth:`append_many`) alike, so the process has one writer and
+        no writer thread fighting the loop for the GIL. ``None`` undoes it."""
+        self._loop_committer = committer
+
     def append(self, entry: bytes) -> int:
         """Append one entry's exact bytes; return its leaf index once it is durable."""
         self._require_writable()
-        return self._committer.submit([self._check_entry(entry)])
+        checked = [self._check_entry(entry)]
+        via = self._loop_committer
+        if via is not None and not via.on_loop_thread:
+            return via.append_from_thread(checked)
+        return self._committer.submit(checked)
 
     def append_future(self, entry: bytes) -> Future[int]:
         """Append without blocking; the future holds the leaf index once durable."""
         self._require_writable()
         return self._committer.submit_future([self._check_entry(entry)])
+
+    async def append_async(self, entry: bytes) -> int:
+        """Append from a coroutine; returns the leaf index once durable. Uses the
+        loop's committer when :meth:`route_appends` set one for this loop."""
+        self._require_writable()
+        checked = self._check_entry(entry)
+        via = self._loop_committer
+        if via is not None and via.on_loop_thread:
+            return await via.append(checked)
+        return await asyncio.wrap_future(self._committer.submit_future([checked]))
 
     def append_many(self, entries: Iterable[bytes]) -> list[int]:
         """Append entries in one transaction; return their (consecutive) leaf indexes."""
@@ -508,7 +539,11 @@ class AuditLog:
         checked = [self._check_entry(e) for e in entries]
         if not checked:
             return []
-        first = self._committer.submit(checked)
+        via = self._loop_committer
+        if via is not None and not via.on_loop_thread:
+            first = via.append_from_thread(checked)
+        else:
+            first = self._committer.submit(checked)
         return list(range(first, first + len(checked)))
 
     def begin_append(self, entries: Sequence[bytes]) -> StagedAppend:
