@@ -23,6 +23,7 @@ from grpc_health.v1._async import HealthServicer
 from prometheus_client import start_http_server
 
 from hedui.audit.entries import AccessRecorder
+from hedui.audit.loop_commit import LoopCommitter
 from hedui.audit.pseudonym import Pseudonymizer
 from hedui.audit.publisher import CheckpointPublisher
 from hedui.audit.search import AuditQueries
@@ -159,6 +160,10 @@ async def serve(config: GatewayConfig) -> None:
     # cores + 4 threads queued them behind each other under load
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=32, thread_name_prefix="gateway"))
+    # every audit append of this process, from the loop or a case step's thread,
+    # goes through the loop's group commit (see hedui.audit.loop_commit)
+    committer = LoopCommitter(gw.audit_log)
+    gw.audit_log.route_appends(committer)
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)])
     case_pb2_grpc.add_CaseServiceServicer_to_server(
         CaseService(gw.cases, gw.cases.authorizations, config.allowed_clients), server
@@ -199,4 +204,6 @@ async def serve(config: GatewayConfig) -> None:
         watcher.cancel()
         sweeper.cancel()
         await server.stop(grace=15)
+        gw.audit_log.route_appends(None)
+        committer.close()
         await gw.close()
