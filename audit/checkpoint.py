@@ -44,6 +44,10 @@ MAX_TREE_SIZE = 2**64 - 1
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
 
 
+#: a control character other than newline (the signed-note spec forbids them)
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
 def _b64decode_strict(text: str, what: str) -> bytes:
     """Decode standard padded base64, refusing anything that does not re-encode identically."""
     try:
@@ -156,7 +160,7 @@ def sign_checkpoint(cp: Checkpoint, name: str, signing_key: SigningKey) -> str:
 def _split_note(note_text: str) -> tuple[str, list[str]]:
     if not isinstance(note_text, str):
         raise CheckpointError("a signed note must be text")
-    if any((ord(c) < 0x20 and c != "\n") or ord(c) == 0x7F for c in note_text):
+    if _CONTROL.search(note_text):
         raise CheckpointError("signed note contains a control character other than newline")
     split = note_text.rfind("\n\n")
     if split < 0:
@@ -220,3 +224,14 @@ def open_checkpoint(
     if origin is not None and cp.origin != origin:
         raise CheckpointError(f"checkpoint is for log {cp.origin!r}, not {origin!r}")
     return cp
+
+
+def signed_size(note_text: str) -> int:
+    """The tree size a checkpoint note states, read without checking its signature:
+    for notes the caller's own log has just signed or verified (a publisher learning
+    what its fresh checkpoint covers); anything received goes through
+    :func:`open_checkpoint`."""
+    try:
+        return int(note_text.split("\n", 2)[1])
+    except (IndexError, ValueError):
+        raise CheckpointError("a checkpoint's second line must be its tree size") from None

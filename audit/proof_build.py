@@ -52,6 +52,15 @@ def range_nodes(begin: int, end: int) -> list[NodeID]:
     _check_size("end", end)
     if begin > end:
         raise LogRangeError(f"range begin {begin} is after its end {end}")
+    return _range_nodes(begin, end)
+
+
+def _range_nodes(begin: int, end: int) -> list[NodeID]:
+    """:func:`range_nodes` for ranges known to be valid (a plan's own)."""
+    n = end - begin
+    if n and not n & (n - 1) and not begin & (n - 1):  # one aligned perfect subtree
+        level = n.bit_length() - 1
+        return [(level, begin >> level)]
     out: list[NodeID] = []
     while begin < end:
         level = (end - begin).bit_length() - 1
@@ -91,7 +100,7 @@ class ProofPlan:
         """Every perfect subtree the plan needs, without duplicates, in a stable order."""
         seen: dict[NodeID, None] = {}
         for begin, end in self.ranges:
-            for node in range_nodes(begin, end):
+            for node in _range_nodes(begin, end):
                 seen[node] = None
         return list(seen)
 
@@ -104,7 +113,7 @@ class ProofPlan:
         out: list[bytes] = []
         for begin, end in self.ranges:
             parts: list[bytes] = []
-            for node in range_nodes(begin, end):
+            for node in _range_nodes(begin, end):
                 try:
                     parts.append(nodes[node])
                 except KeyError:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from hedui.audit.checkpoint import signed_size
 from hedui.audit.store import AuditLog
 
 
@@ -46,7 +47,7 @@ class CheckpointPublisher:
                 if recent is None:
                     recent = self.log.checkpoint()
                     with self._cond:
-                        size = self.log.open_note(recent).size
+                        size = signed_size(recent)
                         if size >= self._note_size:
                             self._note, self._note_size = recent, size
                             self._signed_at = now
@@ -70,7 +71,7 @@ class CheckpointPublisher:
                 self._cond.wait()
         try:
             note = self.log.checkpoint()
-            signed = self.log.open_note(note).size
+            signed = signed_size(note)
         finally:
             with self._cond:
                 self._signing = False

@@ -15,6 +15,7 @@ from hedui.audit.checkpoint import (
     open_checkpoint,
     parse_vkey,
     sign_checkpoint,
+    signed_size,
     verify_note,
 )
 from hedui.audit.errors import CheckpointError
@@ -187,6 +188,8 @@ def test_extension_line_in_body_is_refused() -> None:
         pytest.param(lambda n: n.replace("\n1234\n", "\n01234\n"), id="leading-zero-size"),
         pytest.param(lambda n: n.replace("\n1234\n", "\n+1234\n"), id="signed-size"),
         pytest.param(lambda n: n.replace("\n", "\r\n"), id="crlf-line-ends"),
+        pytest.param(lambda n: n.replace("hedui.example", "hedui\x7fexample"), id="delete-char"),
+        pytest.param(lambda n: n.replace("hedui.example", "hedui\texample"), id="tab"),
         pytest.param(lambda n: n.replace(" ", "  ", 1), id="double-space-in-signature"),
         pytest.param(lambda n: n.replace("=\n", "\n"), id="unpadded-base64"),
         pytest.param(lambda n: "\n".join(["x"] * 3) + "\n\n" + "\u2014 a b\n" * 101, id="flood"),
@@ -234,3 +237,9 @@ def test_vkey_whose_base64_holds_a_plus_sign_round_trips() -> None:
             assert bytes(verify_key) == bytes(key.verify_key)
             return
     raise AssertionError("no key with '+' in its base64 found")
+
+
+def test_signed_size_reads_the_size_line_of_our_own_note(note: str) -> None:
+    assert signed_size(note) == 1234
+    with pytest.raises(CheckpointError):
+        signed_size("not a checkpoint")
