@@ -6,16 +6,22 @@ A gateway process and seven agent processes on loopback (mutual TLS, real SQLite
 provident-fund agent has no process — it only ever sees sealed files. Tests reach the
 gateway's case service as the verifier desk, run `hedui bundle …` / `hedui agent
 answer-bundle` as the staff would, and read the databases to prove what did (not) change.
+
+The gateway's case database and audit log are SQLite files under its state directory
+unless ``Site`` is given SQLAlchemy URLs for them (e.g. PostgreSQL, as in production).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from hedui.gateway import household as household_mod
 from hedui.gateway import sandbox, verifying
@@ -38,17 +44,33 @@ class Snapshot:
     audit_size: int
 
 
+def fetch_all(url: str, sql: str, **params: Any) -> list[tuple]:
+    """The rows of one read-only query against the database at ``url`` (SQLite or PostgreSQL)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
+
+
 class Site:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, cases_db: str | None = None,
+                 audit_db: str | None = None) -> None:
+        """``cases_db`` / ``audit_db``: the gateway's store URLs (default: SQLite in state/)."""
         extra = root / "extra"
         extra.mkdir(parents=True)
         self.revoked_key = signing.generate_signing_key()
         signing.write_public_key(extra / "revoked.pub", self.revoked_key)
+        self.cases_db = cases_db
+        self.audit_db = audit_db
         self.sb = sandbox.provision(
             root / "site", persons=200, seed=11, offline=[OFFLINE],
             extra_gateway_keys=[sandbox.ExtraKey(extra / "revoked.pub",
                                                  revoked_reason="key file lost")],
         )
+        if cases_db or audit_db:
+            sandbox.write_gateway_config(self.sb, cases_db=cases_db, audit_db=audit_db)
         self.material = sandbox.gateway_material(self.sb)
         self.client_file = write_client_config(self.sb, self.sb.desk, sandbox.VERIFIER,
                                                "hedui-client.toml")
@@ -133,22 +155,33 @@ class Site:
     def state(self) -> Path:
         return self.sb.gateway_config.parent / "state"
 
+    @property
+    def cases_url(self) -> str:
+        return self.cases_db or f"sqlite:///{self.state / 'cases.sqlite'}"
+
+    def audit_url(self, db: Path | None = None) -> str:
+        """The gateway's audit log, or the SQLite log at ``db`` (e.g. an agent's)."""
+        if db is not None:
+            return f"sqlite:///{db}"
+        return self.audit_db or f"sqlite:///{self.state / 'audit.sqlite'}"
+
+    def table_rows(self, *tables: str) -> dict[str, list[tuple]]:
+        """Every row of the given case tables, in a stable order."""
+        return {t: sorted(fetch_all(self.cases_url, f"SELECT * FROM {t}"), key=repr)
+                for t in tables}
+
     def snapshot(self) -> Snapshot:
-        with sqlite3.connect(self.state / "cases.sqlite") as db:
-            rows = {t: sorted(db.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
-                    for t in CASE_TABLES}
-        return Snapshot(rows, self.audit_size())
+        return Snapshot(self.table_rows(*CASE_TABLES), self.audit_size())
 
     def audit_size(self, db: Path | None = None) -> int:
-        with sqlite3.connect(db or self.state / "audit.sqlite") as conn:
-            return conn.execute("SELECT COUNT(*) FROM audit_leaves").fetchone()[0]
+        return fetch_all(self.audit_url(db), "SELECT COUNT(*) FROM audit_leaves")[0][0]
 
     def audit_entries(self, since: int = 0, db: Path | None = None
                       ) -> list[audit_pb2.AuditEntry]:
-        with sqlite3.connect(db or self.state / "audit.sqlite") as conn:
-            rows = conn.execute("SELECT entry FROM audit_leaves WHERE idx >= ? ORDER BY idx",
-                                (since,)).fetchall()
-        return [audit_pb2.AuditEntry.FromString(r[0]) for r in rows]
+        rows = fetch_all(self.audit_url(db),
+                         "SELECT entry FROM audit_leaves WHERE idx >= :since ORDER BY idx",
+                         since=since)
+        return [audit_pb2.AuditEntry.FromString(bytes(r[0])) for r in rows]
 
     def assert_only_refusal_logged(self, before: Snapshot, reason: str) -> None:
         """Nothing in the case database changed; the audit log grew by one BUNDLE_REFUSED."""
