@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
 from hedui.errors import HeduiError
@@ -94,12 +95,7 @@ class AuthorizationRegistry:
         return self.get(number)
 
     def get(self, number: str) -> case_pb2.Authorization:
-        with self.store.read() as conn:
-            r = conn.execute(
-                select(authorizations).where(authorizations.c.number == number)
-            ).mappings().first()
-        if r is None:
-            raise AuthorizationError(f"no authorization {number} is registered")
+        r = self._row(number)
         out = case_pb2.Authorization(
             number=r["number"], programme=r["programme"], signed_on=_pb_date(r["signed_on"]),
             validity=common_pb2.Period(start=_pb_date(r["valid_from"]),
@@ -108,19 +104,19 @@ class AuthorizationRegistry:
             revocation_reason=r["revocation_reason"] or "",
         )
         if r["revoked_at"] is not None:
-            at = r["revoked_at"]
-            out.revoked_at.FromDatetime(at if at.tzinfo else at.replace(tzinfo=dt.UTC))
+            out.revoked_at.FromDatetime(r["revoked_at"])
         return out
+
+    def _row(self, number: str) -> dict[str, Any]:
+        r = self.store.authorization(number)
+        if r is None:
+            raise AuthorizationError(f"no authorization {number} is registered")
+        return r
 
     def require(self, number: str, *, programme: str, id_numbers: Iterable[str],
                 today: dt.date) -> str:
         """Check the authorization covers every subject now; return its document digest."""
-        with self.store.read() as conn:
-            r = conn.execute(
-                select(authorizations).where(authorizations.c.number == number)
-            ).mappings().first()
-        if r is None:
-            raise AuthorizationError(f"no authorization {number} is registered")
+        r = self._row(number)
         if r["revoked"]:
             raise AuthorizationError(
                 f"authorization {number} was revoked "

@@ -12,13 +12,15 @@ import asyncio
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import nacl.signing
 import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import Counter, Histogram
+from sqlalchemy.engine import Connection
 
 from hedui.audit.entries import AccessRecorder
 from hedui.audit.publisher import CheckpointPublisher
@@ -32,7 +34,7 @@ from hedui.gateway.planner import plan
 from hedui.gateway.queries import SubjectRef
 from hedui.gateway.sealing import Vault
 from hedui.gateway.standards import StandardsLibrary
-from hedui.gateway.store import CaseRow, CaseStore, Conflict
+from hedui.gateway.store import CaseRow, CaseStore, Conflict, DepartmentPart
 from hedui.keys.bundle import Bundle
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2
 
@@ -71,6 +73,37 @@ def _ts(t: dt.datetime) -> Timestamp:
     out = Timestamp()
     out.FromDatetime(t)
     return out
+
+
+def _changed(case_id: str) -> Conflict:
+    return Conflict(f"case {case_id} was changed by another request; reload it")
+
+
+@dataclass
+class _Run:
+    """A case claimed for one fan-out, and what its later steps use without re-reading."""
+
+    row: CaseRow
+    members: list[case_pb2.Member]
+    request: CaseRequest
+    pending: set[str]
+
+
+@dataclass
+class _ResultRows:
+    """A fan-out's results as the case store keeps them."""
+
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    parts: list[DepartmentPart] = field(default_factory=list)
+    leaves: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """One department's signed answer: the report's reference and the decoded answer."""
+
+    reference: report_mod.AnswerInput
+    answer: query_pb2.Answer
 
 
 @dataclass
@@ -181,16 +214,21 @@ class CaseManager:
             self._require_staff(operator, row.programme)
         return self.describe(row)
 
-    def describe(self, row: CaseRow) -> case_pb2.Case:
+    def describe(self, row: CaseRow, *, members: Sequence[case_pb2.Member] | None = None,
+                 departments: list[dict[str, Any]] | None = None) -> case_pb2.Case:
+        """The case as verifiers see it; ``members`` and ``departments`` when the caller
+        already holds them (as the store has them now), else opened and read."""
         case = case_pb2.Case(
             case_id=row.case_id, state=State.Value(row.state), programme=row.programme,
-            region=row.region, members=self.members(row),
+            region=row.region, members=self.members(row) if members is None else members,
             authorization_number=row.authorization_number, operator=row.operator,
             created_at=_ts(row.created_at), updated_at=_ts(row.updated_at),
             outcome=case_pb2.Outcome.Value(row.outcome) if row.outcome else 0,
             report_digest=row.report_digest,
         )
-        for d in self.store.departments(row.case_id):
+        if departments is None:
+            departments = self.store.departments(row.case_id)
+        for d in departments:
             case.departments.add(
                 department=d["department"],
                 state=case_pb2.DepartmentStatus.State.Value(f"STATE_{d['state']}"),
@@ -221,15 +259,13 @@ class CaseManager:
         begun = await asyncio.to_thread(self._begin, case_id, operator)
         if isinstance(begun, case_pb2.Case):
             return begun
-        request, pending, version = begun
-        results = await self.fanout.run(request, only=pending) if pending else {}
-        await asyncio.to_thread(self._store_results, case_id, request.purpose, results)
-        return await asyncio.to_thread(self._settle, case_id, operator, version)
+        results = await self.fanout.run(begun.request, only=begun.pending) if begun.pending \
+            else {}
+        return await asyncio.to_thread(self._settle, begun.row, begun.members, operator, results)
 
-    def _begin(self, case_id: str, operator: str
-               ) -> case_pb2.Case | tuple[CaseRequest, set[str], int]:
+    def _begin(self, case_id: str, operator: str) -> case_pb2.Case | _Run:
         """Claim the case and prepare its queries (all the database work before fan-out,
-        off the event loop): the decided case itself, or (request, departments, version)."""
+        off the event loop): the decided case itself, or the claimed run."""
         row = self._load(case_id)
         self._require_staff(operator, row.programme)
         if row.state == State.Name(State.CASE_STATE_DECIDED):
@@ -242,17 +278,10 @@ class CaseManager:
             "", self.replica
         ) and (self.clock() - row.updated_at) < self.claim_ttl:
             raise CaseError(f"case {case_id} is being verified by {row.claimed_by} right now")
-        version = self.store.transition(
-            case_id, from_states=runnable, expect_version=row.version,
-            to_state=State.Name(State.CASE_STATE_QUERYING), now=self.clock(),
-            claimed_by=self.replica,
-        )
+        row, departments = self._claim(row, runnable)
         members = self.members(row)
         try:
-            consent = self.authorizations.require(
-                row.authorization_number, programme=row.programme,
-                id_numbers=[m.id_number for m in members], today=self.clock().date(),
-            )
+            consent = self._consent(row, members)
         except HeduiError as exc:
             self.recorder.record(
                 audit_pb2.AUDIT_KIND_QUERY_REFUSED, outcome=audit_pb2.AUDIT_OUTCOME_REFUSED,
@@ -260,15 +289,17 @@ class CaseManager:
                 reason=f"gateway refused to send queries: {exc}",
                 authorization_number=row.authorization_number,
             )
-            self.store.transition(
-                case_id, from_states=[State.Name(State.CASE_STATE_QUERYING)],
-                expect_version=version, to_state=State.Name(State.CASE_STATE_CANCELLED),
-                now=self.clock(),
-            )
+            with self.store.tx() as conn:
+                cancelled = self.store.transition(
+                    conn, case_id, from_states=[State.Name(State.CASE_STATE_QUERYING)],
+                    expect_version=row.version, to_state=State.Name(State.CASE_STATE_CANCELLED),
+                    now=self.clock(),
+                )
+            if not cancelled:
+                raise _changed(case_id) from exc
             raise NotAllowed(str(exc)) from None
         offline = {p.department for p in plan(self.bundle(), row.programme) if p.offline}
-        pending = {d["department"] for d in self.store.departments(case_id)
-                   if d["state"] != "ANSWERED"}
+        pending = {d["department"] for d in departments if d["state"] != "ANSWERED"}
         if pending & offline:
             self._await_offline(case_id, pending & offline)
         request = CaseRequest(
@@ -276,19 +307,36 @@ class CaseManager:
             subjects=tuple(SubjectRef(m.id_number, m.name, m.relation) for m in members),
             authorization_number=row.authorization_number, consent_digest=consent,
         )
-        return request, pending - offline, version
+        return _Run(row=row, members=members, request=request, pending=pending - offline)
+
+    def _claim(self, row: CaseRow, from_states: Sequence[str]
+               ) -> tuple[CaseRow, list[dict[str, Any]]]:
+        """Move the case to QUERYING for this replica (compare-and-set): the claimed row,
+        and the departments' parts read in the same transaction."""
+        now = self.clock()
+        with self.store.tx() as conn:
+            claimed = self.store.transition(
+                conn, row.case_id, from_states=from_states, expect_version=row.version,
+                to_state=State.Name(State.CASE_STATE_QUERYING), now=now,
+                claimed_by=self.replica,
+            )
+            departments = self.store.departments(row.case_id, conn) if claimed else []
+        if not claimed:
+            raise _changed(row.case_id)
+        return replace(row, state=State.Name(State.CASE_STATE_QUERYING), version=row.version + 1,
+                       updated_at=now, claimed_by=self.replica), departments
 
     def _await_offline(self, case_id: str, departments: set[str]) -> None:
         """Offline departments' queries wait for the next sealed bundle export."""
         now = self.clock()
+        reason = ("the department is offline; its query travels in the next sealed bundle "
+                  "(hedui bundle export)")
         with self.store.tx() as conn:
-            for department in departments:
-                self.store.set_department(
-                    conn, case_id, department, state="AWAITING_OFFLINE",
-                    reason="the department is offline; its query travels in the next sealed "
-                           "bundle (hedui bundle export)",
-                    answer_digest=b"", attempts=0, now=now,
-                )
+            self.store.set_departments(conn, [
+                DepartmentPart(case_id=case_id, department=d, state="AWAITING_OFFLINE",
+                               reason=reason, answer_digest=b"", attempts=0, now=now)
+                for d in departments
+            ])
 
     def awaiting_offline(self, department: str) -> list[tuple[CaseRow, list[case_pb2.Member]]]:
         """Cases whose part for ``department`` waits for an offline answer."""
@@ -304,9 +352,12 @@ class CaseManager:
 
     def consent_digest(self, row: CaseRow) -> str:
         """The authorization's document digest, checked valid for every member now."""
+        return self._consent(row, self.members(row))
+
+    def _consent(self, row: CaseRow, members: Sequence[case_pb2.Member]) -> str:
         return self.authorizations.require(
             row.authorization_number, programme=row.programme,
-            id_numbers=[m.id_number for m in self.members(row)], today=self.clock().date(),
+            id_numbers=[m.id_number for m in members], today=self.clock().date(),
         )
 
     def accept_offline_answer(self, case_id: str, result: DepartmentResult,
@@ -322,28 +373,28 @@ class CaseManager:
         if states.get(result.department) != "AWAITING_OFFLINE":
             raise CaseError(f"case {case_id} is not waiting for an answer from "
                             f"{result.department}")
-        self._store_results(case_id, row.programme, {result.department: result})
+        rows = self._results_rows(case_id, row.programme, {result.department: result})
+        with self.store.tx() as conn:
+            self._save_results(conn, case_id, rows)
         states[result.department] = "ANSWERED"
         if any(s == "AWAITING_OFFLINE" for s in states.values()):
             return self.get(case_id)
-        version = self.store.transition(
-            case_id, from_states=[State.Name(State.CASE_STATE_AWAITING_OFFLINE_ANSWER),
-                                  State.Name(State.CASE_STATE_INCOMPLETE)],
-            expect_version=row.version, to_state=State.Name(State.CASE_STATE_QUERYING),
-            now=self.clock(), claimed_by=self.replica,
-        )
-        return self._settle(case_id, operator, version)
+        row, _ = self._claim(row, [State.Name(State.CASE_STATE_AWAITING_OFFLINE_ANSWER),
+                                   State.Name(State.CASE_STATE_INCOMPLETE)])
+        return self._settle(row, self.members(row), operator, {})
 
-    def _store_results(self, case_id: str, programme: str,
-                       results: dict[str, DepartmentResult]) -> None:
+    def _results_rows(self, case_id: str, programme: str,
+                      results: dict[str, DepartmentResult]) -> _ResultRows:
+        """A fan-out's results as the store keeps them, prepared (sealed) before the
+        transaction so the writers' queue waits for no encryption."""
         now = self.clock()
         policy = self.bundle().policy(programme)
         retention = dt.timedelta(days=policy.retention_days if policy else 365)
-        stored, parts, leaves = [], [], []
+        rows = _ResultRows()
         for r in results.values():
-            leaves.extend(r.audit_leaves)
+            rows.leaves.extend(r.audit_leaves)
             if r.answer is not None:
-                stored.append({
+                rows.answers.append({
                     "case_id": case_id, "department": r.department,
                     "agent": r.answer.signer, "query_digest": r.query.digest,
                     "answer_digest": r.answer.digest,
@@ -355,78 +406,100 @@ class CaseManager:
                                          r.answer.digest)
             else:
                 state, reason, digest = "FAILED", r.failure or "no answer", b""
-            parts.append({"b_case": case_id, "b_department": r.department, "b_state": state,
-                          "b_reason": reason, "b_digest": digest, "b_attempts": r.attempts,
-                          "b_now": now})
+            rows.parts.append(DepartmentPart(
+                case_id=case_id, department=r.department, state=state, reason=reason,
+                answer_digest=digest, attempts=r.attempts, now=now,
+            ))
+        return rows
+
+    def _save_results(self, conn: Connection, case_id: str, rows: _ResultRows) -> None:
+        self.store.add_audit_leaves(conn, case_id, rows.leaves)
+        self.store.save_answers(conn, rows.answers)
+        self.store.set_departments(conn, rows.parts)
+
+    def _settle(self, row: CaseRow, members: list[case_pb2.Member], operator: str,
+                results: dict[str, DepartmentResult]) -> case_pb2.Case:
+        """Store the fan-out's results and, in the same transaction, leave the case
+        INCOMPLETE (or awaiting offline answers) when a department is missing, or read
+        what its decision needs; then decide."""
+        rows = self._results_rows(row.case_id, row.programme, results)
         with self.store.tx() as conn:
-            self.store.add_audit_leaves(conn, case_id, leaves)
-            self.store.save_answers(conn, stored)
-            self.store.set_departments(conn, parts)
+            self._save_results(conn, row.case_id, rows)
+            departments = self.store.departments(row.case_id, conn)
+            missing = [d for d in departments if d["state"] != "ANSWERED"]
+            if missing:
+                offline = all(d["state"] == "AWAITING_OFFLINE" for d in missing)
+                to = State.Name(State.CASE_STATE_AWAITING_OFFLINE_ANSWER if offline
+                                else State.CASE_STATE_INCOMPLETE)
+                now = self.clock()
+                # the results stay stored even when another request moved the case first
+                moved = self.store.transition(
+                    conn, row.case_id, from_states=[State.Name(State.CASE_STATE_QUERYING)],
+                    expect_version=row.version, to_state=to, now=now,
+                )
+            else:
+                leaves = self.store.audit_leaves(row.case_id, conn)
+                answers = self._answers(conn, row.case_id, departments, results)
+        if not missing:
+            return self._decide(row, members, operator, departments, leaves, answers)
+        if not moved:
+            raise _changed(row.case_id)
+        return self.describe(replace(row, state=to, version=row.version + 1, updated_at=now,
+                                     claimed_by=""), members=members, departments=departments)
 
-    def _answers(self, case_id: str) -> list[dict]:
-        out = []
-        for a in self.store.answers_of(case_id):
-            if a["answer_sealed"] is None:
-                continue
-            envelope = envelope_pb2.Envelope()
-            envelope.ParseFromString(self.vault.open(bytes(a["answer_sealed"])))
-            answer = query_pb2.Answer()
-            answer.ParseFromString(envelope.payload)
-            out.append(a | {"envelope": envelope, "answer": answer})
-        return out
+    def _answers(self, conn: Connection, case_id: str, departments: list[dict[str, Any]],
+                 results: dict[str, DepartmentResult]) -> dict[str, _Answered]:
+        """Every department's answer, by department: this fan-out's from memory, earlier
+        ones (a retry's, an offline bundle's) opened from the store."""
+        out = {r.department: _Answered(
+            report_mod.AnswerInput(department=r.department, agent=r.answer.signer,
+                                   query_digest=r.query.digest, answer_digest=r.answer.digest,
+                                   envelope=r.answer.envelope),
+            r.answer.answer,
+        ) for r in results.values() if r.answer is not None}
+        if any(d["department"] not in out for d in departments):
+            for a in self.store.answers_of(case_id, conn):
+                if a["department"] in out or a["answer_sealed"] is None:
+                    continue
+                envelope = envelope_pb2.Envelope()
+                envelope.ParseFromString(self.vault.open(bytes(a["answer_sealed"])))
+                answer = query_pb2.Answer()
+                answer.ParseFromString(envelope.payload)
+                out[a["department"]] = _Answered(report_mod.AnswerInput(
+                    department=a["department"], agent=a["agent"],
+                    query_digest=bytes(a["query_digest"]),
+                    answer_digest=bytes(a["answer_digest"]), envelope=envelope,
+                ), answer)
+        return dict(sorted(out.items()))
 
-    def _settle(self, case_id: str, operator: str, version: int) -> case_pb2.Case:
-        """Decide when every department answered; otherwise leave the case INCOMPLETE."""
-        row = self._load(case_id)
-        departments = self.store.departments(case_id)
-        missing = [d for d in departments if d["state"] != "ANSWERED"]
-        querying = [State.Name(State.CASE_STATE_QUERYING)]
-        if missing:
-            offline = all(d["state"] == "AWAITING_OFFLINE" for d in missing)
-            to = State.CASE_STATE_AWAITING_OFFLINE_ANSWER if offline else \
-                State.CASE_STATE_INCOMPLETE
-            self.store.transition(case_id, from_states=querying, expect_version=version,
-                                  to_state=State.Name(to), now=self.clock())
-            return self.get(case_id)
-        self._decide(row, operator, version)
-        return self.get(case_id)
-
-    def _decide(self, row: CaseRow, operator: str, version: int) -> None:
+    def _decide(self, row: CaseRow, members: list[case_pb2.Member], operator: str,
+                departments: list[dict[str, Any]], leaves: list[int],
+                answers: dict[str, _Answered]) -> case_pb2.Case:
         now = self.clock()
-        members = self.members(row)
-        answers = self._answers(row.case_id)
         standard = self.standards.select(row.region, row.programme, now.date())
         pseudonym = self.recorder.pseudonymizer.pseudonym
         result = assessment_mod.assess(
-            members, {a["department"]: (a["answer"], bytes(a["answer_digest"])) for a in answers},
+            members, {d: (a.answer, a.reference.answer_digest) for d, a in answers.items()},
             standard, as_of=now.date(), missing=[], pseudonym=pseudonym,
         )
         outcome_name = case_pb2.Outcome.Name(result.outcome)
-        leaves = self.store.audit_leaves(row.case_id)
         note = self.checkpoints.covering(max(leaves, default=-1) + 1)
         size = self.audit_log.open_note(note).size
-        evidence = [(entry, proof, i)
-                    for i, entry, proof in self.audit_log.evidence(leaves, size)]
         report = report_mod.build_report(
             case_id=row.case_id, programme=row.programme, region=row.region,
             members=members, authorization_number=row.authorization_number,
             assessment=result, standard=standard,
-            answers=[
-                report_mod.AnswerInput(
-                    department=a["department"], agent=a["agent"],
-                    query_digest=bytes(a["query_digest"]),
-                    answer_digest=bytes(a["answer_digest"]), envelope=a["envelope"],
-                ) for a in answers
-            ],
+            answers=[a.reference for a in answers.values()],
             audit_checkpoint=note,
             audit_evidence=[
                 (entry, audit_pb2.InclusionProof(leaf_index=i, tree_size=size, hashes=proof))
-                for entry, proof, i in evidence
+                for i, entry, proof in self.audit_log.evidence(leaves, size)
             ],
             issuer=self.gateway_id, issued_at=now,
         )
         envelope = report_mod.sign_report(report, self.signing_key)
         digest = dsse_digest(envelope)
+        sealed = self.vault.seal(envelope.SerializeToString())
         # The decision entry names the report it signs off (so it cannot be inside it);
         # written before the decision commits, as every step is logged before it acts.
         decided_leaf = self.recorder.record(
@@ -435,20 +508,24 @@ class CaseManager:
             reason=f"outcome {outcome_name}", authorization_number=row.authorization_number,
             report_digest=digest,
         )
-        with self.store.tx() as conn:
-            self.store.add_audit_leaves(conn, row.case_id, [decided_leaf])
         # The report and the DECIDED state commit together, guarded by the version: of
         # two replicas that both ran the case (after a crash), exactly one decides it.
-        try:
-            self.store.decide(
-                row.case_id, expect_version=version, outcome=outcome_name, digest=digest,
-                sealed_report=self.vault.seal(envelope.SerializeToString()), now=now,
-            )
-        except Conflict:
+        # The decision entry is the case's either way.
+        with self.store.tx() as conn:
+            self.store.add_audit_leaves(conn, row.case_id, [decided_leaf])
+            decided = self.store.decide(conn, row.case_id, expect_version=row.version,
+                                        outcome=outcome_name, digest=digest,
+                                        sealed_report=sealed, now=now)
+        if not decided:
             log.info("case decided elsewhere", case=row.case_id, replica=self.replica)
-            return  # another replica decided it first; its report stands
+            return self.get(row.case_id)  # another replica decided it first; its report stands
         log.info("case decided", case=row.case_id, outcome=outcome_name, replica=self.replica)
         CASES_DECIDED.labels(row.programme, outcome_name).inc()
+        return self.describe(
+            replace(row, state=State.Name(State.CASE_STATE_DECIDED), version=row.version + 1,
+                    updated_at=now, claimed_by="", outcome=outcome_name, report_digest=digest),
+            members=members, departments=departments,
+        )
 
     async def retry(self, case_id: str, operator: str) -> case_pb2.Case:
         return await self.verify(case_id, operator)

@@ -1,7 +1,8 @@
 """The case database: cases, departments' parts, sealed answers, reports, authorizations.
 
-SQLAlchemy Core over SQLite (embedded default) or PostgreSQL (shared by replicas),
-the same code. Personal data (members, answers, reports) is stored sealed (see
+SQLite (embedded default) or PostgreSQL (shared by replicas), the same code: tables
+and engine from SQLAlchemy, the case steps' statements prebuilt and run on the driver's
+cursor (see ``_SQL``). Personal data (members, answers, reports) is stored sealed (see
 ``hedui.gateway.sealing``). Case state moves by compare-and-set on a version
 number, so two replicas can never both take or decide the same case.
 """
@@ -11,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sqlalchemy import (
@@ -27,10 +28,8 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    bindparam,
     create_engine,
     event,
-    insert,
     select,
     update,
 )
@@ -117,21 +116,6 @@ authorizations = Table(
 )
 
 
-# Built once: constructing SQLAlchemy statements per call cost more than running them
-# (several milliseconds per case for the eight departments).
-_SET_DEPARTMENT = (
-    update(case_departments)
-    .where(and_(case_departments.c.case_id == bindparam("b_case"),
-                case_departments.c.department == bindparam("b_department")))
-    .values(state=bindparam("b_state"), reason=bindparam("b_reason"),
-            answer_digest=bindparam("b_digest"),
-            attempts=case_departments.c.attempts + bindparam("b_attempts"),
-            updated_at=bindparam("b_now"))
-)
-_DELETE_ANSWER = answers.delete().where(and_(answers.c.case_id == bindparam("b_case"),
-                                             answers.c.department == bindparam("b_department")))
-
-
 class StoreError(HeduiError):
     """The case database refused an operation."""
 
@@ -174,6 +158,19 @@ class CaseRow:
     claimed_by: str
 
 
+@dataclass(frozen=True, slots=True)
+class DepartmentPart:
+    """How one department's part of a case ends a fan-out (``attempts`` adds up)."""
+
+    case_id: str
+    department: str
+    state: str
+    reason: str
+    answer_digest: bytes
+    attempts: int
+    now: dt.datetime
+
+
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite hands back naive datetimes; everything here is UTC."""
     if value is not None and value.tzinfo is None:
@@ -181,20 +178,84 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-class CaseStore:
-    """Data access for cases; every method is one short transaction.
+def _same(value: Any) -> Any:
+    return value
 
+
+_CASE_COLUMNS = tuple(f.name for f in fields(CaseRow))
+_DEPARTMENT_COLUMNS = ("case_id", "department", "state", "reason", "answer_digest", "attempts",
+                       "updated_at")
+_ANSWER_COLUMNS = tuple(c.name for c in answers.c)
+_AUTHORIZATION_COLUMNS = tuple(c.name for c in authorizations.c)
+#: (column, is a timestamp) of the tables rows are inserted into whole
+_LAYOUT = {t.name: tuple((c.name, isinstance(c.type, DateTime)) for c in t.c)
+           for t in (cases, answers)}
+
+
+def _columns(names: Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+#: The case steps' statements as driver SQL with ``?`` placeholders (rewritten for drivers
+#: of another paramstyle), run on the driver's own cursor: SQLAlchemy's per-call statement
+#: building, compiling and result machinery cost more than these small statements.
+_SQL = {
+    "insert_case": f"INSERT INTO cases ({_columns([c.name for c in cases.c])}) "
+                   f"VALUES ({_marks(len(cases.c))})",
+    "insert_department": f"INSERT INTO case_departments ({_columns(_DEPARTMENT_COLUMNS)}) "
+                         f"VALUES ({_marks(len(_DEPARTMENT_COLUMNS))})",
+    "case": f"SELECT {_columns(_CASE_COLUMNS)} FROM cases WHERE case_id = ?",
+    "case_by_batch_key": f"SELECT {_columns(_CASE_COLUMNS)} FROM cases WHERE batch_key = ?",
+    "departments": f"SELECT {_columns(_DEPARTMENT_COLUMNS)} FROM case_departments "
+                   "WHERE case_id = ? ORDER BY department",
+    "set_department": "UPDATE case_departments SET state = ?, reason = ?, answer_digest = ?, "
+                      "attempts = attempts + ?, updated_at = ? "
+                      "WHERE case_id = ? AND department = ?",
+    "delete_answer": "DELETE FROM answers WHERE case_id = ? AND department = ?",
+    "insert_answer": f"INSERT INTO answers ({_columns(_ANSWER_COLUMNS)}) "
+                     f"VALUES ({_marks(len(_ANSWER_COLUMNS))})",
+    "answers": f"SELECT {_columns(_ANSWER_COLUMNS)} FROM answers WHERE case_id = ? "
+               "ORDER BY department",
+    "insert_leaf": "INSERT INTO case_audit_leaves (case_id, leaf_index) VALUES (?, ?)",
+    "leaves": "SELECT leaf_index FROM case_audit_leaves WHERE case_id = ? ORDER BY leaf_index",
+    "decide": "UPDATE cases SET state = ?, version = ?, updated_at = ?, claimed_by = '', "
+              "outcome = ?, report_digest = ? WHERE case_id = ? AND version = ? AND state = ?",
+    "insert_report": "INSERT INTO reports (case_id, digest, envelope_sealed, issued_at) "
+                     "VALUES (?, ?, ?, ?)",
+    "report": "SELECT envelope_sealed FROM reports WHERE case_id = ?",
+    "authorization": f"SELECT {_columns(_AUTHORIZATION_COLUMNS)} FROM authorizations "
+                     "WHERE number = ?",
+}
+
+
+class CaseStore:
+    """Data access for cases.
+
+    Methods that take a ``conn`` run in the caller's transaction (``tx()``), so a case
+    step writes and reads what it needs in one; the others are one short transaction.
     The tables come from the migrations (``hedui gateway migrate``; the gateway runs
     them at start-up), never from ``create_all``.
     """
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
+        dialect = self.engine.dialect
         # SQLite has one writer at a time and makes waiting writers sleep and retry;
         # under many threads that collapsed throughput. One process lock queues them
         # without sleeping. (PostgreSQL locks rows itself.)
-        self._serial = (threading.Lock() if self.engine.dialect.name == "sqlite"
+        self._serial = (threading.Lock() if dialect.name == "sqlite"
                         else contextlib.nullcontext())
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._sql = {name: sql.replace("?", self._mark) for name, sql in _SQL.items()}
+        # The driver cursor skips SQLAlchemy's type processing: timestamps are converted
+        # here exactly as SQLAlchemy does (SQLite keeps them as text).
+        instant = DateTime(timezone=True).dialect_impl(dialect)
+        self._to_db: Callable[[Any], Any] = instant.bind_processor(dialect) or _same
+        self._from_db: Callable[[Any], Any] = instant.result_processor(dialect, None) or _same
 
     def close(self) -> None:
         self.engine.dispose()
@@ -211,141 +272,176 @@ class CaseStore:
         with self.engine.connect() as conn:
             yield conn
 
+    @contextmanager
+    def _cursor(self, conn: Connection | None) -> Iterator[Any]:
+        """A driver cursor in ``conn``'s transaction, or on a read connection of its own."""
+        if conn is None:
+            with self.read() as own, self._cursor(own) as cur:
+                yield cur
+            return
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def _instant(self, value: Any) -> dt.datetime | None:
+        return _utc(self._from_db(value))
+
+    def _values(self, table: Table, row: dict[str, Any]) -> list[Any]:
+        """``row``'s values in ``table``'s column order, timestamps as the database keeps them."""
+        return [self._to_db(row[name]) if instant else row[name]
+                for name, instant in _LAYOUT[table.name]]
+
     # ------------------------------------------------------------------ cases
 
     def insert_case(self, row: dict[str, Any], departments: Sequence[str]) -> None:
-        now = row["created_at"]
-        with self.tx() as conn:
-            conn.execute(insert(cases).values(**row))
+        now = self._to_db(row["created_at"])
+        with self.tx() as conn, self._cursor(conn) as cur:
+            cur.execute(self._sql["insert_case"], self._values(cases, row))
             if departments:
-                conn.execute(insert(case_departments), [
-                    {"case_id": row["case_id"], "department": d, "state": "PENDING",
-                     "reason": "", "answer_digest": b"", "attempts": 0, "updated_at": now}
-                    for d in departments
+                cur.executemany(self._sql["insert_department"], [
+                    (row["case_id"], d, "PENDING", "", b"", 0, now) for d in departments
                 ])
 
     def case_by_batch_key(self, batch_key: str) -> CaseRow | None:
-        with self.read() as conn:
-            r = conn.execute(select(cases).where(cases.c.batch_key == batch_key)).mappings().first()
+        with self._cursor(None) as cur:
+            cur.execute(self._sql["case_by_batch_key"], (batch_key,))
+            r = cur.fetchone()
         return self._row(r) if r else None
 
     def get(self, case_id: str) -> CaseRow | None:
-        with self.read() as conn:
-            r = conn.execute(select(cases).where(cases.c.case_id == case_id)).mappings().first()
+        with self._cursor(None) as cur:
+            cur.execute(self._sql["case"], (case_id,))
+            r = cur.fetchone()
         return self._row(r) if r else None
 
-    @staticmethod
-    def _row(r: Any) -> CaseRow:
+    def _row(self, r: Sequence[Any]) -> CaseRow:
+        """A CaseRow from a row of ``_CASE_COLUMNS``."""
+        (case_id, state, programme, region, authorization_number, operator, members_sealed,
+         outcome, report_digest, created_at, updated_at, version, claimed_by) = r
         return CaseRow(
-            case_id=r["case_id"], state=r["state"], programme=r["programme"],
-            region=r["region"], authorization_number=r["authorization_number"],
-            operator=r["operator"], members_sealed=bytes(r["members_sealed"]),
-            outcome=r["outcome"] or "", report_digest=bytes(r["report_digest"] or b""),
-            created_at=_utc(r["created_at"]), updated_at=_utc(r["updated_at"]),
-            version=r["version"], claimed_by=r["claimed_by"] or "",
+            case_id=case_id, state=state, programme=programme, region=region,
+            authorization_number=authorization_number, operator=operator,
+            members_sealed=bytes(members_sealed), outcome=outcome or "",
+            report_digest=bytes(report_digest or b""), created_at=self._instant(created_at),
+            updated_at=self._instant(updated_at), version=version, claimed_by=claimed_by or "",
         )
 
     def list(self, *, state: str | None, programme: str | None, limit: int,
              offset: int) -> list[CaseRow]:
-        q = select(cases).order_by(cases.c.created_at.desc(), cases.c.case_id)
-        if state:
-            q = q.where(cases.c.state == state)
-        if programme:
-            q = q.where(cases.c.programme == programme)
-        with self.tx() as conn:
-            rows = conn.execute(q.limit(limit).offset(offset)).mappings().all()
+        where = [(name, value) for name, value in (("state", state), ("programme", programme))
+                 if value]
+        sql = f"SELECT {_columns(_CASE_COLUMNS)} FROM cases"
+        if where:
+            sql += " WHERE " + " AND ".join(f"{name} = {self._mark}" for name, _ in where)
+        sql += f" ORDER BY created_at DESC, case_id LIMIT {self._mark} OFFSET {self._mark}"
+        with self.tx() as conn, self._cursor(conn) as cur:
+            cur.execute(sql, [value for _, value in where] + [limit, offset])
+            rows = cur.fetchall()
         return [self._row(r) for r in rows]
 
-    def transition(self, case_id: str, *, from_states: Sequence[str], expect_version: int,
-                   to_state: str, now: dt.datetime, claimed_by: str = "",
-                   **values: Any) -> int:
-        """Compare-and-set the case's state; raises Conflict when someone was first."""
-        with self.tx() as conn:
-            result = conn.execute(
-                update(cases)
-                .where(and_(cases.c.case_id == case_id, cases.c.version == expect_version,
-                            cases.c.state.in_(list(from_states))))
-                .values(state=to_state, version=expect_version + 1, updated_at=now,
-                        claimed_by=claimed_by, **values)
+    def transition(self, conn: Connection, case_id: str, *, from_states: Sequence[str],
+                   expect_version: int, to_state: str, now: dt.datetime,
+                   claimed_by: str = "") -> bool:
+        """Compare-and-set the case's state (version + 1); False when someone was first.
+
+        The caller raises Conflict; it decides what of its transaction still commits.
+        """
+        states = ", ".join([self._mark] * len(from_states))
+        with self._cursor(conn) as cur:
+            cur.execute(
+                f"UPDATE cases SET state = {self._mark}, version = {self._mark}, "
+                f"updated_at = {self._mark}, claimed_by = {self._mark} WHERE case_id = "
+                f"{self._mark} AND version = {self._mark} AND state IN ({states})",
+                [to_state, expect_version + 1, self._to_db(now), claimed_by, case_id,
+                 expect_version, *from_states],
             )
-            if result.rowcount != 1:
-                raise Conflict(f"case {case_id} was changed by another request; reload it")
-        return expect_version + 1
+            return cur.rowcount == 1
 
     # ------------------------------------------------------------ departments
 
-    def departments(self, case_id: str) -> list[dict[str, Any]]:
-        with self.read() as conn:
-            rows = conn.execute(
-                select(case_departments).where(case_departments.c.case_id == case_id)
-                .order_by(case_departments.c.department)
-            ).mappings().all()
-        return [dict(r) | {"updated_at": _utc(r["updated_at"])} for r in rows]
+    def departments(self, case_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
+        """The case's departments' parts, by department (in ``conn``'s transaction if given)."""
+        with self._cursor(conn) as cur:
+            cur.execute(self._sql["departments"], (case_id,))
+            rows = cur.fetchall()
+        return [{"case_id": c, "department": d, "state": s, "reason": r,
+                 "answer_digest": bytes(a or b""), "attempts": n, "updated_at": self._instant(u)}
+                for c, d, s, r, a, n, u in rows]
 
-    def set_department(self, conn: Connection, case_id: str, department: str, *, state: str,
-                       reason: str, answer_digest: bytes, attempts: int,
-                       now: dt.datetime) -> None:
-        self.set_departments(conn, [{
-            "b_case": case_id, "b_department": department, "b_state": state,
-            "b_reason": reason, "b_digest": answer_digest, "b_attempts": attempts,
-            "b_now": now,
-        }])
+    def set_departments(self, conn: Connection, parts: Sequence[DepartmentPart]) -> None:
+        """Update several departments' parts in one statement."""
+        if parts:
+            with self._cursor(conn) as cur:
+                cur.executemany(self._sql["set_department"], [
+                    (p.state, p.reason, p.answer_digest, p.attempts, self._to_db(p.now),
+                     p.case_id, p.department) for p in parts
+                ])
 
-    def set_departments(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        """Update several departments' parts in one statement (keys as _SET_DEPARTMENT)."""
-        if rows:
-            conn.execute(_SET_DEPARTMENT, rows)
-
-    def save_answers(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+    def save_answers(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         """Replace the stored answers of several departments of cases, in two statements."""
         if rows:
-            conn.execute(_DELETE_ANSWER, [{"b_case": r["case_id"], "b_department": r["department"]}
-                                          for r in rows])
-            conn.execute(insert(answers), rows)
+            with self._cursor(conn) as cur:
+                cur.executemany(self._sql["delete_answer"],
+                                [(r["case_id"], r["department"]) for r in rows])
+                cur.executemany(self._sql["insert_answer"],
+                                [self._values(answers, r) for r in rows])
 
-    def answers_of(self, case_id: str) -> list[dict[str, Any]]:
-        with self.read() as conn:
-            rows = conn.execute(
-                select(answers).where(answers.c.case_id == case_id).order_by(answers.c.department)
-            ).mappings().all()
-        return [dict(r) for r in rows]
+    def answers_of(self, case_id: str, conn: Connection | None = None) -> list[dict[str, Any]]:
+        """The case's stored answers, by department (in ``conn``'s transaction if given)."""
+        with self._cursor(conn) as cur:
+            cur.execute(self._sql["answers"], (case_id,))
+            rows = cur.fetchall()
+        return [dict(zip(_ANSWER_COLUMNS, r, strict=True)) for r in rows]
 
     def add_audit_leaves(self, conn: Connection, case_id: str, leaves: Sequence[int]) -> None:
         if leaves:
-            conn.execute(insert(case_audit_leaves),
-                         [{"case_id": case_id, "leaf_index": i} for i in leaves])
+            with self._cursor(conn) as cur:
+                cur.executemany(self._sql["insert_leaf"], [(case_id, i) for i in leaves])
 
-    def audit_leaves(self, case_id: str) -> list[int]:
-        with self.read() as conn:
-            return list(conn.execute(
-                select(case_audit_leaves.c.leaf_index)
-                .where(case_audit_leaves.c.case_id == case_id)
-                .order_by(case_audit_leaves.c.leaf_index)
-            ).scalars())
+    def audit_leaves(self, case_id: str, conn: Connection | None = None) -> list[int]:
+        """The case's audit-log leaf indexes, ascending (in ``conn``'s transaction if given)."""
+        with self._cursor(conn) as cur:
+            cur.execute(self._sql["leaves"], (case_id,))
+            return [r[0] for r in cur.fetchall()]
 
-    def decide(self, case_id: str, *, expect_version: int, outcome: str, digest: bytes,
-               sealed_report: bytes, now: dt.datetime) -> None:
-        """Store the report and mark the case DECIDED in one transaction (CAS)."""
-        with self.tx() as conn:
-            result = conn.execute(
-                update(cases)
-                .where(and_(cases.c.case_id == case_id, cases.c.version == expect_version,
-                            cases.c.state == "CASE_STATE_QUERYING"))
-                .values(state="CASE_STATE_DECIDED", version=expect_version + 1, updated_at=now,
-                        claimed_by="", outcome=outcome, report_digest=digest)
-            )
-            if result.rowcount != 1:
-                raise Conflict(f"case {case_id} was decided by another request")
-            conn.execute(insert(reports).values(case_id=case_id, digest=digest,
-                                                envelope_sealed=sealed_report, issued_at=now))
+    def decide(self, conn: Connection, case_id: str, *, expect_version: int, outcome: str,
+               digest: bytes, sealed_report: bytes, now: dt.datetime) -> bool:
+        """Mark the case DECIDED and store its report (CAS on the version); False, storing
+        nothing, when another request changed the case first."""
+        with self._cursor(conn) as cur:
+            cur.execute(self._sql["decide"], (
+                "CASE_STATE_DECIDED", expect_version + 1, self._to_db(now), outcome, digest,
+                case_id, expect_version, "CASE_STATE_QUERYING",
+            ))
+            if cur.rowcount != 1:
+                return False
+            cur.execute(self._sql["insert_report"],
+                        (case_id, digest, sealed_report, self._to_db(now)))
+        return True
 
     # ----------------------------------------------------------------- reports
 
     def report(self, case_id: str) -> bytes | None:
-        with self.read() as conn:
-            v = conn.execute(select(reports.c.envelope_sealed)
-                             .where(reports.c.case_id == case_id)).scalar()
-        return bytes(v) if v is not None else None
+        with self._cursor(None) as cur:
+            cur.execute(self._sql["report"], (case_id,))
+            r = cur.fetchone()
+        return bytes(r[0]) if r is not None else None
+
+    # ---------------------------------------------------------- authorizations
+
+    def authorization(self, number: str) -> dict[str, Any] | None:
+        """The registered authorization ``number`` (timestamps as UTC), or None."""
+        with self._cursor(None) as cur:
+            cur.execute(self._sql["authorization"], (number,))
+            r = cur.fetchone()
+        if r is None:
+            return None
+        out = dict(zip(_AUTHORIZATION_COLUMNS, r, strict=True))
+        out["revoked_at"] = self._instant(out["revoked_at"])
+        out["registered_at"] = self._instant(out["registered_at"])
+        return out
 
     # ---------------------------------------------------------------- retention
 

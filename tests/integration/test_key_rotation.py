@@ -70,7 +70,10 @@ class Site:
 
     def decide(self) -> case_pb2.Case:
         self.n += 1
-        h = [s for s in self.samples if s["expected"] == "eligible"][self.n]
+        # the bundle waits poll by deciding cases: cycle through the eligible samples
+        # (each case gets its own authorization number)
+        eligible = [s for s in self.samples if s["expected"] == "eligible"]
+        h = eligible[self.n % len(eligible)]
         path = household_mod.write(
             self.sb.root / f"hh-{self.n}.toml", programme="dibao", region="310000",
             members=h["members"], authorization_number=f"SQ-K-{self.n:04d}",
