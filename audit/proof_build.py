@@ -124,6 +124,31 @@ class ProofPlan:
         return out
 
 
+def plans_node_ids(plans: Sequence[ProofPlan]) -> list[NodeID]:
+    """Every perfect subtree several plans need, each once (a report's proofs share
+    their upper ranges: each distinct range is split once)."""
+    seen: dict[NodeID, None] = {}
+    for begin, end in dict.fromkeys(r for plan in plans for r in plan.ranges):
+        for node in _range_nodes(begin, end):
+            seen[node] = None
+    return list(seen)
+
+
+def plans_hashes(plans: Sequence[ProofPlan], nodes: Mapping[NodeID, bytes]) -> list[list[bytes]]:
+    """:meth:`ProofPlan.hashes` for several plans, hashing each distinct range once."""
+    folded: dict[tuple[int, int], bytes] = {}
+    out: list[list[bytes]] = []
+    for plan in plans:
+        hashes: list[bytes] = []
+        for r in plan.ranges:
+            h = folded.get(r)
+            if h is None:
+                h = folded[r] = ProofPlan((r,)).hashes(nodes)[0]
+            hashes.append(h)
+        out.append(hashes)
+    return out
+
+
 def inclusion_plan(index: int, size: int) -> ProofPlan:
     """Plan the RFC 9162 §2.1.3.1 inclusion proof PATH(index, D[size]).
 

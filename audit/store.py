@@ -71,6 +71,8 @@ from hedui.audit.proof_build import (
     ProofPlan,
     consistency_plan,
     inclusion_plan,
+    plans_hashes,
+    plans_node_ids,
     range_nodes,
     root_plan,
 )
@@ -691,14 +693,11 @@ class AuditLog:
             if size is None:
                 size = self._current_size(conn)
             plans = make(size)
-            ids: dict[NodeID, None] = {}
-            for plan in plans:
-                ids.update(dict.fromkeys(plan.node_ids()))
-            nodes, current = self._fetch(conn, list(ids), with_size=True)
+            nodes, current = self._fetch(conn, plans_node_ids(plans), with_size=True)
         if size > current:
             raise LogRangeError(f"the audit log has {current} leaves, fewer than {size}")
         try:
-            return [plan.hashes(nodes) for plan in plans]
+            return plans_hashes(plans, nodes)
         except LogRangeError as exc:
             raise TamperError(f"a stored subtree hash is missing: {exc}; run verify") from exc
 
@@ -724,12 +723,9 @@ class AuditLog:
         if not wanted:
             return []
         plans = [inclusion_plan(i, size) for i in wanted]
-        ids: dict[NodeID, None] = {}
-        for plan in plans:
-            ids.update(dict.fromkeys(plan.node_ids()))
         marks = ", ".join([self._mark] * len(wanted))
         with self._read() as conn:
-            nodes, current = self._fetch(conn, list(ids), with_size=True)
+            nodes, current = self._fetch(conn, plans_node_ids(plans), with_size=True)
             cur = conn.connection.driver_connection.cursor()
             try:
                 cur.execute(
@@ -744,7 +740,7 @@ class AuditLog:
         if missing:
             raise LogRangeError(f"the audit log has no leaf {missing[0]}")
         try:
-            proofs = [plan.hashes(nodes) for plan in plans]
+            proofs = plans_hashes(plans, nodes)
         except LogRangeError as exc:
             raise TamperError(f"a stored subtree hash is missing: {exc}; run verify") from exc
         return [(i, bytes(rows[i]), proof) for i, proof in zip(wanted, proofs, strict=True)]

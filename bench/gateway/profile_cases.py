@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from hedui.audit.loop_commit import LoopCommitter
 from hedui.gateway import config as gateway_config
 from hedui.gateway import household, sandbox, server
 from hedui.v1 import case_pb2
@@ -30,6 +31,8 @@ async def profile(sb: sandbox.Sandbox, cases: int, concurrency: int) -> None:
     data = json.loads((sb.data_dir / "households.json").read_text())["samples"]
     samples = [h for g in data.values() for h in g] if isinstance(data, dict) else data
     gw = server.build(gateway_config.load(sb.gateway_config))
+    committer = LoopCommitter(gw.audit_log)  # as server.serve does
+    gw.audit_log.route_appends(committer)
     manager = gw.cases
     ids = []
     for n in range(cases + 1):
@@ -68,6 +71,8 @@ async def profile(sb: sandbox.Sandbox, cases: int, concurrency: int) -> None:
     print("inclusive CPU per case (hedui code):")
     for f in [f for f in stats if "/hedui" in f.full_name or "/work/" in f.full_name][:25]:
         print(f"  {f.ttot * 1000 / len(ids):7.2f} ms  {f.full_name[-90:]}")
+    gw.audit_log.route_appends(None)
+    committer.close()
     await gw.close()
 
 

@@ -18,7 +18,10 @@ from hedui.audit.hashing import EMPTY_ROOT, leaf_hash, node_hash
 from hedui.audit.proof_build import (
     CompactRange,
     consistency_proof,
+    inclusion_plan,
     inclusion_proof,
+    plans_hashes,
+    plans_node_ids,
     range_nodes,
     root_hash,
 )
@@ -266,3 +269,17 @@ def test_builder_preconditions_are_checked_before_work() -> None:
             consistency_proof(size1, size2, boom)
     with pytest.raises(LogRangeError):
         CompactRange(3, [b"x" * 32])  # a size of 3 needs two edge hashes
+
+
+@given(tree=trees(), data=st.data())
+def test_many_inclusion_proofs_at_once_match_the_reference(
+    tree: ReferenceTree, data: st.DataObject
+) -> None:
+    """What a report's evidence uses: several plans resolved together, shared ranges
+    hashed once, must give each leaf exactly its own RFC 9162 path."""
+    size = data.draw(st.integers(1, len(tree.hashes)), label="size")
+    indexes = data.draw(st.lists(st.integers(0, size - 1), min_size=1, max_size=20,
+                                 unique=True), label="indexes")
+    plans = [inclusion_plan(i, size) for i in indexes]
+    nodes = {n: tree.get_node(*n) for n in plans_node_ids(plans)}
+    assert plans_hashes(plans, nodes) == [tree.path(i, 0, size) for i in indexes]
