@@ -249,6 +249,9 @@ class CaseStore:
         # without sleeping. (PostgreSQL locks rows itself.)
         self._serial = (threading.Lock() if dialect.name == "sqlite"
                         else contextlib.nullcontext())
+        #: a file on this machine (SQLite): statements take microseconds, never a
+        #: network round trip, so callers may run them on their event loop
+        self.local = dialect.name == "sqlite"
         self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
         self._sql = {name: sql.replace("?", self._mark) for name, sql in _SQL.items()}
         # The driver cursor skips SQLAlchemy's type processing: timestamps are converted
