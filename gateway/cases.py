@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeVar
 
 import nacl.signing
@@ -89,6 +89,18 @@ class _Run:
     members: list[case_pb2.Member]
     request: CaseRequest
     pending: set[str]
+
+
+@dataclass(frozen=True)
+class _Opening:
+    """A new case checked and sealed, before its entry is logged and its row stored."""
+
+    row: CaseRow
+    members: list[case_pb2.Member]
+    departments: list[str]
+    batch_key: str | None
+    #: the CASE_OPENED entry's fields (``AccessRecorder.record``'s arguments)
+    entry: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -173,10 +185,31 @@ class CaseManager:
 
     def open(self, request: case_pb2.OpenCaseRequest, *, batch_key: str | None = None
              ) -> case_pb2.Case:
+        """Open a case in the calling thread (tools, tests); the service uses open_case."""
+        opening = self._prepare_open(request, batch_key)
+        if isinstance(opening, case_pb2.Case):
+            return opening
+        return self._insert_opened(opening, self.recorder.record(**opening.entry))
+
+    async def open_case(self, request: case_pb2.OpenCaseRequest, *,
+                        batch_key: str | None = None) -> case_pb2.Case:
+        """Open a case: checks, then its CASE_OPENED entry, then the case and its
+        departments' parts in one transaction."""
+        opening = await self.step(self._prepare_open, request, batch_key)
+        if isinstance(opening, case_pb2.Case):
+            return opening
+        leaf = await self.recorder.record_async(**opening.entry)
+        return await self.step(self._insert_opened, opening, leaf)
+
+    def _prepare_open(self, request: case_pb2.OpenCaseRequest, batch_key: str | None
+                      ) -> case_pb2.Case | _Opening:
+        """Every check and the sealed row of a new case, or the case a batch row opened
+        before (idempotent per ``batch_key``)."""
         self._require_purpose(request.programme)
         self._require_staff(request.operator, request.programme)
         if batch_key:
-            existing = self.store.case_by_batch_key(f"{request.operator}:{batch_key}")
+            batch_key = f"{request.operator}:{batch_key}"
+            existing = self.store.case_by_batch_key(batch_key)
             if existing is not None:
                 return self.describe(existing)
         if not request.members or len(request.members) > MAX_MEMBERS:
@@ -195,30 +228,36 @@ class CaseManager:
             request.authorization_number, programme=request.programme, id_numbers=ids,
             today=self.clock().date(),
         )
-        departments = [p.department for p in plan(self.bundle(), request.programme)]
         now = self.clock()
         case_id = f"case-{now:%Y%m%d}-{uuid.uuid4().hex[:12]}"
         sealed = self.vault.seal(
             case_pb2.OpenCaseRequest(members=request.members).SerializeToString()
         )
-        if batch_key:
-            batch_key = f"{request.operator}:{batch_key}"
-        self.store.insert_case({
-            "case_id": case_id, "state": State.Name(State.CASE_STATE_OPEN),
-            "programme": request.programme, "region": request.region,
-            "authorization_number": request.authorization_number,
-            "operator": request.operator, "members_sealed": sealed, "outcome": "",
-            "report_digest": b"", "created_at": now, "updated_at": now, "version": 0,
-            "claimed_by": "", "batch_key": batch_key,
-        }, departments)
-        leaf = self.recorder.record(
-            audit_pb2.AUDIT_KIND_CASE_OPENED, operator=request.operator, case_id=case_id,
-            purpose=request.programme, id_numbers=ids,
-            authorization_number=request.authorization_number,
+        row = CaseRow(
+            case_id=case_id, state=State.Name(State.CASE_STATE_OPEN),
+            programme=request.programme, region=request.region,
+            authorization_number=request.authorization_number, operator=request.operator,
+            members_sealed=sealed, outcome="", report_digest=b"", created_at=now,
+            updated_at=now, version=0, claimed_by="",
         )
-        with self.store.tx() as conn:
-            self.store.add_audit_leaves(conn, case_id, [leaf])
-        return self.get(case_id)
+        entry = {
+            "kind": audit_pb2.AUDIT_KIND_CASE_OPENED, "operator": request.operator,
+            "case_id": case_id, "purpose": request.programme, "id_numbers": ids,
+            "authorization_number": request.authorization_number,
+        }
+        departments = [p.department for p in plan(self.bundle(), request.programme)]
+        return _Opening(row, list(request.members), departments, batch_key, entry)
+
+    def _insert_opened(self, opening: _Opening, leaf: int) -> case_pb2.Case:
+        """The case, its departments' parts and its first audit leaf, together. (Its
+        CASE_OPENED entry is written first: every step is logged before it acts.)"""
+        row = opening.row
+        self.store.insert_case({**asdict(row), "batch_key": opening.batch_key},
+                               opening.departments, audit_leaves=[leaf])
+        return self.describe(row, members=opening.members, departments=[
+            {"department": d, "state": "PENDING", "reason": "", "answer_digest": b"",
+             "attempts": 0, "updated_at": row.created_at} for d in sorted(opening.departments)
+        ])
 
     def _load(self, case_id: str) -> CaseRow:
         row = self.store.get(case_id)
@@ -279,7 +318,7 @@ class CaseManager:
             return await self._verify(case_id, operator)
 
     async def _verify(self, case_id: str, operator: str) -> case_pb2.Case:
-        step = self._step
+        step = self.step
         begun = await step(self._begin, case_id, operator)
         if isinstance(begun, case_pb2.Case):
             return begun
@@ -293,14 +332,16 @@ class CaseManager:
         return await step(self._commit_decision, begun.row, begun.members, ready, decision,
                           decided_leaf)
 
-    async def _step(self, work: Callable[..., _T], *args: Any) -> _T:
-        """Run one case step: here on the loop when the case store is a local SQLite
-        file (short work; a thread per step only added GIL hand-offs, ~17 % of the
-        gateway's CPU in bench/gateway/throughput.py), in a thread on PostgreSQL, whose
-        network waits must not stop the loop."""
+    async def step(self, work: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Run one step that reads or writes the case store: here on the loop when the
+        store is a local SQLite file (short work; a thread per step only added GIL
+        hand-offs, ~17 % of the gateway's CPU in bench/gateway/throughput.py), in a
+        thread on PostgreSQL, whose network waits must not stop the loop. Hot paths
+        append through ``record_async`` between steps; a rare refusal logged inside a
+        step on the loop goes through the log's writer thread (correct, it only waits)."""
         if self.store.local:
-            return work(*args)
-        return await asyncio.to_thread(work, *args)
+            return work(*args, **kwargs)
+        return await asyncio.to_thread(work, *args, **kwargs)
 
     def _begin(self, case_id: str, operator: str) -> case_pb2.Case | _Run:
         """Claim the case and prepare its queries (all the database work before fan-out,

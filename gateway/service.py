@@ -81,7 +81,7 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
     async def RegisterAuthorization(self, request, context):
         async def call() -> case_pb2.Authorization:
             self.cases._require_staff(request.operator, request.authorization.programme)
-            return await asyncio.to_thread(
+            return await self.cases.step(
                 self.registry.register, request.authorization, operator=request.operator,
                 now=self._now(),
             )
@@ -97,8 +97,8 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
         return await self._guard(context, call)
 
     async def OpenCase(self, request, context):
-        return await self._guard(context, lambda: asyncio.to_thread(
-            self.cases.open, request, batch_key=request.request_id or None))
+        return await self._guard(context, lambda: self.cases.open_case(
+            request, batch_key=request.request_id or None))
 
     async def VerifyCase(self, request, context):
         return await self._guard(
@@ -111,7 +111,7 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
         )
 
     async def GetCase(self, request, context):
-        return await self._guard(context, lambda: asyncio.to_thread(
+        return await self._guard(context, lambda: self.cases.step(
             self.cases.get, request.case_id, request.operator))
 
     async def ListCases(self, request, context):

@@ -298,7 +298,9 @@ class CaseStore:
 
     # ------------------------------------------------------------------ cases
 
-    def insert_case(self, row: dict[str, Any], departments: Sequence[str]) -> None:
+    def insert_case(self, row: dict[str, Any], departments: Sequence[str],
+                    audit_leaves: Sequence[int] = ()) -> None:
+        """A new case, its departments' parts (PENDING) and its first audit leaves."""
         now = self._to_db(row["created_at"])
         with self.tx() as conn, self._cursor(conn) as cur:
             cur.execute(self._sql["insert_case"], self._values(cases, row))
@@ -306,6 +308,9 @@ class CaseStore:
                 cur.executemany(self._sql["insert_department"], [
                     (row["case_id"], d, "PENDING", "", b"", 0, now) for d in departments
                 ])
+            if audit_leaves:
+                cur.executemany(self._sql["insert_leaf"],
+                                [(row["case_id"], i) for i in audit_leaves])
 
     def case_by_batch_key(self, batch_key: str) -> CaseRow | None:
         with self._cursor(None) as cur:
