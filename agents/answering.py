@@ -17,7 +17,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from hedui.agents import fieldmask, refusals
 from hedui.agents.checks import CheckedQuery, QueryChecker
-from hedui.agents.departments import department, wrap
+from hedui.agents.departments import department
 from hedui.agents.source import RecordSource, SourceUnavailable
 from hedui.audit.entries import AccessRecorder
 from hedui.keys import dsse
@@ -134,19 +134,21 @@ class Answerer:
             answered_at=answered_at,
             data_as_of=common_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
         )
-        record_type = department(self.checker.department).record_type
+        record_field = department(self.checker.department).record_field
         for id_number in checked.id_numbers:
             found = records.get(id_number)
-            record = record_type()
-            if found is not None:
-                record.CopyFrom(found)
-                fieldmask.mask(record, released)
-            answer.subjects.add(
+            subject = answer.subjects.add(
                 id_number=id_number,
                 status=(query_pb2.SubjectAnswer.STATUS_FOUND if found is not None
                         else query_pb2.SubjectAnswer.STATUS_NOT_FOUND),
-                record=wrap(self.checker.department, record),
             )
+            # the department's record goes straight into the answer's oneof (one copy),
+            # masked there; a person not found gets an empty record of the department
+            record = getattr(subject.record, record_field)
+            record.SetInParent()
+            if found is not None:
+                record.CopyFrom(found)
+                fieldmask.mask(record, released)
         for w in checked.release.withheld:
             answer.withheld.add(path=w.path, reason=_WITHHELD_REASON[w.reason], detail=w.detail)
         return answer
