@@ -63,6 +63,11 @@ class ConfigError(HeduiError):
     exit_code = 2
 
 
+#: seconds between two checkpoints carried in queries (each new one costs every agent a
+#: consistency proof); what a deployment gets unless its gateway.toml says otherwise
+CHECKPOINT_INTERVAL = 1.0
+
+
 @dataclass(frozen=True)
 class GatewayConfig:
     path: Path
@@ -86,7 +91,7 @@ class GatewayConfig:
     deadline: float = 5.0
     retries: int = 2
     standards_dir: Path | None = None
-    checkpoint_interval: float = 1.0
+    checkpoint_interval: float = CHECKPOINT_INTERVAL
     #: this replica's name in case claims; stable across restarts so a restarted
     #: replica takes its own unfinished cases back at once
     replica: str = ""
@@ -150,7 +155,8 @@ def load(path: str | Path) -> GatewayConfig:
     try:
         deadline = float(get("fanout", "deadline_seconds", 5.0))  # type: ignore[arg-type]
         retries = int(get("fanout", "retries", 2))  # type: ignore[call-overload]
-        interval = float(get("store", "checkpoint_interval_seconds", 1.0))  # type: ignore[arg-type]
+        interval = float(get("store", "checkpoint_interval_seconds",  # type: ignore[arg-type]
+                             CHECKPOINT_INTERVAL))
         sweep = float(get("store", "retention_sweep_seconds", 3600.0))  # type: ignore[arg-type]
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: a number is expected ({exc})") from None

@@ -311,8 +311,13 @@ OFFICER = "po-2001"
 
 def write_gateway_config(sb: Sandbox, *, cases_db: str | None = None,
                          audit_db: str | None = None, listen: str | None = None,
-                         state_dir: str = "state", path: Path | None = None) -> Path:
-    """The gateway.toml the center's administrator would write."""
+                         state_dir: str = "state", path: Path | None = None,
+                         checkpoint_interval: float = 0.5) -> Path:
+    """The gateway.toml the center's administrator would write.
+
+    ``checkpoint_interval`` is half the shipped default so that tests see witnesses
+    move on quickly; benchmarks pass the shipped one.
+    """
     path = path or sb.gateway_config
     path.parent.mkdir(parents=True, exist_ok=True)
     g = sb.gateway
@@ -345,7 +350,7 @@ audit = "{audit_db or 'sqlite:///state/audit.sqlite'}"
 audit_origin = "{TRUST_DOMAIN}/gateway/audit"
 audit_key = "{sb.pki / 'audit' / 'signing.key'}"
 audit_key_id = "{audit_id(TRUST_DOMAIN)}"
-checkpoint_interval_seconds = 0.5
+checkpoint_interval_seconds = {checkpoint_interval}
 
 [keys]
 pseudonym = "{sb.pseudonym_key}"

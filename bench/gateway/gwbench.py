@@ -26,6 +26,7 @@ from pathlib import Path
 from hedui.agents.synthetic_people import iter_households
 from hedui.gateway import household as household_mod
 from hedui.gateway import sandbox
+from hedui.gateway.config import CHECKPOINT_INTERVAL
 from hedui.gateway.demo import write_client_config
 from hedui.v1 import case_pb2
 
@@ -123,6 +124,8 @@ def provision(root: Path, *, persons: int, proxied: str | None = None) -> Deploy
     """Provision a sandbox; with ``proxied``, that department's endpoint in the signed
     trust bundle points at a port where ``started`` runs the delay proxy."""
     sb = sandbox.provision(root, persons=persons)
+    # the shipped checkpoint interval, not the tests' shorter one
+    sandbox.write_gateway_config(sb, checkpoint_interval=CHECKPOINT_INTERVAL)
     desk = write_client_config(sb, sb.desk, sandbox.VERIFIER, "hedui-client.toml")
     dep = Deployment(sb, desk)
     if proxied:
