@@ -361,7 +361,7 @@ class CaseManager:
         row, departments = self._claim(row, runnable)
         members = self.members(row)
         try:
-            consent = self._consent(row, members)
+            consent = self.consent_digest(row, members)
         except HeduiError as exc:
             self.recorder.record(
                 audit_pb2.AUDIT_KIND_QUERY_REFUSED, outcome=audit_pb2.AUDIT_OUTCOME_REFUSED,
@@ -430,11 +430,8 @@ class CaseManager:
                 out.append((row, self.members(row)))
         return out
 
-    def consent_digest(self, row: CaseRow) -> str:
+    def consent_digest(self, row: CaseRow, members: Sequence[case_pb2.Member]) -> str:
         """The authorization's document digest, checked valid for every member now."""
-        return self._consent(row, self.members(row))
-
-    def _consent(self, row: CaseRow, members: Sequence[case_pb2.Member]) -> str:
         return self.authorizations.require(
             row.authorization_number, programme=row.programme,
             id_numbers=[m.id_number for m in members], today=self.clock().date(),

@@ -257,7 +257,7 @@ class OfflineDesk:
                                     ", not answered yet (use --again if it was lost)"))
                 continue
             try:
-                consent = self.cases.consent_digest(row)
+                consent = self.cases.consent_digest(row, members)
             except HeduiError as exc:
                 self.cases.recorder.record(
                     audit_pb2.AUDIT_KIND_QUERY_REFUSED, outcome=audit_pb2.AUDIT_OUTCOME_REFUSED,
