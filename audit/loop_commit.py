@@ -93,7 +93,10 @@ class LoopCommitter:
         if self._closed:
             raise StoreError("the audit log is closed")
         future: concurrent.futures.Future[int] = concurrent.futures.Future()
-        self._loop.call_soon_threadsafe(self._enqueue, (list(entries), None, future))
+        try:
+            self._loop.call_soon_threadsafe(self._enqueue, (list(entries), None, future))
+        except RuntimeError:  # the loop is closed: the server is gone
+            raise StoreError("the audit log's event loop has stopped") from None
         return future.result()
 
     def _enqueue(self, request: _Request) -> Any:
