@@ -2,6 +2,7 @@
 
     hedui agent serve --config agent.toml    run the agent until SIGTERM
     hedui agent check --config agent.toml    check config, keys, bundle and mapping
+    hedui agent health --config agent.toml   ask the running agent if it is serving (probes)
     hedui agent answer-bundle --config agent.toml --in QUERIES --out ANSWERS
                                              answer a sealed offline bundle, no network
 """
@@ -30,6 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--config", required=True, help="the agent's TOML configuration")
     check.set_defaults(func=_check)
+
+    health = cmds.add_parser(
+        "health", help="ask the running agent's health service over mutual TLS (probes)")
+    health.add_argument("--config", required=True, help="the agent's TOML configuration")
+    health.add_argument("--timeout", type=float, default=3.0,
+                        help="seconds to wait for the answer (default 3)")
+    health.set_defaults(func=_health)
 
     offline = cmds.add_parser(
         "answer-bundle",
@@ -104,6 +112,25 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) in {args.config}", file=sys.stderr)
         return 1
     print(f"{args.config}: everything checks out")
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    """Exit 0 when the agent says SERVING, else one line and exit 1 (Kubernetes exec
+    probes; see ``hedui.keys.health``)."""
+    from hedui.agents import config as config_mod
+    from hedui.keys import health, tls
+
+    cfg = config_mod.load(args.config)
+    try:
+        material = tls.load_tls_material(cfg.tls_certificate, cfg.tls_key, cfg.tls_ca)
+    except OSError as exc:
+        raise HeduiError(f"cannot read the agent's TLS files: {exc.strerror or exc}: "
+                         f"{getattr(exc, 'filename', '')}") from None
+    target, status = health.probe(cfg.listen, cfg.agent_id, material, timeout=args.timeout)
+    if status != health.SERVING:
+        raise HeduiError(f"agent at {target} is not serving: {status}")
+    print(f"agent at {target}: {status}")
     return 0
 
 

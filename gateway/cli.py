@@ -141,28 +141,18 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _health(args: argparse.Namespace) -> int:
-    """Exit 0 when the gateway says SERVING. For Kubernetes exec probes: the kubelet's
-    own gRPC probe cannot present a client certificate, and hedui has no plaintext port."""
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+    """Exit 0 when the gateway says SERVING (Kubernetes exec probes; see
+    ``hedui.keys.health``)."""
     from hedui.gateway import config as config_mod
-    from hedui.keys import tls
+    from hedui.keys import health, tls
 
     cfg = config_mod.load(args.config)
     material = tls.load_tls_material(cfg.tls_certificate, cfg.tls_key, cfg.tls_ca)
-    host, _, port = cfg.listen.rpartition(":")
-    target = f"{'127.0.0.1' if host in ('', '0.0.0.0', '[::]') else host}:{port}"
-    with grpc.secure_channel(target, tls.channel_credentials(*material),
-                             options=tls.channel_options(cfg.gateway_id)) as channel:
-        try:
-            reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=args.timeout)
-        except grpc.RpcError as exc:
-            raise HeduiError(f"gateway at {target} is not healthy: {exc.code().name}") from None
-    status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+    target, status = health.probe(cfg.listen, cfg.gateway_id, material, timeout=args.timeout)
+    if status != health.SERVING:
+        raise HeduiError(f"gateway at {target} is not serving: {status}")
     print(f"gateway at {target}: {status}")
-    return 0 if reply.status == health_pb2.HealthCheckResponse.SERVING else 1
+    return 0
 
 
 def _client(args: argparse.Namespace):

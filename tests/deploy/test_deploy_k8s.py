@@ -15,7 +15,6 @@ only cross-checked against it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -24,6 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from k8s_support import (
+    container,
+    load_all,
+    load_recording,
+    manifests_in,
+    port_of,
+    remap,
+)
 
 from hedui.gateway import config as gateway_config
 
@@ -37,182 +44,8 @@ PENDING_KEYS: set[tuple[str, str]] = set()
 PENDING_COMMANDS: set[tuple[str, str]] = set()
 
 
-# ------------------------------------------------------------------ a small YAML reader
-
-
-class _MiniYaml:
-    """Block mappings/sequences, ``- key: v`` items, ``|``/``|-`` blocks, flow lists, scalars."""
-
-    _KEY = re.compile(r"""^(?P<k>"[^"]*"|'[^']*'|[^\s"'#\-\[\]{}][^:]*?|-[^\s:][^:]*?)\s*:"""
-                      r"""(?:\s+(?P<v>.*))?$""")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.split("\n")
-        self.i = 0
-
-    @staticmethod
-    def _indent(line: str) -> int:
-        return len(line) - len(line.lstrip(" "))
-
-    def _skip(self) -> None:
-        while self.i < len(self.lines):
-            s = self.lines[self.i].strip()
-            if s and not s.startswith("#"):
-                return
-            self.i += 1
-
-    def documents(self) -> list[Any]:
-        docs: list[Any] = []
-        while True:
-            self._skip()
-            if self.i >= len(self.lines):
-                return docs
-            if self.lines[self.i].strip() == "---":
-                self.i += 1
-                continue
-            docs.append(self._block(0))
-
-    def _at_end(self, indent: int) -> bool:
-        self._skip()
-        if self.i >= len(self.lines):
-            return True
-        line = self.lines[self.i]
-        return line.strip() == "---" or self._indent(line) < indent
-
-    def _block(self, indent: int) -> Any:
-        if self._at_end(indent):
-            return None
-        line = self.lines[self.i]
-        ind = self._indent(line)
-        if self._is_item(line):
-            return self._seq(ind)
-        return self._map(ind)
-
-    @staticmethod
-    def _is_item(line: str) -> bool:
-        s = line.strip()
-        return s == "-" or s.startswith("- ")
-
-    def _map(self, ind: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        while not self._at_end(ind):
-            line = self.lines[self.i]
-            if self._indent(line) != ind or self._is_item(line):
-                break
-            m = self._KEY.match(line.strip())
-            if not m:
-                raise ValueError(f"line {self.i + 1}: cannot read {line!r}")
-            key = self._scalar(m["k"])
-            self.i += 1
-            out[str(key)] = self._value(m["v"] or "", ind)
-        return out
-
-    def _seq(self, ind: int) -> list[Any]:
-        out: list[Any] = []
-        while not self._at_end(ind):
-            line = self.lines[self.i]
-            if self._indent(line) != ind or not self._is_item(line):
-                break
-            content = line.strip()[2:] if line.strip() != "-" else ""
-            if content and self._KEY.match(content) and not content.startswith(("'", '"')):
-                self.lines[self.i] = " " * (ind + 2) + content
-                out.append(self._map(ind + 2))
-            else:
-                self.i += 1
-                out.append(self._value(content, ind))
-        return out
-
-    def _value(self, rest: str, ind: int) -> Any:
-        rest = self._uncomment(rest)
-        if rest in ("|", "|-"):
-            return self._literal(ind, keep_newline=rest == "|")
-        if rest:
-            return self._scalar(rest)
-        if self._at_end(0):
-            return None
-        line = self.lines[self.i]
-        if self._indent(line) > ind:
-            return self._block(self._indent(line))
-        if self._indent(line) == ind and self._is_item(line):
-            return self._seq(ind)
-        return None
-
-    def _literal(self, ind: int, *, keep_newline: bool) -> str:
-        body: list[str] = []
-        block_indent = None
-        while self.i < len(self.lines):
-            line = self.lines[self.i]
-            if line.strip() == "":
-                body.append("")
-                self.i += 1
-                continue
-            if block_indent is None:
-                block_indent = self._indent(line)
-                if block_indent <= ind:
-                    break
-            if self._indent(line) < block_indent:
-                break
-            body.append(line[block_indent:])
-            self.i += 1
-        text = "\n".join(body).rstrip("\n")
-        return text + "\n" if keep_newline and text else text
-
-    @staticmethod
-    def _uncomment(text: str) -> str:
-        quote = None
-        for k, ch in enumerate(text):
-            if quote:
-                if ch == quote:
-                    quote = None
-            elif ch in "\"'" and (k == 0 or text[k - 1] in " [,{"):
-                quote = ch
-            elif ch == "#" and (k == 0 or text[k - 1] in " \t"):
-                return text[:k].rstrip()
-        return text.strip()
-
-    def _scalar(self, text: str) -> Any:
-        text = text.strip()
-        if text.startswith('"'):
-            return json.loads(text)
-        if text.startswith("'"):
-            return text[1:-1].replace("''", "'")
-        if text.startswith("[") and text.endswith("]"):
-            inner = text[1:-1].strip()
-            return [self._scalar(p) for p in inner.split(",")] if inner else []
-        if text == "{}":
-            return {}
-        if text in ("true", "True"):
-            return True
-        if text in ("false", "False"):
-            return False
-        if text in ("null", "~", ""):
-            return None
-        if re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", text):
-            return int(text)
-        if re.fullmatch(r"[-+]?[0-9]+\.[0-9]+", text):
-            return float(text)
-        if re.fullmatch(r"0[0-7]+", text):  # YAML 1.1 octal, as kubectl reads it
-            return int(text, 8)
-        return text
-
-
-def load_all(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        import yaml
-    except ModuleNotFoundError:
-        return [d for d in _MiniYaml(text).documents() if d is not None]
-    return [d for d in yaml.safe_load_all(text) if d is not None]
-
-
 def manifests() -> dict[tuple[str, str], dict[str, Any]]:
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted(K8S.glob("*.yaml")):
-        if path.name == "kustomization.yaml":
-            continue
-        for doc in load_all(path):
-            out[(doc["kind"], doc["metadata"]["name"])] = doc | {"_file": path.name}
-    return out
+    return manifests_in(K8S)
 
 
 @pytest.fixture(scope="module")
@@ -230,117 +63,11 @@ def gateway_toml(objs) -> str:
     return objs[("ConfigMap", "hedui-gateway-config")]["data"]["gateway.toml"]
 
 
-def container(pod: dict[str, Any], name: str) -> dict[str, Any]:
-    for c in pod.get("initContainers", []) + pod["containers"]:
-        if c["name"] == name:
-            return c
-    raise AssertionError(f"no container {name}")
-
-
-def port_of(listen: str) -> int:
-    return int(listen.rsplit(":", 1)[1])
-
-
-# ------------------------------------------------------------------------- parsing
-
-
-def test_every_manifest_parses_and_names_its_namespace() -> None:
-    seen = 0
-    for path in sorted(K8S.glob("*.yaml")):
-        for doc in load_all(path):
-            seen += 1
-            assert isinstance(doc, dict) and doc.get("apiVersion"), path.name
-            if doc.get("kind") in (None, "Kustomization"):
-                continue
-            assert doc["metadata"]["name"], path.name
-            if doc["kind"] != "Namespace":
-                assert doc["metadata"].get("namespace") == "hedui", (path.name, doc["kind"])
-    assert seen >= 9
-
-
-def test_kustomization_applies_every_manifest_but_the_examples() -> None:
-    (kust,) = load_all(K8S / "kustomization.yaml")
-    wanted = sorted(p.name for p in K8S.glob("*.yaml")
-                    if p.name != "kustomization.yaml" and ".example." not in p.name)
-    assert sorted(kust["resources"]) == wanted
-
-
-def test_small_loader_agrees_with_pyyaml() -> None:
-    yaml = pytest.importorskip("yaml", reason="PyYAML not installed: nothing to compare with")
-    for path in sorted(K8S.glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        mine = [d for d in _MiniYaml(text).documents() if d is not None]
-        assert mine == [d for d in yaml.safe_load_all(text) if d is not None], path.name
-
-
 # ----------------------------------------------------------- the gateway's config
 
 
-class _Recorder(dict):
-    """A TOML table that remembers which of its keys the loader looked at."""
-
-    def __init__(self, data: dict[str, Any], path: tuple[str, ...], seen: set) -> None:
-        super().__init__({k: _wrap(v, (*path, k), seen) for k, v in data.items()})
-        self._path, self._seen = path, seen
-
-    def __getitem__(self, key: str) -> Any:
-        self._seen.add((*self._path, key))
-        return super().__getitem__(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self._seen.add((*self._path, key))
-        return super().get(key, default)
-
-    def _all(self) -> None:
-        for k in dict.__iter__(self):
-            self._seen.add((*self._path, k))
-
-    def items(self):  # type: ignore[override]
-        self._all()
-        return super().items()
-
-    def values(self):  # type: ignore[override]
-        self._all()
-        return super().values()
-
-
-def _wrap(v: Any, path: tuple[str, ...], seen: set) -> Any:
-    return _Recorder(v, path, seen) if isinstance(v, dict) else v
-
-
-def _leaves(d: dict[str, Any], path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
-    out: set[tuple[str, ...]] = set()
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out |= _leaves(v, (*path, k))
-        else:
-            out.add((*path, k))
-    return out
-
-
-def _remap(text: str, root: Path) -> str:
-    """Put the pod's absolute paths under ``root`` (a stand-in for the container)."""
-    for prefix in ("/etc/hedui", "/opt/hedui", "/run/hedui", "/var/lib/hedui"):
-        text = text.replace(f'"{prefix}', f'"{root}{prefix}')
-    return text
-
-
 def _load_recording(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, set, set]:
-    seen: set[tuple[str, ...]] = set()
-    real = tomllib.loads
-    holder: dict[str, Any] = {}
-
-    def loads(text: str, **kw: Any) -> Any:
-        data = real(text, **kw)
-        holder["all"] = _leaves(data)
-        return _Recorder(data, (), seen)
-
-    monkeypatch.setattr(gateway_config.tomllib, "loads", loads)
-    try:
-        cfg = gateway_config.load(path)
-    finally:
-        monkeypatch.setattr(gateway_config.tomllib, "loads", real)
-    return cfg, holder["all"], seen
+    return load_recording(gateway_config, gateway_config.load, path, monkeypatch)
 
 
 def _unread(all_keys: set, seen: set) -> set[tuple[str, ...]]:
@@ -355,7 +82,7 @@ def test_every_key_of_gateway_toml_is_one_the_loader_reads(
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     path = tmp_path / "gateway.toml"
-    path.write_text(_remap(gateway_toml, tmp_path))
+    path.write_text(remap(gateway_toml, tmp_path))
     _cfg, all_keys, seen = _load_recording(path, monkeypatch)
     unread = _unread(all_keys, seen)
     assert unread <= PENDING_KEYS, (
@@ -368,7 +95,7 @@ def test_gateway_toml_loads_verbatim(gateway_toml: str, tmp_path: Path,
     monkeypatch.setenv("HEDUI_CASES_DB", "postgresql+psycopg://u:p@db/hedui")
     monkeypatch.setenv("HEDUI_AUDIT_DB", "postgresql+psycopg://u:p@db/hedui")
     path = tmp_path / "gateway.toml"
-    path.write_text(_remap(gateway_toml, tmp_path))
+    path.write_text(remap(gateway_toml, tmp_path))
     cfg, all_keys, seen = _load_recording(path, monkeypatch)
     assert cfg.cases_db == cfg.audit_db == "postgresql+psycopg://u:p@db/hedui"
     assert _unread(all_keys, seen) == set()
@@ -405,7 +132,7 @@ def test_gateway_toml_builds_a_real_gateway(objs, pod, gateway_toml: str, tmp_pa
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     path = root / "etc/hedui/gateway.toml"
-    path.write_text(_remap(gateway_toml, root))
+    path.write_text(remap(gateway_toml, root))
     cfg = gateway_config.load(path)
     gw = server.build(cfg)
     try:
