@@ -109,6 +109,10 @@ class MappingSource:
             dbapi = engine.raw_connection()  # the driver's own: see _run
             try:
                 cursor = dbapi.cursor()
+                if engine.dialect.name == "sqlite":
+                    # every block from one snapshot, and one read lock instead of one a
+                    # statement
+                    cursor.execute("BEGIN")
                 for start in range(0, len(keys), BATCH):
                     chunk = keys[start:start + BATCH]
                     if subjects is not None and subjects.statement is not None:
@@ -123,7 +127,10 @@ class MappingSource:
                         self._fill(block, fields, result, given, records)
                 cursor.close()
             finally:
-                dbapi.close()
+                try:
+                    dbapi.rollback()  # end the read transaction: no snapshot outlives a fetch
+                finally:
+                    dbapi.close()
         except SQLAlchemyError as err:
             raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
         except Exception as err:

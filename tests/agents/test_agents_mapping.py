@@ -205,6 +205,25 @@ def test_unknown_person_is_absent_and_batches_span_many_ids(seeded: SeedSummary)
     assert set(got) == set(ids)
 
 
+def test_a_change_in_the_department_database_shows_in_the_next_fetch(
+        seeded: SeedSummary, tmp_path: Path) -> None:
+    """A fetch reads all its blocks in one read transaction; none may outlive it (a
+    pooled connection still holding its snapshot would answer from the past)."""
+    db = tmp_path / "ps.sqlite"
+    shutil.copy(seeded.databases["public-security"], db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")  # as a live department database would be
+        person = conn.execute("SELECT sfzh FROM hj_person LIMIT 1").fetchone()[0]
+    src = MappingSource(MAPPINGS / "public-security.toml", f"sqlite:///{db}")
+    paths = frozenset({"household_registration.hukou_number"})
+    assert src.fetch([person], paths)[person].household_registration.hukou_number
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE hj_person SET hh = 'MOVED-0001' WHERE sfzh = ?", (person,))
+    got = src.fetch([person], paths)[person].household_registration.hukou_number
+    src.close()
+    assert got == "MOVED-0001"
+
+
 # ------------------------------------------------------------ safety
 
 
