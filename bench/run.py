@@ -23,6 +23,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "audit": ("audit/run.py", [], ["--quick"]),
     "agents-lookup": ("agents/lookup.py", [], ["--persons", "100000", "--samples", "500"]),
     "agents-throughput": ("agents/throughput.py", [], ["--seconds", "4"]),
+    "agents-answer-path": ("agents/answer_path.py", [], ["--queries", "1000"]),
     "gateway-latency": ("gateway/latency.py", [], ["--quick"]),
     "gateway-throughput": ("gateway/throughput.py", [], ["--quick"]),
     "gateway-batch": ("gateway/batch.py", [], ["--quick"]),
