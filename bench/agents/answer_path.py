@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
-import json
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import agentbench
+from agentbench import DEPT
+
 from hedui.agents import config as config_mod
 from hedui.agents import server
-from hedui.audit.store import AuditLog
-from hedui.gateway import sandbox
-from hedui.gateway.queries import SubjectRef, build_query, sign_query
-from hedui.keys import identity, keyfile
+from hedui.keys import identity
 from hedui.v1 import envelope_pb2
-
-DEPT = "banks"
 
 
 class PeerContext:
@@ -73,30 +69,11 @@ def main() -> int:
     ap.add_argument("--concurrency", type=int, default=64)
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hedui-bench-path-"))
-    sb = sandbox.provision(root, persons=2000, departments=[DEPT])
-    key = keyfile.load_signing_key(sb.gateway.signing_key)
-    log = AuditLog.create(f"sqlite:///{root / 'gw.sqlite'}", origin="county.example/gateway/audit",
-                          key_name=sb.gateway.id.removeprefix("spiffe://"), signing_key=key)
-    log.append(b"bench")
-    note = log.checkpoint()
-    log.close()
-    people = json.loads((sb.data_dir / "households.json").read_text())["samples"]
-    if isinstance(people, dict):
-        people = [h for g in people.values() for h in g]
-    ids = [m["id_number"] for h in people for m in h["members"]]
+    site = agentbench.provision(root, 2000)
+    sb = site.sb
     n = args.queries
-
-    def envelopes(offset: int) -> list[envelope_pb2.Envelope]:
-        return [sign_query(build_query(
-            issuer=sb.gateway.id, audience=sb.agents[DEPT].id, case_id="bench", purpose="dibao",
-            operator="op-1001", subjects=[SubjectRef(ids[(offset + i) % len(ids)])],
-            field_paths=["deposits.*.balance_fen", "securities.*.market_value_fen", "income"],
-            authorization_number="SQ-BENCH", consent_digest="ab" * 32, audit_checkpoint=note,
-            lifetime=dt.timedelta(minutes=10),
-        ), key).envelope for i in range(n)]
-
     print(f"signing {2 * n} queries ...", flush=True)
-    baseline_envs, loop_envs = envelopes(0), envelopes(n)
+    baseline_envs, loop_envs = site.queries(n), site.queries(n, offset=n)
     cfg = config_mod.load(sb.agent_config(DEPT))
     ctx = PeerContext(sb.gateway.id, sb.gateway.tls_certificate.read_bytes())
 

@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import agentbench
 import grpc
+from agentbench import DEPT
 
-from hedui.audit.store import AuditLog
 from hedui.gateway import sandbox
-from hedui.gateway.queries import SubjectRef, build_query, sign_query
-from hedui.keys import keyfile, tls
+from hedui.keys import tls
 from hedui.v1 import agent_pb2_grpc
 
-DEPT = "banks"
 HERE = Path(__file__).resolve().parent
 
 
@@ -67,26 +65,11 @@ def main() -> int:
     ap.add_argument("--persons", type=int, default=2000)
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hedui-bench-agent-"))
-    sb = sandbox.provision(root, persons=args.persons, departments=[DEPT])
-    key = keyfile.load_signing_key(sb.gateway.signing_key)
-    log = AuditLog.create(f"sqlite:///{root / 'gw.sqlite'}", origin="county.example/gateway/audit",
-                          key_name=sb.gateway.id.removeprefix("spiffe://"), signing_key=key)
-    log.append(b"bench")
-    note = log.checkpoint()
-    log.close()
-    people = json.loads((sb.data_dir / "households.json").read_text())["samples"]
-    if isinstance(people, dict):
-        people = [h for g in people.values() for h in g]
-    ids = [m["id_number"] for h in people for m in h["members"]]
+    site = agentbench.provision(root, args.persons)
+    sb = site.sb
     n = int(args.seconds * 4000) + 1
     print(f"pre-signing {n} queries ...", flush=True)
-    envelopes = [sign_query(build_query(
-        issuer=sb.gateway.id, audience=sb.agents[DEPT].id, case_id="bench", purpose="dibao",
-        operator="op-1001", subjects=[SubjectRef(ids[i % len(ids)])],
-        field_paths=["deposits.*.balance_fen", "securities.*.market_value_fen", "income"],
-        authorization_number="SQ-BENCH", consent_digest="ab" * 32, audit_checkpoint=note,
-        lifetime=__import__("datetime").timedelta(minutes=10),
-    ), key).envelope for i in range(n)]
+    envelopes = site.queries(n)
     material = sandbox.gateway_material(sb)
 
     # baseline: echo over the same mutual TLS
