@@ -44,13 +44,10 @@ PENDING_KEYS: set[tuple[str, str]] = set()
 PENDING_COMMANDS: set[tuple[str, str]] = set()
 
 
-def manifests() -> dict[tuple[str, str], dict[str, Any]]:
-    return manifests_in(K8S)
-
-
 @pytest.fixture(scope="module")
 def objs() -> dict[tuple[str, str], dict[str, Any]]:
-    return manifests()
+    """Every object of the base, by (kind, name)."""
+    return manifests_in(K8S)
 
 
 @pytest.fixture(scope="module")

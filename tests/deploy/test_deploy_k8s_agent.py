@@ -42,13 +42,10 @@ DEPT = "banks"
 MAPPING = REPO / "deploy" / "agents" / f"{DEPT}.toml"
 
 
-def manifests() -> dict[tuple[str, str], dict[str, Any]]:
-    return manifests_in(BASE)
-
-
 @pytest.fixture(scope="module")
 def objs() -> dict[tuple[str, str], dict[str, Any]]:
-    return manifests()
+    """Every object of the base, by (kind, name)."""
+    return manifests_in(BASE)
 
 
 @pytest.fixture(scope="module")
