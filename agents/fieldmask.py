@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
@@ -209,22 +209,40 @@ def mask(message: Message, leaves: frozenset[str]) -> None:
 
 
 def _mask(message: Message, leaves: frozenset[str], prefix: str) -> None:
-    for field in message.DESCRIPTOR.fields:
+    plan = _mask_plan(message.DESCRIPTOR, leaves, prefix)
+    for field, value in message.ListFields():  # only what is set can leak
+        action, sub = plan[field.name]
+        if action == _CLEAR:
+            message.ClearField(field.name)
+        elif action == _EACH:
+            for element in value:
+                _mask(element, leaves, sub)
+        elif action == _ONE:
+            _mask(value, leaves, sub)
+
+
+_KEEP, _CLEAR, _EACH, _ONE = range(4)
+
+
+@lru_cache(maxsize=4096)
+def _mask_plan(descriptor: Descriptor, leaves: frozenset[str],
+               prefix: str) -> dict[str, tuple[int, str]]:
+    """What ``_mask`` does with each field of ``descriptor`` under ``prefix``: keep a
+    released leaf, clear what has no released leaf, or descend. Worked out once per
+    message type and release (a release repeats across queries), not per record."""
+    plan: dict[str, tuple[int, str]] = {}
+    for field in descriptor.fields:
         base = f"{prefix}{field.name}"
-        if _is_repeated(field):
+        repeated = _is_repeated(field)
+        if repeated:
             base += ".*"
         if _is_leaf(field):
-            if base not in leaves:
-                message.ClearField(field.name)
-            continue
-        if not any(leaf.startswith(base + ".") for leaf in leaves):
-            message.ClearField(field.name)
-            continue
-        if _is_repeated(field):
-            for element in getattr(message, field.name):
-                _mask(element, leaves, base + ".")
-        elif message.HasField(field.name):
-            _mask(getattr(message, field.name), leaves, base + ".")
+            plan[field.name] = (_KEEP if base in leaves else _CLEAR, "")
+        elif not any(leaf.startswith(base + ".") for leaf in leaves):
+            plan[field.name] = (_CLEAR, "")
+        else:
+            plan[field.name] = (_EACH if repeated else _ONE, base + ".")
+    return plan
 
 
 def present_leaves(message: Message) -> frozenset[str]:

@@ -82,6 +82,8 @@ class MappingSource:
         self._held = frozenset().union(*(b.leaves for b in self._blocks))
         self._plan = lru_cache(maxsize=256)(self._make_plan)
         self._compiled: dict[tuple[str, int], tuple[str, list[str], bool]] = {}
+        self._layouts: dict[tuple[str, tuple[str, ...], tuple[str, ...]],
+                            tuple[int, list[tuple[FieldSpec, int | None]]]] = {}
 
     # -- RecordSource ---------------------------------------------------------
 
@@ -242,12 +244,22 @@ class MappingSource:
             cursor.execute(sql, dict(zip(names, chunk, strict=True)))
         return _Rows([d[0] for d in cursor.description], cursor.fetchall())
 
+    def _layout(self, block: Block, fields: tuple[FieldSpec, ...], columns: tuple[str, ...]
+                ) -> tuple[int, list[tuple[FieldSpec, int | None]]]:
+        """Where the key and each field sit in a block's result columns (the same for
+        every query of a block, so looked up once)."""
+        key = (block.name, tuple(f.leaf for f in fields), columns)
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = (_index(columns, block.key, block),
+                      [(f, None if f.column is None else _index(columns, f.column, block))
+                       for f in fields])
+            self._layouts[key] = layout
+        return layout
+
     def _fill(self, block: Block, fields: tuple[FieldSpec, ...], result: Any,
               given: Mapping[str, str], records: dict[str, Message]) -> None:
-        cols = result.keys()
-        k = _index(cols, block.key, block)
-        setters = [(f, None if f.column is None else _index(cols, f.column, block))
-                   for f in fields]
+        k, setters = self._layout(block, fields, tuple(result.keys()))
         parents, last = block.steps[:-1], block.steps[-1]
         seen: set[str] = set()
         record_type = self._m.record_type
