@@ -77,6 +77,8 @@ class MappingSource:
         self._override = database_url_override
         self._engine: Engine | None = None
         self._lock = threading.Lock()
+        self._thread_reader = threading.local()
+        self._readers: list[Any] = []
         self._as_of: tuple[float, dt.date] | None = None
         self._blocks = [b for b in self._m.blocks if b.usable and b.statement is not None]
         self._held = frozenset().union(*(b.leaves for b in self._blocks))
@@ -108,7 +110,7 @@ class MappingSource:
         record_type = self._m.record_type
         try:
             engine = self._engine_for_reads()
-            dbapi = engine.raw_connection()  # the driver's own: see _run
+            dbapi, pooled = self._reader(engine)  # the driver's own: see _run
             try:
                 cursor = dbapi.cursor()
                 if engine.dialect.name == "sqlite":
@@ -132,7 +134,8 @@ class MappingSource:
                 try:
                     dbapi.rollback()  # end the read transaction: no snapshot outlives a fetch
                 finally:
-                    dbapi.close()
+                    if pooled:
+                        dbapi.close()
         except SQLAlchemyError as err:
             raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
         except Exception as err:
@@ -205,11 +208,32 @@ class MappingSource:
         return [p for _, p in problems]
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connections and the pool."""
         with self._lock:
+            readers, self._readers = self._readers, []
+            for dbapi in readers:
+                dbapi.close()
+            self._thread_reader = threading.local()
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
+
+    def _reader(self, engine: Engine) -> tuple[Any, bool]:
+        """A driver connection for one fetch, and whether it goes back to the pool after.
+
+        A SQLite file is read through one connection per thread, kept open: checking a
+        connection out of the pool and resetting it cost more than a lookup. A database
+        server's connections come from the pool, which tests them before use.
+        """
+        if engine.dialect.name != "sqlite":
+            return engine.raw_connection(), True
+        dbapi = getattr(self._thread_reader, "dbapi", None)
+        if dbapi is None:
+            dbapi = engine.raw_connection()
+            self._thread_reader.dbapi = dbapi
+            with self._lock:
+                self._readers.append(dbapi)
+        return dbapi, False
 
     # -- internals ------------------------------------------------------------
 
