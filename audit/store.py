@@ -468,8 +468,18 @@ class AuditLog:
     def _fetch(
         self, conn: Connection, ids: Sequence[NodeID], *, with_size: bool = False
     ) -> tuple[dict[NodeID, bytes], int]:
-        """Fetch subtree hashes (level 0 from the leaves table) and the size, in one query
-        on the driver's cursor, inside ``conn``'s transaction."""
+        """:meth:`_read_nodes` inside ``conn``'s transaction."""
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            return self._read_nodes(cur, ids, with_size=with_size)
+        finally:
+            cur.close()
+
+    def _read_nodes(
+        self, cur: Any, ids: Sequence[NodeID], *, with_size: bool = False
+    ) -> tuple[dict[NodeID, bytes], int]:
+        """Subtree hashes (level 0 from the leaves table) and the size, in one query on
+        a driver cursor."""
         lvl0 = [i for level, i in ids if level == 0]
         upper = [(level, i) for level, i in ids if level > 0]
         if not lvl0 and not upper and not with_size:
@@ -477,17 +487,11 @@ class AuditLog:
         params: list[int] = list(lvl0)
         for pair in upper:
             params.extend(pair)
-        sql = _nodes_sql(self._leaves_name, self._nodes_name, len(lvl0), len(upper),
-                         with_size, self._mark)
-        cur = conn.connection.driver_connection.cursor()
-        try:
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        finally:
-            cur.close()
+        cur.execute(_nodes_sql(self._leaves_name, self._nodes_name, len(lvl0), len(upper),
+                               with_size, self._mark), params)
         out: dict[NodeID, bytes] = {}
         size = -1
-        for level, i, h in rows:
+        for level, i, h in cur.fetchall():
             if level == -1:
                 size = 0 if i is None else i + 1
             else:
@@ -635,22 +639,7 @@ class AuditLog:
         if cached is not None and cached[0] == size:
             return list(cached[1])
         edge_ids = range_nodes(0, size)
-        if not edge_ids:
-            return []
-        m = self._mark
-        parts, params = [], []
-        for level, idx in edge_ids:
-            if level == 0:
-                parts.append(f"SELECT 0, idx, leaf_hash FROM {self._leaves_name} WHERE idx = {m}")
-                params.append(idx)
-            else:
-                parts.append(
-                    f"SELECT level, idx, hash FROM {self._nodes_name} "
-                    f"WHERE level = {m} AND idx = {m}"
-                )
-                params.extend((level, idx))
-        cur.execute(" UNION ALL ".join(parts), params)
-        stored = {(level, idx): bytes(h) for level, idx, h in cur.fetchall()}
+        stored, _ = self._read_nodes(cur, edge_ids)
         try:
             return [stored[n] for n in edge_ids]
         except KeyError as exc:
