@@ -245,6 +245,49 @@ def _mask_plan(descriptor: Descriptor, leaves: frozenset[str],
     return plan
 
 
+def extra_leaves(message: Message, allowed: frozenset[str]) -> frozenset[str]:
+    """Canonical leaf paths set in ``message`` that are not in ``allowed``: equal to
+    ``present_leaves(message) - allowed``, without walking the parts that ``allowed``
+    covers whole. The gateway runs it on every record it receives."""
+    out: set[str] = set()
+    _extra(message, allowed, "", out)
+    return frozenset(out)
+
+
+def _extra(message: Message, allowed: frozenset[str], prefix: str, out: set[str]) -> None:
+    plan = _extra_plan(message.DESCRIPTOR, allowed, prefix)
+    for field, value in message.ListFields():
+        action, sub = plan[field.name]
+        if action == _CLEAR:  # a leaf that is not allowed
+            out.add(sub)
+        elif action == _EACH:
+            for element in value:
+                _extra(element, allowed, sub, out)
+        elif action == _ONE:
+            _extra(value, allowed, sub, out)
+
+
+@lru_cache(maxsize=4096)
+def _extra_plan(descriptor: Descriptor, allowed: frozenset[str],
+                prefix: str) -> dict[str, tuple[int, str]]:
+    """Per field of ``descriptor`` under ``prefix``: nothing to check (an allowed leaf,
+    or a sub-message whose every leaf is allowed), an extra leaf (its path), or
+    descend. Worked out once per message type and request."""
+    plan: dict[str, tuple[int, str]] = {}
+    for field in descriptor.fields:
+        base = f"{prefix}{field.name}"
+        repeated = _is_repeated(field)
+        if repeated:
+            base += ".*"
+        if _is_leaf(field):
+            plan[field.name] = (_KEEP, "") if base in allowed else (_CLEAR, base)
+        elif all(f"{base}.{leaf}" in allowed for leaf in all_leaves(field.message_type)):
+            plan[field.name] = (_KEEP, "")
+        else:
+            plan[field.name] = (_EACH if repeated else _ONE, base + ".")
+    return plan
+
+
 def present_leaves(message: Message) -> frozenset[str]:
     """Canonical leaf paths of the fields set (non-default) in ``message``.
 

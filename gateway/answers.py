@@ -82,7 +82,7 @@ def verify_answer(
         record_department, record = unwrapped
         if record_department != department:
             raise AnswerRejected(f"answer from {department} carries a {record_department} record")
-        extra = fieldmask.present_leaves(record) - requested
+        extra = fieldmask.extra_leaves(record, requested)
         if extra:
             raise AnswerRejected(
                 f"answer from {department} carries fields that were not asked for: "
