@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import nacl.signing
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from hedui.agents import fieldmask, refusals
 from hedui.agents.checks import CheckedQuery, QueryChecker
@@ -21,6 +20,7 @@ from hedui.agents.departments import department
 from hedui.agents.source import RecordSource, SourceUnavailable
 from hedui.audit.entries import AccessRecorder
 from hedui.keys import dsse
+from hedui.timestamps import to_timestamp
 from hedui.v1 import audit_pb2, common_pb2, envelope_pb2, query_pb2
 
 _WITHHELD_REASON = {
@@ -125,13 +125,11 @@ class Answerer:
         released = checked.release.released
         records = self.source.fetch(checked.id_numbers, released) if released else {}
         as_of = self.source.data_as_of()
-        answered_at = Timestamp()
-        answered_at.FromDatetime(now)
         answer = query_pb2.Answer(
             query_digest=checked.digest,
             query_id=checked.query.query_id,
             agent=self.checker.agent_id,
-            answered_at=answered_at,
+            answered_at=to_timestamp(now),
             data_as_of=common_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
         )
         record_field = department(self.checker.department).record_field

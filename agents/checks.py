@@ -24,6 +24,7 @@ from hedui.agents.replay import ReplayCache
 from hedui.keys import dsse
 from hedui.keys import errors as key_errors
 from hedui.keys.bundle import Bundle
+from hedui.timestamps import from_timestamp
 from hedui.v1 import envelope_pb2, query_pb2, trust_pb2
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -154,7 +155,7 @@ class QueryChecker:
         release = self._check_fields(query, policy, bundle.payload_sha256)
         if self._witness is not None:
             self._witness(query)
-        if not self._replay.claim(query.nonce, query.expires_at.ToDatetime(dt.UTC), now):
+        if not self._replay.claim(query.nonce, from_timestamp(query.expires_at), now):
             raise refusals.ReplayedNonce(
                 f"query {query.query_id} reuses a nonce this agent has already accepted (replay)"
             )
@@ -206,8 +207,8 @@ class QueryChecker:
         return query
 
     def _check_time(self, query: query_pb2.Query, now: dt.datetime) -> None:
-        issued = query.issued_at.ToDatetime(dt.UTC)
-        expires = query.expires_at.ToDatetime(dt.UTC)
+        issued = from_timestamp(query.issued_at)
+        expires = from_timestamp(query.expires_at)
         if expires <= now:
             raise refusals.QueryExpired(
                 f"query {query.query_id} expired at {expires.isoformat()} "

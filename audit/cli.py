@@ -186,12 +186,13 @@ def _kinds(names: list[str]) -> frozenset[int]:
 
 
 def _row(hit) -> dict:
+    from hedui.timestamps import from_timestamp
     from hedui.v1 import audit_pb2
 
     e = hit.entry
     return {
         "leaf": hit.leaf_index,
-        "time": e.time.ToDatetime(dt.UTC).isoformat(timespec="seconds"),
+        "time": from_timestamp(e.time).isoformat(timespec="seconds"),
         "kind": audit_pb2.AuditKind.Name(e.kind).removeprefix("AUDIT_KIND_").lower(),
         "outcome": audit_pb2.AuditOutcome.Name(e.outcome).removeprefix("AUDIT_OUTCOME_").lower(),
         "actor": e.actor, "operator": e.operator, "case": e.case_id, "purpose": e.purpose,

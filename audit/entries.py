@@ -12,9 +12,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from hedui.audit.pseudonym import Pseudonymizer
+from hedui.timestamps import to_timestamp
 from hedui.v1 import audit_pb2
 
 Kind = audit_pb2.AuditKind
@@ -76,10 +75,8 @@ class AccessRecorder:
         report_digest: bytes = b"",
     ) -> audit_pb2.AuditEntry:
         """Build (but do not write) an entry; ID numbers become pseudonyms here."""
-        time = Timestamp()
-        time.FromDatetime(self._clock())
         return audit_pb2.AuditEntry(
-            time=time,
+            time=to_timestamp(self._clock()),
             actor=self.actor,
             operator=operator,
             kind=kind,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from hedui.audit.entries import AccessRecorder, decode
 from hedui.audit.store import AuditLog
+from hedui.timestamps import from_timestamp
 from hedui.v1 import audit_pb2
 
 MAX_LIMIT = 10_000
@@ -46,7 +47,7 @@ class Criteria:
         if self.kinds and e.kind not in self.kinds:
             return False
         if self.since or self.until:
-            t = e.time.ToDatetime(dt.UTC)
+            t = from_timestamp(e.time)
             if self.since and t < self.since:
                 return False
             if self.until and t > self.until:

@@ -8,7 +8,6 @@ is decided by the server that mounts this service (``may_search``).
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import Callable
 
 import grpc
@@ -16,6 +15,7 @@ import grpc
 from hedui.audit.errors import AuditError, LogRangeError
 from hedui.audit.search import AuditQueries, Criteria
 from hedui.audit.store import AuditLog
+from hedui.timestamps import from_timestamp
 from hedui.v1 import audit_pb2, audit_pb2_grpc
 
 MAX_PROOF_RANGE = 1 << 62
@@ -89,8 +89,8 @@ class AuditService(audit_pb2_grpc.AuditServiceServicer):
                 purpose=request.purpose or None,
                 case_id=request.case_id or None,
                 kinds=frozenset(request.kinds),
-                since=request.since.ToDatetime(dt.UTC) if request.HasField("since") else None,
-                until=request.until.ToDatetime(dt.UTC) if request.HasField("until") else None,
+                since=from_timestamp(request.since) if request.HasField("since") else None,
+                until=from_timestamp(request.until) if request.HasField("until") else None,
             )
         except AuditError as exc:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))

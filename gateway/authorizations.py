@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hedui.errors import HeduiError
 from hedui.gateway.store import CaseStore, authorizations
+from hedui.timestamps import to_timestamp
 from hedui.v1 import case_pb2, common_pb2
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -104,7 +105,7 @@ class AuthorizationRegistry:
             revocation_reason=r["revocation_reason"] or "",
         )
         if r["revoked_at"] is not None:
-            out.revoked_at.FromDatetime(r["revoked_at"])
+            to_timestamp(r["revoked_at"], out.revoked_at)
         return out
 
     def _row(self, number: str) -> dict[str, Any]:

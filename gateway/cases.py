@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 import nacl.signing
 import structlog
-from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import Counter, Histogram
 from sqlalchemy.engine import Connection
 
@@ -37,6 +36,7 @@ from hedui.gateway.sealing import Vault
 from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseRow, CaseStore, Conflict, DepartmentPart
 from hedui.keys.bundle import Bundle
+from hedui.timestamps import to_timestamp
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2
 
 log = structlog.get_logger("hedui.gateway")
@@ -69,12 +69,6 @@ class NotAllowed(CaseError):
 
 State = case_pb2.CaseState
 _T = TypeVar("_T")
-
-
-def _ts(t: dt.datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(t)
-    return out
 
 
 def _changed(case_id: str) -> Conflict:
@@ -284,7 +278,7 @@ class CaseManager:
             case_id=row.case_id, state=State.Value(row.state), programme=row.programme,
             region=row.region, members=self.members(row) if members is None else members,
             authorization_number=row.authorization_number, operator=row.operator,
-            created_at=_ts(row.created_at), updated_at=_ts(row.updated_at),
+            created_at=to_timestamp(row.created_at), updated_at=to_timestamp(row.updated_at),
             outcome=case_pb2.Outcome.Value(row.outcome) if row.outcome else 0,
             report_digest=row.report_digest,
         )
@@ -295,7 +289,7 @@ class CaseManager:
                 department=d["department"],
                 state=case_pb2.DepartmentStatus.State.Value(f"STATE_{d['state']}"),
                 reason=d["reason"], answer_digest=bytes(d["answer_digest"] or b""),
-                attempts=d["attempts"], updated_at=_ts(d["updated_at"]),
+                attempts=d["attempts"], updated_at=to_timestamp(d["updated_at"]),
             )
         return case
 

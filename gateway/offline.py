@@ -56,6 +56,7 @@ from hedui.gateway.queries import SignedQuery, SubjectRef, build_query, sign_que
 from hedui.gateway.store import CaseRow
 from hedui.keys import keyfile
 from hedui.keys import sealed_bundle as sb
+from hedui.timestamps import from_timestamp
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, offline_pb2, query_pb2
 
 #: how long an exported bundle (and its queries) stays valid unless told otherwise
@@ -519,8 +520,8 @@ class OfflineDesk:
         with self.engine.begin() as conn:
             conn.execute(insert(offline_bundles).values(
                 bundle_id=header.bundle_id, direction="IMPORT", department=department,
-                peer=header.sender, created_at=header.created_at.ToDatetime(dt.UTC),
-                expires_at=header.expires_at.ToDatetime(dt.UTC), count=header.count,
+                peer=header.sender, created_at=from_timestamp(header.created_at),
+                expires_at=from_timestamp(header.expires_at), count=header.count,
                 file_sha256=digest, recorded_at=now,
             ))
             for m, result in results:

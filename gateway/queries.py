@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import nacl.signing
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from hedui.keys import dsse
+from hedui.timestamps import to_timestamp
 from hedui.v1 import envelope_pb2, query_pb2, records_pb2
 
 #: how long an online query stays valid; agents accept at most 10 minutes
@@ -41,12 +41,6 @@ class SignedQuery:
     query: query_pb2.Query
     envelope: envelope_pb2.Envelope
     digest: bytes
-
-
-def _ts(t: dt.datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(t)
-    return out
 
 
 def build_query(
@@ -74,8 +68,8 @@ def build_query(
         case_id=case_id,
         issuer=issuer,
         audience=audience,
-        issued_at=_ts(now),
-        expires_at=_ts(now + lifetime),
+        issued_at=to_timestamp(now),
+        expires_at=to_timestamp(now + lifetime),
         nonce=nonce if nonce is not None else os.urandom(16),
         operator=operator,
         purpose=purpose,

@@ -53,6 +53,7 @@ from hedui.gateway.standards import Standard, StandardError, StandardsLibrary, r
 from hedui.keys import dsse
 from hedui.keys.bundle import Bundle
 from hedui.keys.errors import KeysError
+from hedui.timestamps import from_timestamp, to_timestamp
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2, trust_pb2
 
 __all__ = [
@@ -227,7 +228,7 @@ def build_report(
             for department, reason in assessment.missing
         ],
     )
-    report.issued_at.FromDatetime(issued_at.astimezone(UTC))
+    to_timestamp(issued_at.astimezone(UTC), report.issued_at)
     return report
 
 
@@ -288,7 +289,7 @@ def verify_report(
         )
     if not report.HasField("issued_at"):
         raise ReportInvalid("the report has no issued_at time")
-    issued_at = report.issued_at.ToDatetime(tzinfo=UTC)
+    issued_at = from_timestamp(report.issued_at)
 
     answers = _check_answers(report, bundle, issued_at)
     _check_evidence(report, answers)

@@ -8,12 +8,13 @@ HTML-escaped; the page loads nothing from outside (inline CSS, no scripts, no fo
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta, timezone
+from datetime import timedelta, timezone
 from html import escape
 
 from hedui.agents.departments import DEPARTMENTS
 from hedui.gateway.assessment import RULE_UNITS
 from hedui.gateway.profile import format_area, format_yuan
+from hedui.timestamps import from_timestamp
 from hedui.v1 import case_pb2
 
 __all__ = ["mask_id_number", "mask_name", "render_html"]
@@ -156,7 +157,7 @@ def render_html(report: case_pb2.DeterminationReport) -> str:
     """The report as one printable HTML page (inline CSS, nothing external, all escaped)."""
     issued = ""
     if report.HasField("issued_at"):
-        local = report.issued_at.ToDatetime(tzinfo=UTC).astimezone(_DISPLAY_TZ)
+        local = from_timestamp(report.issued_at).astimezone(_DISPLAY_TZ)
         issued = local.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)"
     outcome_zh, outcome_en = _OUTCOMES.get(report.outcome, ("未定", "Undecided"))
     s = report.standard

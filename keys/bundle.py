@@ -16,13 +16,14 @@ import json
 import os
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import nacl.signing
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from google.protobuf.message import DecodeError
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from hedui.keys import dsse
 from hedui.keys._files import read_limited, write_atomic
@@ -42,6 +43,7 @@ from hedui.keys.errors import (
 )
 from hedui.keys.signing import KeyLike, verify_key
 from hedui.keys.signing import keyid as compute_keyid
+from hedui.timestamps import from_timestamp
 from hedui.v1 import envelope_pb2, trust_pb2
 
 __all__ = [
@@ -69,12 +71,8 @@ def sign_bundle(
     return dsse.sign(payload, dsse.TRUST_BUNDLE_TYPE, root_signing_key)
 
 
-def _dt(ts: object) -> datetime:
-    return ts.ToDatetime(tzinfo=UTC)  # type: ignore[attr-defined]
-
-
-def _iso(ts: object) -> str:
-    return _dt(ts).isoformat().replace("+00:00", "Z")
+def _iso(ts: Timestamp) -> str:
+    return from_timestamp(ts).isoformat().replace("+00:00", "Z")
 
 
 class Bundle:
@@ -121,7 +119,7 @@ class Bundle:
 
     @property
     def issued_at(self) -> datetime:
-        return _dt(self._msg.issued_at)
+        return from_timestamp(self._msg.issued_at)
 
     def participant(self, participant_id: str) -> trust_pb2.Participant | None:
         return self._participants.get(participant_id)
@@ -165,7 +163,7 @@ class Bundle:
             raise ValueError("at must be a timezone-aware datetime")
         revoked = self._revoked.get(keyid)
         if revoked is not None and (
-            not revoked.HasField("revoked_at") or at >= _dt(revoked.revoked_at)
+            not revoked.HasField("revoked_at") or at >= from_timestamp(revoked.revoked_at)
         ):
             when = _iso(revoked.revoked_at) if revoked.HasField("revoked_at") else ""
             raise RevokedKey(keyid, when, revoked.reason)
@@ -177,11 +175,11 @@ class Bundle:
                 "trust bundle or ask the sender which key it signs with",
             )
         key, owner = entry
-        if key.HasField("not_before") and at < _dt(key.not_before):
+        if key.HasField("not_before") and at < from_timestamp(key.not_before):
             raise KeyNotValid(
                 keyid, f"of {owner} is not valid before {_iso(key.not_before)}; check the clocks"
             )
-        if key.HasField("not_after") and at > _dt(key.not_after):
+        if key.HasField("not_after") and at > from_timestamp(key.not_after):
             raise KeyNotValid(
                 keyid,
                 f"of {owner} expired on {_iso(key.not_after)}; the sender must sign with its "

@@ -43,6 +43,7 @@ from hedui.keys.errors import (
 from hedui.keys.identity import parse_id
 from hedui.keys.signing import keyid as compute_keyid
 from hedui.keys.signing import parse_public_key, public_key_bytes, read_public_key
+from hedui.timestamps import to_timestamp
 from hedui.v1 import trust_pb2
 
 __all__ = ["BundleConfigError", "bundle_from_toml"]
@@ -178,9 +179,7 @@ class _Reader:
             self.fail(full, f"expected a datetime like 2026-01-01T00:00:00Z, got {_kind(value)}")
         if value.tzinfo is None:
             self.fail(full, "the datetime has no time zone; add one, e.g. 2026-01-01T00:00:00Z")
-        ts = timestamp_pb2.Timestamp()
-        ts.FromDatetime(value.astimezone(dt.UTC))
-        return ts
+        return to_timestamp(value.astimezone(dt.UTC))
 
     def path(self, value: str) -> Path:
         p = Path(value).expanduser()
@@ -201,7 +200,7 @@ class _Reader:
         bundle = trust_pb2.TrustBundle(trust_domain=domain, serial=serial)
         issued = self.timestamp(data, "", "issued_at")
         if issued is None:
-            bundle.issued_at.FromDatetime(now.astimezone(dt.UTC))
+            to_timestamp(now.astimezone(dt.UTC), bundle.issued_at)
         else:
             bundle.issued_at.CopyFrom(issued)
         for i, ca in enumerate(self.strings(data, "", "ca_certificates")):

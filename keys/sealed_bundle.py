@@ -32,7 +32,6 @@ import nacl.exceptions
 import nacl.public
 import nacl.signing
 from google.protobuf.message import DecodeError
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from hedui.keys import dsse
 from hedui.keys.bundle import Bundle
@@ -44,6 +43,7 @@ from hedui.keys.errors import (
     RevokedKey,
     UnknownKey,
 )
+from hedui.timestamps import from_timestamp, to_timestamp
 from hedui.v1 import audit_pb2, envelope_pb2, offline_pb2, trust_pb2
 
 __all__ = [
@@ -168,12 +168,6 @@ class BundleReplayed(SealedBundleError):
 # ------------------------------------------------------------------------ seal
 
 
-def _ts(t: dt.datetime) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(t)
-    return out
-
-
 def _aware(name: str, t: dt.datetime) -> None:
     if t.tzinfo is None or t.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime")
@@ -227,7 +221,8 @@ def seal(
     sealed = bytes(box.encrypt(body.SerializeToString(deterministic=True)))
     header = offline_pb2.OfflineBundleHeader(
         format_version=FORMAT_VERSION, bundle_id=bundle_id, sender=sender,
-        recipient=recipient, created_at=_ts(created_at), expires_at=_ts(expires_at),
+        recipient=recipient, created_at=to_timestamp(created_at),
+        expires_at=to_timestamp(expires_at),
         content_kind=kind, count=len(envelopes), body_sha256=hashlib.sha256(sealed).digest(),
         sender_box_public_key=bytes(box_key.public_key),
         recipient_box_public_key=bytes(recipient_box_public_key), body_length=len(sealed),
@@ -399,8 +394,8 @@ def open_sealed(
         raise BundleReplayed(
             f"bundle {header.bundle_id} has been imported before; a bundle is imported once"
         )
-    created = header.created_at.ToDatetime(dt.UTC)
-    expires = header.expires_at.ToDatetime(dt.UTC)
+    created = from_timestamp(header.created_at)
+    expires = from_timestamp(header.expires_at)
     if expires <= now:
         raise BundleExpired(
             f"bundle {header.bundle_id} expired on {expires:%Y-%m-%d %H:%M} UTC; ask "
