@@ -11,6 +11,8 @@ Proofs are built in two steps so a store can fetch every node it needs in one qu
 ``plan = inclusion_plan(index, size)``, fetch ``plan.node_ids()``, then
 ``plan.hashes(fetched)``. :func:`inclusion_proof`, :func:`consistency_proof` and
 :func:`root_hash` do both steps with a ``get_node(level, index)`` callable.
+:func:`inclusion_batch` plans many inclusion proofs of one tree together (a report's
+evidence), sharing the work their paths have in common.
 
 :class:`CompactRange` is the appender's side: it holds the right edge of the tree and
 reports the perfect-subtree hashes that each new leaf completes.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from hedui.audit.errors import LogRangeError
 from hedui.audit.hashing import EMPTY_ROOT, node_hash
@@ -143,10 +146,149 @@ def plans_hashes(plans: Sequence[ProofPlan], nodes: Mapping[NodeID, bytes]) -> l
         for r in plan.ranges:
             h = folded.get(r)
             if h is None:
-                h = folded[r] = ProofPlan((r,)).hashes(nodes)[0]
+                h = folded[r] = _fold_ids(_range_nodes(*r), nodes)
             hashes.append(h)
         out.append(hashes)
     return out
+
+
+def _missing(exc: KeyError) -> LogRangeError:
+    level, index = exc.args[0]
+    return LogRangeError(f"subtree hash (level {level}, index {index}) is not available")
+
+
+def _fold_ids(ids: Sequence[NodeID], nodes: Mapping[NodeID, bytes]) -> bytes:
+    """:meth:`ProofPlan.hashes` of one range split into ``ids``, without a plan object."""
+    try:
+        parts = [nodes[node] for node in ids]
+    except KeyError as exc:
+        raise _missing(exc) from None
+    return fold_range(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionBatch:
+    """Inclusion proofs of several leaves in one tree, planned together.
+
+    A report proves ~20 nearby leaves at once; separate plans re-derive the shared upper
+    levels and re-split the same ranges for every proof. Here a proof element is a node
+    id: a stored perfect subtree or, for at most one element per proof, the incomplete
+    node on the tree's right edge, listed in :attr:`edges` with the stored subtrees it
+    folds from (so each is fetched and hashed once for the batch). Neighbouring leaves
+    share their upper levels, so each proof stores only its own leading elements.
+    """
+
+    size: int
+    #: the proved leaves, ascending and distinct; :meth:`hashes` follows this order
+    indexes: tuple[int, ...]
+    #: each proof's own leading elements, bottom-up; the rest of the proof, up to its
+    #: length, is the previous proof's from the same position on
+    heads: tuple[list[NodeID], ...]
+    #: each proof's length
+    lengths: tuple[int, ...]
+    #: incomplete right-edge node -> its :func:`range_nodes` decomposition
+    edges: dict[NodeID, tuple[NodeID, ...]]
+
+    def paths(self) -> list[list[NodeID]]:
+        """Each leaf's whole proof as node ids, bottom-up."""
+        out: list[list[NodeID]] = []
+        prev: list[NodeID] = []
+        for head, length in zip(self.heads, self.lengths, strict=True):
+            prev = head + prev[len(head) : length]
+            out.append(prev)
+        return out
+
+    def node_ids(self) -> list[NodeID]:
+        """Every stored subtree the batch needs, each once (edge nodes are never stored)."""
+        seen = dict.fromkeys(chain.from_iterable(self.heads))
+        for edge in self.edges:
+            del seen[edge]
+        for ids in self.edges.values():
+            seen.update(dict.fromkeys(ids))
+        return list(seen)
+
+    def hashes(self, nodes: Mapping[NodeID, bytes]) -> list[list[bytes]]:
+        """Every leaf's proof, as :func:`plans_hashes` of its :func:`inclusion_plan` gives.
+
+        Requires every id of :meth:`node_ids` in ``nodes``; a missing one raises
+        :class:`LogRangeError` naming it. Entries of ``nodes`` named like an edge node
+        (complete in a larger tree) are ignored: the edge is folded for :attr:`size`.
+        """
+        known = {**nodes, **{e: _fold_ids(ids, nodes) for e, ids in self.edges.items()}}
+        out: list[list[bytes]] = []
+        prev: list[bytes] = []
+        try:
+            for head, length in zip(self.heads, self.lengths, strict=True):
+                proof = [known[n] for n in head]
+                proof += prev[len(head) : length]
+                out.append(proof)
+                prev = proof
+        except KeyError as exc:
+            raise _missing(exc) from None
+        return out
+
+    def plans(self) -> list[ProofPlan]:
+        """The same proofs as :func:`inclusion_plan` plans them, one per leaf."""
+        size = self.size
+        return [
+            ProofPlan(tuple((i << lv, min((i + 1) << lv, size)) for lv, i in path))
+            for path in self.paths()
+        ]
+
+
+def inclusion_batch(indexes: Iterable[int], size: int) -> InclusionBatch:
+    """Plan the inclusion proofs of several leaves of the tree of ``size`` leaves at once.
+
+    Requires ``0 <= index < size`` for each (checked as :func:`inclusion_plan` would, in
+    ascending order); duplicates are proved once. Uses the bit form of RFC 9162 PATH: with
+    ``inner = (index ^ (size - 1)).bit_length()``, levels below ``inner - 1`` hold the
+    plain siblings ``(level, (index >> level) ^ 1)``; level ``inner - 1`` holds the
+    (possibly incomplete) right sibling, and the levels above it the left siblings where
+    ``size - 1`` has a 1 bit. So from level ``inner - 1`` up a proof depends on ``inner``
+    alone, and two leaves with the same ``inner`` whose indexes first differ at bit
+    ``d - 1`` have the same elements from position ``d`` on.
+    """
+    wanted = sorted(set(indexes))
+    checked = False
+    for i in wanted:
+        _check_size("index", i)
+        if not checked:
+            _check_size("size", size)
+            checked = True
+        if i >= size:
+            raise LogRangeError(f"leaf index {i} is not in a tree of size {size}")
+    if not checked:
+        _check_size("size", size)
+    last = size - 1
+    edges: dict[NodeID, tuple[NodeID, ...]] = {}
+    heads: list[list[NodeID]] = []
+    lengths: list[int] = []
+    prev_i = prev_inner = length = -1
+    for i in wanted:
+        inner = (i ^ last).bit_length()
+        if inner == prev_inner:  # the previous proof's tail, and its levels from d up
+            heads.append([(lv, (i >> lv) ^ 1) for lv in range((i ^ prev_i).bit_length())])
+        else:
+            head = [(lv, (i >> lv) ^ 1) for lv in range(inner - 1)]
+            if inner:
+                level = inner - 1
+                sib = last >> level
+                head.append((level, sib))
+                if (sib + 1) << level > size:
+                    edges[(level, sib)] = tuple(_range_nodes(sib << level, size))
+            level = inner
+            j = last >> inner
+            while j:
+                if j & 1:
+                    head.append((level, j ^ 1))
+                j >>= 1
+                level += 1
+            heads.append(head)
+            length = len(head)
+            prev_inner = inner
+        lengths.append(length)
+        prev_i = i
+    return InclusionBatch(size, tuple(wanted), tuple(heads), tuple(lengths), edges)
 
 
 def inclusion_plan(index: int, size: int) -> ProofPlan:
@@ -161,7 +303,7 @@ def inclusion_plan(index: int, size: int) -> ProofPlan:
     path: list[tuple[int, int]] = []
     lo, hi = 0, size
     while hi - lo > 1:
-        k = _largest_power_of_two_below(hi - lo)
+        k = 1 << ((hi - lo - 1).bit_length() - 1)  # largest power of two below hi - lo
         if index < lo + k:  # PATH(m, D[0:k]) : MTH(D[k:n])
             path.append((lo + k, hi))
             hi = lo + k

@@ -70,6 +70,7 @@ from hedui.audit.proof_build import (
     NodeID,
     ProofPlan,
     consistency_plan,
+    inclusion_batch,
     inclusion_plan,
     plans_hashes,
     plans_node_ids,
@@ -711,10 +712,10 @@ class AuditLog:
         wanted = sorted(set(indexes))
         if not wanted:
             return []
-        plans = [inclusion_plan(i, size) for i in wanted]
+        batch = inclusion_batch(wanted, size)
         marks = ", ".join([self._mark] * len(wanted))
         with self._read() as conn:
-            nodes, current = self._fetch(conn, plans_node_ids(plans), with_size=True)
+            nodes, current = self._fetch(conn, batch.node_ids(), with_size=True)
             cur = conn.connection.driver_connection.cursor()
             try:
                 cur.execute(
@@ -729,7 +730,7 @@ class AuditLog:
         if missing:
             raise LogRangeError(f"the audit log has no leaf {missing[0]}")
         try:
-            proofs = plans_hashes(plans, nodes)
+            proofs = batch.hashes(nodes)
         except LogRangeError as exc:
             raise TamperError(f"a stored subtree hash is missing: {exc}; run verify") from exc
         return [(i, bytes(rows[i]), proof) for i, proof in zip(wanted, proofs, strict=True)]
