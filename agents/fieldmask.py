@@ -12,7 +12,7 @@ of a request is withheld with the first reason that applies.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -224,6 +224,13 @@ def _mask(message: Message, leaves: frozenset[str], prefix: str) -> None:
 _KEEP, _CLEAR, _EACH, _ONE = range(4)
 
 
+def _fields(descriptor: Descriptor, prefix: str) -> Iterator[tuple[FieldDescriptor, str]]:
+    """Each field of ``descriptor`` with its canonical path under ``prefix``."""
+    for field in descriptor.fields:
+        base = f"{prefix}{field.name}"
+        yield field, (base + ".*" if _is_repeated(field) else base)
+
+
 @lru_cache(maxsize=4096)
 def _mask_plan(descriptor: Descriptor, leaves: frozenset[str],
                prefix: str) -> dict[str, tuple[int, str]]:
@@ -231,17 +238,13 @@ def _mask_plan(descriptor: Descriptor, leaves: frozenset[str],
     released leaf, clear what has no released leaf, or descend. Worked out once per
     message type and release (a release repeats across queries), not per record."""
     plan: dict[str, tuple[int, str]] = {}
-    for field in descriptor.fields:
-        base = f"{prefix}{field.name}"
-        repeated = _is_repeated(field)
-        if repeated:
-            base += ".*"
+    for field, base in _fields(descriptor, prefix):
         if _is_leaf(field):
             plan[field.name] = (_KEEP if base in leaves else _CLEAR, "")
         elif not any(leaf.startswith(base + ".") for leaf in leaves):
             plan[field.name] = (_CLEAR, "")
         else:
-            plan[field.name] = (_EACH if repeated else _ONE, base + ".")
+            plan[field.name] = (_EACH if _is_repeated(field) else _ONE, base + ".")
     return plan
 
 
@@ -274,25 +277,21 @@ def _extra_plan(descriptor: Descriptor, allowed: frozenset[str],
     or a sub-message whose every leaf is allowed), an extra leaf (its path), or
     descend. Worked out once per message type and request."""
     plan: dict[str, tuple[int, str]] = {}
-    for field in descriptor.fields:
-        base = f"{prefix}{field.name}"
-        repeated = _is_repeated(field)
-        if repeated:
-            base += ".*"
+    for field, base in _fields(descriptor, prefix):
         if _is_leaf(field):
             plan[field.name] = (_KEEP, "") if base in allowed else (_CLEAR, base)
         elif all(f"{base}.{leaf}" in allowed for leaf in all_leaves(field.message_type)):
             plan[field.name] = (_KEEP, "")
         else:
-            plan[field.name] = (_EACH if repeated else _ONE, base + ".")
+            plan[field.name] = (_EACH if _is_repeated(field) else _ONE, base + ".")
     return plan
 
 
 def present_leaves(message: Message) -> frozenset[str]:
     """Canonical leaf paths of the fields set (non-default) in ``message``.
 
-    Used by tests and by the gateway to prove that an answer carries nothing
-    outside what was released.
+    Used by tests to prove that an answer carries nothing outside what was released
+    (the gateway checks the same with :func:`extra_leaves`).
     """
     out: set[str] = set()
 
