@@ -75,6 +75,7 @@ class FanOut:
         client_for: Callable[[DepartmentPlan], AgentClient],
         recorder: AccessRecorder,
         checkpoint: Callable[[], str],
+        checkpoint_blocks: bool = True,
         deadline: float = 5.0,
         retries: int = 2,
         backoff: float = 0.05,
@@ -87,6 +88,10 @@ class FanOut:
         self.client_for = client_for
         self.recorder = recorder
         self.checkpoint = checkpoint
+        #: whether fetching the checkpoint may wait on a network database (PostgreSQL):
+        #: then it runs in a thread; a local log answers from memory, re-signing about
+        #: once a second, and a thread hop per case would cost more than that
+        self.checkpoint_blocks = checkpoint_blocks
         self.deadline = deadline
         self.retries = retries
         self.backoff = backoff
@@ -104,7 +109,10 @@ class FanOut:
     ) -> dict[str, DepartmentResult]:
         """Ask every (or only some) online department of the case's purpose."""
         plans = [p for p in plan(self.bundle(), case.purpose, only) if not p.offline]
-        checkpoint = await asyncio.to_thread(self.checkpoint)  # one per case, not per query
+        checkpoint = (  # one per case, not per query
+            await asyncio.to_thread(self.checkpoint) if self.checkpoint_blocks
+            else self.checkpoint()
+        )
         results = await asyncio.gather(*(self._ask_timed(case, p, checkpoint) for p in plans))
         return {r.department: r for r in results}
 

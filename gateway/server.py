@@ -118,6 +118,7 @@ def build(config: GatewayConfig) -> Gateway:
     fanout = FanOut(
         gateway_id=config.gateway_id, signing_key=signing_key, bundle=lambda: trust.current,
         client_for=client_for, recorder=recorder, checkpoint=publisher.latest,
+        checkpoint_blocks=audit_log.shared_database,
         deadline=config.deadline, retries=config.retries,
     )
     migrate_cases(config.cases_db)
