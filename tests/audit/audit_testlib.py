@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import Engine, text
+
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ORIGIN = "test.hedui.example/audit"
 KEY_NAME = "test-gateway"
@@ -18,3 +20,23 @@ def table(backend: dict[str, object], name: str) -> str:
     """Qualified name of one of the log's tables, for raw SQL."""
     schema = backend["schema"]
     return f"{schema}.audit_{name}" if schema else f"audit_{name}"
+
+
+def drop_triggers(engine: Engine, backend: dict[str, object]) -> None:
+    """Drop the log's protective triggers, as an attacker with SQL access would."""
+    with engine.begin() as conn:
+        if backend["schema"] is None:
+            names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            for (name,) in names.all():
+                conn.execute(text(f"DROP TRIGGER {name}"))
+        else:
+            rows = conn.execute(
+                text(
+                    "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c "
+                    "ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = :s AND NOT t.tgisinternal"
+                ),
+                {"s": backend["schema"]},
+            ).all()
+            for tg, rel in rows:
+                conn.execute(text(f"DROP TRIGGER {tg} ON {backend['schema']}.{rel}"))

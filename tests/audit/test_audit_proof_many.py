@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 
 import pytest
-from audit_testlib import table
+from audit_testlib import drop_triggers, table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
@@ -148,13 +148,8 @@ def test_evidence_with_a_missing_subtree_is_tamper(
 ) -> None:
     log.append_many([f"entry {i}".encode() for i in range(100)])
     nodes = table(backend, "nodes")
+    drop_triggers(raw_engine, backend)
     with raw_engine.begin() as conn:
-        if backend["schema"] is None:
-            names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-            for (name,) in names.all():
-                conn.execute(text(f"DROP TRIGGER {name}"))
-        else:
-            conn.execute(text(f"ALTER TABLE {nodes} DISABLE TRIGGER USER"))
         conn.execute(text(f"DELETE FROM {nodes} WHERE level = 5 AND idx = 1"))
     with pytest.raises(TamperError, match=r"\(level 5, index 1\)"):
         log.evidence([3, 70], 100)  # leaf 3's proof needs (5, 1): leaves [32, 64)

@@ -6,7 +6,7 @@ Each test is one attack. The log holds 40 leaves and checkpoints at sizes 10, 25
 from __future__ import annotations
 
 import pytest
-from audit_testlib import table
+from audit_testlib import drop_triggers, table
 from sqlalchemy import Engine, text
 
 from hedui.audit.errors import TamperError
@@ -28,27 +28,8 @@ def victim(log: AuditLog, raw_engine: Engine, backend: dict[str, object]) -> Aud
     log.append_many(ENTRIES[25:])
     log.checkpoint()
     log.verify_all()
-    _drop_triggers(raw_engine, backend)
+    drop_triggers(raw_engine, backend)
     return log
-
-
-def _drop_triggers(engine: Engine, backend: dict[str, object]) -> None:
-    with engine.begin() as conn:
-        if backend["schema"] is None:
-            names = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
-            for (name,) in names.all():
-                conn.execute(text(f"DROP TRIGGER {name}"))
-        else:
-            rows = conn.execute(
-                text(
-                    "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c "
-                    "ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = :s AND NOT t.tgisinternal"
-                ),
-                {"s": backend["schema"]},
-            ).all()
-            for tg, rel in rows:
-                conn.execute(text(f"DROP TRIGGER {tg} ON {backend['schema']}.{rel}"))
 
 
 def _sql(engine: Engine, sql: str, **params: object) -> None:
