@@ -1,5 +1,6 @@
-"""Second baseline for bench/agents/throughput.py: the least any conforming agent must
-do per query in this runtime, with none of hedui's own checks, lookup or audit.
+"""The agent floor, for bench/agents/throughput.py and the gateway benches' floor run: the
+least any conforming agent must do per query in this runtime, with none of hedui's own
+checks, lookup or audit.
 
     floor_server.py AGENT_CONFIG
 
@@ -48,9 +49,10 @@ async def main(config_path: str) -> None:
     material = tls.load_tls_material(cfg.tls_certificate, cfg.tls_key, cfg.tls_ca)
     server = grpc.aio.server()
     agent_pb2_grpc.add_DepartmentAgentServicer_to_server(Floor(trust, key), server)
-    port = server.add_secure_port(cfg.listen, tls.server_credentials(*material))
+    if server.add_secure_port(cfg.listen, tls.server_credentials(*material)) == 0:
+        raise SystemExit(f"cannot listen on {cfg.listen}")
     await server.start()
-    print(f"ready {port}", flush=True)
+    print("ready", flush=True)
     await server.wait_for_termination()
 
 

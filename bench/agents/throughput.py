@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,12 +88,6 @@ def start_baseline(script: str, args: list[str]) -> subprocess.Popen:
     return proc
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 LABELS = {"echo": "echo baseline (transport only)",
           "floor": "floor (verify + one wait + sign)",
           "agent": "agent (every check, lookup, audit)"}
@@ -140,8 +135,8 @@ def main() -> int:
         print(f"  round {r + 1}: " + ", ".join(
             f"{name} {runs[name][-1]['rate']:.0f}/s" for name in LABELS), flush=True)
 
-    rate = {name: median([x["rate"] for x in runs[name]]) for name in LABELS}
-    cpu = {name: median([x["cpu_ms_per_query"] for x in runs[name]]) for name in LABELS}
+    rate = {name: statistics.median([x["rate"] for x in runs[name]]) for name in LABELS}
+    cpu = {name: statistics.median([x["cpu_ms_per_query"] for x in runs[name]]) for name in LABELS}
     print(f"medians of {args.rounds} rounds, {args.concurrency} in flight:")
     print(f"{'':38} {'per s':>7} {'CPU ms/query':>13} {'rate/echo':>10}")
     for name in LABELS:

@@ -3,7 +3,6 @@ and the floor: the same pattern with only the signatures and waits no design can
 
     python echo_gateway.py agent   LISTEN CERT KEY CA
     python echo_gateway.py gateway LISTEN CERT KEY CA AGENTS_JSON
-    python echo_gateway.py floor-agent   LISTEN CERT KEY CA KEYS_JSON
     python echo_gateway.py floor-gateway LISTEN CERT KEY CA AGENTS_JSON KEYS_JSON
 
 ``agent`` answers DepartmentAgent.Answer by returning the envelope it got. ``gateway``
@@ -13,13 +12,13 @@ AGENTS_JSON (``{department: [endpoint, spiffe_id]}``) at the same time over mutu
 and returns a Case listing the eight departments. Same grpc.aio runtime, same
 certificates, same channel options as the real processes. Prints "ready".
 
-The floor modes add what any conforming gateway and agent must do per household,
-however fast the rest: the gateway signs each query and verifies each answer's
-signature, waits once for its queries' audit entries before sending and once for the
-answers' after, and signs a report; an agent verifies the query, waits once for its
-audit entry and signs its answer. KEYS_JSON is ``{"self": KEY_FILE, "peers": {name:
-KEY_FILE}}`` (the peers' public keys are taken from their key files: a bench shortcut).
-Waits cost only the suspension (no fsync), so the floor is generous.
+``floor-gateway`` adds what any conforming gateway must do per household, however fast
+the rest: it signs each query and verifies each answer's signature, waits once for its
+queries' audit entries before sending and once for the answers' after, and signs a
+report. Its agents are ``bench/agents/floor_server.py``. KEYS_JSON is ``{"self":
+KEY_FILE, "peers": {department: KEY_FILE}}`` (the agents' public keys are taken from
+their key files: a bench shortcut). Waits cost only the suspension (no fsync), so the
+floor is generous.
 """
 
 from __future__ import annotations
@@ -50,17 +49,6 @@ REPORT_BYTES = 6000
 def _verify(envelope: envelope_pb2.Envelope, verify_key) -> None:
     signature = envelope.signatures[0].sig
     verify_key.verify(dsse.pae(envelope.payload_type, envelope.payload), bytes(signature))
-
-
-class FloorAgent(agent_pb2_grpc.DepartmentAgentServicer):
-    def __init__(self, keys: dict) -> None:
-        self.key = keyfile.load_signing_key(keys["self"])
-        self.gateway = keyfile.load_signing_key(keys["peers"]["gateway"]).verify_key
-
-    async def Answer(self, request, context):
-        _verify(request, self.gateway)
-        await asyncio.sleep(0)  # the durable audit entry before the answer leaves
-        return dsse.sign(request.payload, dsse.ANSWER_TYPE, self.key)
 
 
 class EchoGateway(case_pb2_grpc.CaseServiceServicer):
@@ -124,9 +112,6 @@ async def main(mode: str, listen: str, cert: str, key: str, ca: str, *extra: str
     server = grpc.aio.server()
     if mode == "agent":
         agent_pb2_grpc.add_DepartmentAgentServicer_to_server(EchoAgent(), server)
-    elif mode == "floor-agent":
-        agent_pb2_grpc.add_DepartmentAgentServicer_to_server(
-            FloorAgent(json.loads(extra[0])), server)
     else:
         peers = {d: tuple(v) for d, v in json.loads(extra[0]).items()}
         servicer = (EchoGateway(peers, material) if mode == "gateway"

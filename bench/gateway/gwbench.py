@@ -328,25 +328,29 @@ def echo_deployment(sb: sandbox.Sandbox, *, floor: bool = False
                     ) -> Iterator[dict[str, subprocess.Popen]]:
     """The raw-gRPC 1 + 8 pattern on the same certificates: an echo "gateway" on the
     gateway's endpoint (the real one must be stopped) and eight echo "agents" on fresh
-    ports. With ``floor``, each also signs and verifies what a conforming one must
-    (see echo_gateway.py). Yields the processes by name."""
+    ports. With ``floor``, the gateway also signs and verifies what a conforming one must
+    (see echo_gateway.py) and the agents are the agent floor
+    (``bench/agents/floor_server.py``) on the agents' own endpoints, which must be free.
+    Yields the processes by name."""
     procs: dict[str, subprocess.Popen] = {}
     script = str(HERE / "echo_gateway.py")
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    gateway_key = str(sb.gateway.signing_key)
     try:
         peers = {}
         for d, ident in sb.agents.items():
-            endpoint = f"127.0.0.1:{sandbox.free_port()}"
-            keys = ([json.dumps({"self": str(ident.signing_key),
-                                 "peers": {"gateway": gateway_key}})] if floor else [])
-            procs[d] = subprocess.Popen(
-                [PY, script, "floor-agent" if floor else "agent", endpoint,
-                 str(ident.tls_certificate), str(ident.tls_key), str(sb.ca_certificate), *keys],
-                stdout=subprocess.PIPE, env=env, start_new_session=True)
+            if floor:  # the agent floor, on the agent's own configuration and endpoint
+                endpoint = sb.endpoints[d]
+                cmd = [PY, str(HERE.parent / "agents" / "floor_server.py"),
+                       str(sb.agent_config(d))]
+            else:
+                endpoint = f"127.0.0.1:{sandbox.free_port()}"
+                cmd = [PY, script, "agent", endpoint, str(ident.tls_certificate),
+                       str(ident.tls_key), str(sb.ca_certificate)]
+            procs[d] = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env,
+                                        start_new_session=True)
             peers[d] = [endpoint, ident.id]
         g = sb.gateway
-        keys = ([json.dumps({"self": gateway_key, "peers": {
+        keys = ([json.dumps({"self": str(g.signing_key), "peers": {
             d: str(ident.signing_key) for d, ident in sb.agents.items()}})] if floor else [])
         procs["gateway"] = subprocess.Popen(
             [PY, script, "floor-gateway" if floor else "gateway", sb.gateway_endpoint,

@@ -38,6 +38,7 @@ from gwbench import (
     cpu_seconds,
     echo_deployment,
     households,
+    median,
     members_pb,
     pct,
     print_hotspots,
@@ -186,14 +187,10 @@ async def run_real(dep, args, members: list[list[dict]], profile_dir: Path,
 
 def summary(runs: list[dict]) -> dict:
     """Median rate and CPU per household over rounds; the last round's latencies."""
-    def med(values: list[float]) -> float:
-        v = sorted(values)
-        return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
-
     out = dict(runs[-1])
-    out["rate"] = med([r["rate"] for r in runs])
+    out["rate"] = median([r["rate"] for r in runs])
     out["cpu_ms_per_household"] = {
-        k: med([r["cpu_ms_per_household"][k] for r in runs])
+        k: median([r["cpu_ms_per_household"][k] for r in runs])
         for k in runs[-1]["cpu_ms_per_household"]}
     return out
 
