@@ -5,14 +5,15 @@ verifier can read out to the applicant, what it found and why, citing the eviden
 
 Verdicts, for every rule:
 
-* FAIL when the figure is over the limit (for income with ``strictly_below``: at or
-  over it), PASS otherwise;
+* FAIL when the figure is over the limit (for a limit with ``strictly_below``, 低于:
+  at or over it), PASS otherwise;
 * REVIEW instead of PASS or FAIL when a money or area figure lies within the standard's
   ``review.margin_percent`` of its limit on either side (department data is a snapshot:
   a balance on one day, a market value), or instead of PASS when a record needs a
   person's judgement (a vehicle or property without a recorded kind);
 * UNKNOWN when a department the rule needs did not answer, was not asked, did not cover
-  a member, or withheld a field the rule reads — *unless* the figure known so far is
+  a member, or withheld a field the rule's figure is computed from (a withheld
+  descriptive field, a pension's scheme, decides nothing) — *unless* the figure known so far is
   already a FAIL outside the margin. Every figure is monotone (missing data can only add
   income, assets, vehicles, properties or capital; business losses count as zero, see
   :mod:`hedui.gateway.profile`), so such a FAIL is certain and stays a FAIL.
@@ -46,7 +47,15 @@ from hedui.gateway.profile import (
 from hedui.gateway.standards import Standard
 from hedui.v1 import case_pb2
 
-__all__ = ["RULE_TITLES", "RULE_UNITS", "Assessment", "assess", "decide_outcome"]
+__all__ = [
+    "INCOME_KIND_TITLES",
+    "RULE_TITLES",
+    "RULE_UNITS",
+    "Assessment",
+    "assess",
+    "assess_profile",
+    "decide_outcome",
+]
 
 RR = case_pb2.RuleResult
 PASS, FAIL, UNKNOWN, REVIEW = (
@@ -82,23 +91,48 @@ RULE_UNITS: dict[str, str] = {
 }
 
 # What each rule reads: (department, alternative field paths). A need is unmet when the
-# department is a gap, or when every alternative path was withheld.
-_INCOME_NEEDS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "wages": (("human-resources", ("wages",)),),
-    "net-business": (("tax", ("filings",)),),
-    "net-property": (("banks", ("income",)),),
-    "net-transfers": (
-        ("human-resources", ("pensions",)),
-        ("human-resources", ("unemployment_benefits",)),
-        ("housing", ("benefits",)),
+# department is a gap, or when every alternative path was withheld. Needs name the leaf
+# fields a figure is computed from — never a whole record part — so a descriptive field
+# a department does not hold (a pension's scheme, a bank's name) leaves the rule
+# decidable: a rule is undecidable only when a figure it reads is missing.
+Need = tuple[str, tuple[str, ...]]
+
+
+def _leaves(department: str, part: str, *fields: str) -> tuple[Need, ...]:
+    return tuple((department, (f"{part}.*.{f}",)) for f in fields)
+
+
+_INCOME_NEEDS: dict[str, tuple[Need, ...]] = {
+    "wages": _leaves("human-resources", "wages", "amount_fen", "month"),
+    "net-business": _leaves("tax", "filings", "taxable_income_fen", "taxpayer_kind", "period"),
+    "net-property": _leaves("banks", "income", "amount_fen", "period"),
+    "pensions": _leaves("human-resources", "pensions", "monthly_amount_fen", "since"),
+    "unemployment-benefits": _leaves(
+        "human-resources", "unemployment_benefits", "monthly_amount_fen", "period"
     ),
-    "assistance": (("civil-affairs", ("assistance_payments",)),),
+    "housing-subsidies": _leaves("housing", "benefits", "monthly_amount_fen", "period"),
+    "assistance": _leaves("civil-affairs", "assistance_payments", "monthly_amount_fen", "period"),
 }
-_VEHICLE_NEEDS = (
-    ("public-security", ("vehicles.*.kind",)),
-    ("public-security", ("vehicles.*.status",)),
+_WAGE_FALLBACK_NEEDS = _leaves(
+    "human-resources", "insurance", "monthly_contribution_base_fen", "active", "since"
 )
-_PROPERTY_NEEDS = (("housing", ("properties.*.nature",)),)
+#: income kinds in words, for the rule's statement
+INCOME_KIND_TITLES: dict[str, tuple[str, str]] = {
+    "wages": ("工资性收入", "wages"),
+    "net-business": ("经营净收入", "net business income"),
+    "net-property": ("财产净收入", "net property income"),
+    "pensions": ("养老金", "pensions"),
+    "unemployment-benefits": ("失业保险金", "unemployment benefits"),
+    "housing-subsidies": ("住房保障补贴", "housing-security subsidies"),
+    "assistance": ("社会救助金", "social-assistance payments"),
+}
+_VEHICLE_NEEDS = _leaves("public-security", "vehicles", "kind", "status")
+_PROPERTY_NEEDS = _leaves("housing", "properties", "nature")
+
+
+def _limit_words(strict: bool) -> tuple[str, str]:
+    """How a published rule says its comparison: 低于 (<) or 不超过 (<=)."""
+    return ("低于", "less than") if strict else ("不超过", "at most")
 
 
 @dataclass(frozen=True)
@@ -135,6 +169,18 @@ def assess(
     profile = build_profile(
         members, answers, standard, as_of=as_of, missing=missing, pseudonym=pseudonym
     )
+    return assess_profile(profile, standard, as_of=as_of, missing=missing)
+
+
+def assess_profile(
+    profile: Profile,
+    standard: Standard,
+    *,
+    as_of: date,
+    missing: Sequence[tuple[str, str]] = (),
+) -> Assessment:
+    """Check a household profile against every rule of ``standard`` (also what
+    ``hedui standards check`` runs on sample profiles, with no answers behind them)."""
     rules = tuple(_Rules(profile, standard).all())
     outcome = decide_outcome(r.verdict for r in rules)
     reasons_zh, reasons_en = _reasons(outcome, rules, standard)
@@ -225,7 +271,7 @@ class _Rules:
 
     # --- shared machinery ------------------------------------------------------
 
-    def gaps(self, needs: Sequence[tuple[str, tuple[str, ...]]]) -> list[Gap]:
+    def gaps(self, needs: Sequence[Need]) -> list[Gap]:
         found: list[Gap] = []
         for department, alternatives in needs:
             whole = [g for g in self.p.gaps if g.department == department and not g.path]
@@ -249,7 +295,7 @@ class _Rules:
         margin: bool = True,
         statement: tuple[str, str],
         figures: Sequence[Figure],
-        needs: Sequence[tuple[str, tuple[str, ...]]],
+        needs: Sequence[Need],
     ) -> case_pb2.RuleResult:
         """Judge ``compare`` (exact values; default figure vs limit) and explain it."""
         value, bound = compare if compare is not None else (figure, limit)
@@ -323,10 +369,15 @@ class _Rules:
         months = p.window.months
         needs = [n for kind in p.counted_income for n in _INCOME_NEEDS[kind]]
         if "wages" in p.counted_income and s.wage_fallback == "contribution-base":
-            needs.append(("human-resources", ("insurance",)))
-        below_zh = "低于" if s.income_strictly_below else "不超过"
-        below_en = "less than" if s.income_strictly_below else "at most"
+            needs += _WAGE_FALLBACK_NEEDS
+        below_zh, below_en = _limit_words(s.income_strictly_below)
         fig = format_yuan(p.monthly_income_per_person_fen)
+        excluded = [k for k in p.income if k not in p.counted_income]
+        if excluded:
+            not_zh = "（" + "、".join(INCOME_KIND_TITLES[k][0] for k in excluded) + "不计入）"
+            not_en = " (" + ", ".join(INCOME_KIND_TITLES[k][1] for k in excluded) + " not counted)"
+        else:
+            not_zh = not_en = ""
         return self.result(
             "income",
             figure=p.monthly_income_per_person_fen,
@@ -335,18 +386,17 @@ class _Rules:
             strict=s.income_strictly_below,
             statement=(
                 f"近 {months} 个月（{p.window.label()}）家庭 {p.persons} 人月人均收入 {fig} 元"
-                f"（救助金不计入），标准为{below_zh} {format_yuan(limit)} 元",
+                f"{not_zh}，标准为{below_zh} {format_yuan(limit)} 元",
                 f"Over the last {months} months ({p.window.label()}) the household of "
-                f"{p.persons} has a monthly income of {fig} yuan per person (assistance "
-                f"payments not counted); the standard requires {below_en} "
-                f"{format_yuan(limit)} yuan",
+                f"{p.persons} has a monthly income of {fig} yuan per person{not_en}; the "
+                f"standard requires {below_en} {format_yuan(limit)} yuan",
             ),
             figures=[p.income[k] for k in p.counted_income],
             needs=needs,
         )
 
-    def _money_needs(self) -> list[tuple[str, tuple[str, ...]]]:
-        needs: list[tuple[str, tuple[str, ...]]] = [
+    def _money_needs(self) -> list[Need]:
+        needs: list[Need] = [
             ("banks", ("deposits.*.balance_fen",)),
             ("banks", ("securities.*.market_value_fen",)),
         ]
@@ -358,16 +408,18 @@ class _Rules:
         p, s = self.p, self.s
         per_person_limit = s.asset_limit_per_person_fen
         per_person = div_round_half_up(p.money_assets_fen, p.persons)
+        words_zh, words_en = _limit_words(s.assets_strictly_below)
         return self.result(
             "money-assets",
             figure=p.money_assets_fen,
             limit=per_person_limit * p.persons,
+            strict=s.assets_strictly_below,
             statement=(
                 f"家庭金融资产合计 {format_yuan(p.money_assets_fen)} 元，人均 "
-                f"{format_yuan(per_person)} 元，标准为人均不超过 "
+                f"{format_yuan(per_person)} 元，标准为人均{words_zh} "
                 f"{format_yuan(per_person_limit)} 元（年标准的 {s.money_assets_multiple} 倍）",
                 f"The household's money assets total {format_yuan(p.money_assets_fen)} yuan, "
-                f"{format_yuan(per_person)} yuan per person; the standard allows at most "
+                f"{format_yuan(per_person)} yuan per person; the standard requires {words_en} "
                 f"{format_yuan(per_person_limit)} yuan per person ({s.money_assets_multiple} "
                 "times the annual standard)",
             ),
@@ -378,15 +430,17 @@ class _Rules:
     def household_assets(self) -> case_pb2.RuleResult:
         p, s = self.p, self.s
         limit = s.household_assets_limit_fen or 0
+        words_zh, words_en = _limit_words(s.assets_strictly_below)
         return self.result(
             "household-assets",
             figure=p.money_assets_fen,
             limit=limit,
+            strict=s.assets_strictly_below,
             statement=(
-                f"家庭金融资产合计 {format_yuan(p.money_assets_fen)} 元，标准为家庭不超过 "
+                f"家庭金融资产合计 {format_yuan(p.money_assets_fen)} 元，标准为家庭{words_zh} "
                 f"{format_yuan(limit)} 元",
                 f"The household's money assets total {format_yuan(p.money_assets_fen)} yuan; "
-                f"the standard allows at most {format_yuan(limit)} yuan for the household",
+                f"the standard requires {words_en} {format_yuan(limit)} yuan for the household",
             ),
             figures=[p.assets[k] for k in p.counted_money_assets],
             needs=self._money_needs(),
@@ -416,22 +470,23 @@ class _Rules:
         p, s = self.p, self.s
         limit = s.vehicle_max_value_fen or 0
         value = p.assets["vehicles"].amount
+        words_zh, words_en = _limit_words(s.vehicle_value_strictly_below)
         return self.result(
             "vehicle-value",
             figure=value,
             limit=limit,
+            strict=s.vehicle_value_strictly_below,
             statement=(
-                f"计入车辆价值合计 {format_yuan(value)} 元，标准为不超过 {format_yuan(limit)} 元",
+                f"计入车辆价值合计 {format_yuan(value)} 元，标准为{words_zh} "
+                f"{format_yuan(limit)} 元",
                 f"The counted vehicles are worth {format_yuan(value)} yuan in total; the "
-                f"standard allows at most {format_yuan(limit)} yuan",
+                f"standard requires {words_en} {format_yuan(limit)} yuan",
             ),
             figures=[p.assets["vehicles"]],
             needs=(
                 *_VEHICLE_NEEDS,
-                (
-                    "public-security",
-                    ("vehicles.*.assessed_value_fen", "vehicles.*.purchase_price_fen"),
-                ),
+                ("public-security", ("vehicles.*.assessed_value_fen",
+                                     "vehicles.*.purchase_price_fen")),
             ),
         )
 
@@ -473,43 +528,41 @@ class _Rules:
         p, s = self.p, self.s
         limit = s.residential_max_area_per_person_cm2 or 0
         per_person = div_round_half_up(p.residential_area_cm2, p.persons)
+        words_zh, words_en = _limit_words(s.area_strictly_below)
         return self.result(
             "residential-area",
             figure=per_person,
             limit=limit,
             compare=(p.residential_area_cm2, limit * p.persons),
+            strict=s.area_strictly_below,
             statement=(
-                f"家庭人均拥有住房建筑面积 {format_area(per_person)} 平方米，标准为不超过 "
+                f"家庭人均拥有住房建筑面积 {format_area(per_person)} 平方米，标准为{words_zh} "
                 f"{format_area(limit)} 平方米",
                 f"The household owns {format_area(per_person)} m² of residential floor area per "
-                f"person; the standard allows at most {format_area(limit)} m²",
+                f"person; the standard requires {words_en} {format_area(limit)} m²",
             ),
             figures=[p.assets["residential-property"]],
-            needs=(
-                *_PROPERTY_NEEDS,
-                ("housing", ("properties.*.floor_area_m2",)),
-                ("housing", ("properties.*.share_percent",)),
-            ),
+            needs=(*_PROPERTY_NEEDS, *_leaves("housing", "properties", "floor_area_m2",
+                                              "share_percent")),
         )
 
     def business_capital(self) -> case_pb2.RuleResult:
         p, s = self.p, self.s
         limit = s.business_max_capital_fen or 0
         capital = p.assets["business-capital"].amount
+        words_zh, words_en = _limit_words(s.capital_strictly_below)
         return self.result(
             "business-capital",
             figure=capital,
             limit=limit,
+            strict=s.capital_strictly_below,
             statement=(
-                f"家庭成员在存续企业中的认缴资本合计 {format_yuan(capital)} 元，标准为不超过 "
+                f"家庭成员在存续企业中的认缴资本合计 {format_yuan(capital)} 元，标准为{words_zh} "
                 f"{format_yuan(limit)} 元",
                 f"The household's members have subscribed {format_yuan(capital)} yuan of "
-                f"capital in businesses still registered; the standard allows at most "
+                f"capital in businesses still registered; the standard requires {words_en} "
                 f"{format_yuan(limit)} yuan",
             ),
             figures=[p.assets["business-capital"]],
-            needs=(
-                ("market-regulation", ("businesses.*.subscribed_capital_fen",)),
-                ("market-regulation", ("businesses.*.status",)),
-            ),
+            needs=_leaves("market-regulation", "businesses", "subscribed_capital_fen", "status"),
         )

@@ -22,9 +22,12 @@ Choices, each one documented where it is made:
   taxable income is mostly the wage counted already. A filing's loss counts as zero: no
   business loss offsets other income, which also keeps every figure monotone (a missing
   answer can only raise it, see :mod:`hedui.gateway.assessment`).
-* **Net property income** is the banks' interest and dividend income; **net transfers**
-  are pensions, unemployment benefits and housing benefits; **assistance** payments from
-  civil affairs are listed but never counted (the standard's ``excluded``).
+* **Net property income** is the banks' interest and dividend income. **Pensions**,
+  **unemployment benefits** and **housing subsidies** (housing-security benefits) are
+  each their own kind, as are **assistance** payments from civil affairs: published
+  rules count some and exclude others (social assistance is never income; many
+  counties exclude housing subsidies), so the standard's ``counted`` says which count
+  and the report lists the others as excluded.
 * **Spreading.** A monthly amount counts once for each window month its period covers
   (a partly covered month counts whole: benefits are paid by the month). An amount over
   a period (a tax year, an interest period) counts pro rata to the months of the period
@@ -46,13 +49,24 @@ Choices, each one documented where it is made:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hedui.agents.departments import DEPARTMENTS, unwrap
-from hedui.gateway.standards import Standard
+from hedui.gateway.figures import (
+    Figure,
+    Gap,
+    IncomeWindow,
+    Profile,
+    div_round_half_up,
+    format_area,
+    format_yuan,
+    hundredths,
+    income_window,
+    month_of,
+    paths_overlap,
+)
+from hedui.gateway.standards import INCOME_KINDS, Standard
 from hedui.v1 import case_pb2, common_pb2, query_pb2, records_pb2
 
 __all__ = [
@@ -69,6 +83,7 @@ __all__ = [
     "format_area",
     "format_yuan",
     "income_window",
+    "make_profile",
     "paths_overlap",
 ]
 
@@ -98,182 +113,6 @@ _VEHICLE_KIND_NAMES = {
 _GONE_VEHICLE = (_V.STATUS_SCRAPPED, _V.STATUS_TRANSFERRED, _V.STATUS_STOLEN)
 _P = records_pb2.Property
 _B = records_pb2.BusinessRegistration
-
-
-# ------------------------------------------------------------------ integer money
-
-
-def div_round_half_up(numerator: int, denominator: int) -> int:
-    """``numerator / denominator`` rounded half up (x.5 → x+1, -x.5 → -x), integers only.
-
-    Precondition: ``denominator > 0``.
-    """
-    if denominator <= 0:
-        raise ValueError("the denominator must be positive")
-    return (2 * numerator + denominator) // (2 * denominator)
-
-
-def format_yuan(fen: int) -> str:
-    """Fen as yuan with two decimals and thousands separators, exactly: 133000 → 1,330.00."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
-
-
-def format_area(hundredths: int) -> str:
-    """Hundredths of a m² as a decimal: 1234 → 12.34."""
-    whole, cents = divmod(int(hundredths), 100)
-    return f"{whole:,}.{cents:02d}"
-
-
-def _hundredths(value: float) -> int:
-    """A record's double (area, share percent) as integer hundredths, via its repr."""
-    if value != value or value in (float("inf"), float("-inf")) or value < 0:
-        return 0
-    return int((Decimal(repr(value)) * 100).quantize(Decimal(1), ROUND_HALF_UP))
-
-
-# ------------------------------------------------------------------ months
-
-
-def _month_index(year: int, month: int) -> int:
-    return year * 12 + month - 1
-
-
-def _month_of(d: common_pb2.Date) -> int | None:
-    if d.year <= 0 or not 1 <= d.month <= 12:
-        return None
-    return _month_index(d.year, d.month)
-
-
-def _month_label(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-@dataclass(frozen=True, slots=True)
-class IncomeWindow:
-    """Whole calendar months ``first..last`` (month indexes year*12+month-1), inclusive."""
-
-    first: int
-    last: int
-
-    @property
-    def months(self) -> int:
-        return self.last - self.first + 1
-
-    def label(self) -> str:
-        return f"{_month_label(self.first)}..{_month_label(self.last)}"
-
-    def overlap(self, start: int | None, end: int | None) -> int:
-        """Months of ``start..end`` (None: open on that side) inside the window."""
-        lo = self.first if start is None else max(start, self.first)
-        hi = self.last if end is None else min(end, self.last)
-        return max(0, hi - lo + 1)
-
-
-def income_window(as_of: date, months: int) -> IncomeWindow:
-    """The ``months`` whole months before the month of ``as_of``. Precondition: months >= 1."""
-    if months < 1:
-        raise ValueError("an income window has at least one month")
-    last = _month_index(as_of.year, as_of.month) - 1
-    return IncomeWindow(first=last - months + 1, last=last)
-
-
-# ------------------------------------------------------------------ figures and gaps
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """Data a rule may need that the assessment does not have, and why.
-
-    ``path`` empty means the whole department; ``subject`` empty means every member.
-    """
-
-    department: str
-    path: str
-    reason_zh: str
-    reason_en: str
-    subject: str = ""
-
-
-@dataclass(slots=True)
-class Figure:
-    """One profile figure: an amount (fen, count or area), its evidence, review notes."""
-
-    kind: str
-    amount: int = 0
-    evidence: list[case_pb2.Evidence] = field(default_factory=list)
-    #: (zh, en) reasons why a person must look at this figure
-    review_notes: list[tuple[str, str]] = field(default_factory=list)
-
-    def add(self, amount: int, evidence: case_pb2.Evidence) -> None:
-        self.amount += amount
-        self.evidence.append(evidence)
-
-
-def paths_overlap(a: str, b: str) -> bool:
-    """True when one AIP-161 path covers (part of) the other; ``*`` and indexes match."""
-    for x, y in zip(a.split("."), b.split("."), strict=False):
-        if x == y or "*" in (x, y):
-            continue
-        return False
-    return True
-
-
-@dataclass(frozen=True)
-class Profile:
-    """The household's figures; :meth:`to_proto` is what the report carries."""
-
-    persons: int
-    window: IncomeWindow
-    #: window totals (fen) by income kind, every kind of INCOME_KINDS
-    income: Mapping[str, Figure]
-    counted_income: tuple[str, ...]
-    #: sum of the counted kinds over the window (fen)
-    income_total_fen: int
-    monthly_income_per_person_fen: int
-    assets: Mapping[str, Figure]
-    counted_money_assets: tuple[str, ...]
-    money_assets_fen: int
-    vehicle_count: int
-    residential_count: int
-    non_residential_count: int
-    #: owned residential floor area, hundredths of a m² (whole household)
-    residential_area_cm2: int
-    gaps: tuple[Gap, ...]
-    #: department → SHA-256 of its signed answer, for the departments that answered
-    answer_digests: Mapping[str, bytes]
-
-    def to_proto(self) -> case_pb2.HouseholdProfile:
-        """Income lines are per person per month (each rounded on its own)."""
-        per = self.window.months * self.persons
-        return case_pb2.HouseholdProfile(
-            persons=self.persons,
-            income=[
-                case_pb2.ProfileItem(
-                    kind=kind,
-                    amount_fen=div_round_half_up(fig.amount, per),
-                    excluded=kind not in self.counted_income,
-                    evidence=fig.evidence,
-                )
-                for kind, fig in self.income.items()
-            ],
-            monthly_income_per_person_fen=self.monthly_income_per_person_fen,
-            assets=[
-                case_pb2.ProfileItem(
-                    kind=kind,
-                    amount_fen=fig.amount,
-                    excluded=kind not in self.counted_money_assets,
-                    evidence=fig.evidence,
-                )
-                for kind, fig in self.assets.items()
-            ],
-            money_assets_fen=self.money_assets_fen,
-            vehicles=self.vehicle_count,
-            residential_properties=self.residential_count,
-            non_residential_properties=self.non_residential_count,
-            business_capital_fen=self.assets["business-capital"].amount,
-        )
 
 
 # ------------------------------------------------------------------ building
@@ -321,10 +160,7 @@ class _Collector:
         self.standard = standard
         self.window = window
         self.answers = answers
-        self.income = {
-            k: Figure(k)
-            for k in ("wages", "net-business", "net-property", "net-transfers", "assistance")
-        }
+        self.income = {k: Figure(k) for k in INCOME_KINDS}
         self.assets = {k: Figure(k) for k in ASSET_KINDS}
         self.vehicle_count = 0
         self.residential: dict[str, int] = {}
@@ -345,7 +181,7 @@ class _Collector:
         return amount * self.window.overlap(start, end)
 
     def pro_rata(self, amount: int, period: common_pb2.Period) -> int:
-        start, end = _month_of(period.start), _month_of(period.end)
+        start, end = month_of(period.start), month_of(period.end)
         if start is None and end is None:
             return amount  # no dates: conservatively all in the window
         if start is None:
@@ -365,7 +201,7 @@ class _Collector:
         wages = self.income["wages"]
         paid = False
         for i, w in enumerate(r.wages):
-            month = _month_of(w.month)
+            month = month_of(w.month)
             if month is not None and self.window.first <= month <= self.window.last:
                 wages.add(w.amount_fen, self.evidence(d, f"wages.{i}.amount_fen", who))
                 paid = True
@@ -377,37 +213,38 @@ class _Collector:
             ]
             if active:
                 base, i, e = max(active, key=lambda t: (t[0], -t[1]))
-                months = self.window.overlap(_month_of(e.since), None)
+                months = self.window.overlap(month_of(e.since), None)
                 if months:
                     wages.add(
                         base * months,
                         self.evidence(d, f"insurance.{i}.monthly_contribution_base_fen", who),
                     )
-        transfers = self.income["net-transfers"]
+        pensions = self.income["pensions"]
         for i, p in enumerate(r.pensions):
-            amount = self.monthly(p.monthly_amount_fen, _month_of(p.since), None)
+            amount = self.monthly(p.monthly_amount_fen, month_of(p.since), None)
             if amount:
-                transfers.add(amount, self.evidence(d, f"pensions.{i}.monthly_amount_fen", who))
+                pensions.add(amount, self.evidence(d, f"pensions.{i}.monthly_amount_fen", who))
+        benefits = self.income["unemployment-benefits"]
         for i, u in enumerate(r.unemployment_benefits):
             amount = self.monthly(
-                u.monthly_amount_fen, _month_of(u.period.start), _month_of(u.period.end)
+                u.monthly_amount_fen, month_of(u.period.start), month_of(u.period.end)
             )
             if amount:
-                transfers.add(
+                benefits.add(
                     amount, self.evidence(d, f"unemployment_benefits.{i}.monthly_amount_fen", who)
                 )
 
     def housing(self, r: records_pb2.HousingRecord, who: str) -> None:
         d = "housing"
-        transfers = self.income["net-transfers"]
+        subsidies = self.income["housing-subsidies"]
         for i, b in enumerate(r.benefits):
             amount = self.monthly(
-                b.monthly_amount_fen, _month_of(b.period.start), _month_of(b.period.end)
+                b.monthly_amount_fen, month_of(b.period.start), month_of(b.period.end)
             )
             if amount:
-                transfers.add(amount, self.evidence(d, f"benefits.{i}.monthly_amount_fen", who))
+                subsidies.add(amount, self.evidence(d, f"benefits.{i}.monthly_amount_fen", who))
         for i, p in enumerate(r.properties):
-            share = _hundredths(p.share_percent) or 10000
+            share = hundredths(p.share_percent) or 10000
             share = min(share, 10000)
             value = div_round_half_up(p.assessed_value_fen * share, 10000)
             key = p.certificate_id or f"\x00{who}:{i}"
@@ -415,7 +252,7 @@ class _Collector:
             if p.nature == _P.NATURE_RESIDENTIAL:
                 self.residential.setdefault(key, i)
                 self.residential_area += div_round_half_up(
-                    _hundredths(p.floor_area_m2) * share, 10000
+                    hundredths(p.floor_area_m2) * share, 10000
                 )
                 self.assets["residential-property"].add(value, ev)
             elif p.nature == _P.NATURE_NON_RESIDENTIAL:
@@ -435,7 +272,7 @@ class _Collector:
         fig = self.income["assistance"]
         for i, a in enumerate(r.assistance_payments):
             amount = self.monthly(
-                a.monthly_amount_fen, _month_of(a.period.start), _month_of(a.period.end)
+                a.monthly_amount_fen, month_of(a.period.start), month_of(a.period.end)
             )
             if amount:
                 fig.add(
@@ -624,26 +461,61 @@ def build_profile(
                 continue
             _HANDLERS[department](collector, record, subject)
 
-    counted_income = tuple(k for k in collector.income if k in standard.income_counted)
-    income_total = sum(collector.income[k].amount for k in counted_income)
-    counted_money = ("deposits", "securities") + (
-        ("provident-fund",) if standard.count_provident_fund else ()
-    )
-    persons = len(members)
-    return Profile(
-        persons=persons,
+    return make_profile(
+        standard,
+        persons=len(members),
         window=window,
         income=collector.income,
-        counted_income=counted_income,
-        income_total_fen=income_total,
-        monthly_income_per_person_fen=div_round_half_up(income_total, window.months * persons),
         assets=collector.assets,
-        counted_money_assets=counted_money,
-        money_assets_fen=sum(collector.assets[k].amount for k in counted_money),
         vehicle_count=collector.vehicle_count,
         residential_count=len(collector.residential),
         non_residential_count=len(collector.non_residential),
         residential_area_cm2=collector.residential_area,
         gaps=tuple(gaps),
         answer_digests={d: digest for d, (_, digest) in pairs.items()},
+    )
+
+
+def make_profile(
+    standard: Standard,
+    *,
+    persons: int,
+    window: IncomeWindow,
+    income: Mapping[str, Figure],
+    assets: Mapping[str, Figure],
+    vehicle_count: int = 0,
+    residential_count: int = 0,
+    non_residential_count: int = 0,
+    residential_area_cm2: int = 0,
+    gaps: tuple[Gap, ...] = (),
+    answer_digests: Mapping[str, bytes] | None = None,
+) -> Profile:
+    """A profile from its figures: what the standard counts, and the totals it compares.
+
+    ``income`` and ``assets`` hold a Figure for every kind (INCOME_KINDS, ASSET_KINDS).
+    Used by :func:`build_profile` and by ``hedui standards check`` for sample households.
+    """
+    if persons < 1:
+        raise ValueError("a household has at least one member")
+    counted_income = tuple(k for k in income if k in standard.income_counted)
+    income_total = sum(income[k].amount for k in counted_income)
+    counted_money = ("deposits", "securities") + (
+        ("provident-fund",) if standard.count_provident_fund else ()
+    )
+    return Profile(
+        persons=persons,
+        window=window,
+        income=income,
+        counted_income=counted_income,
+        income_total_fen=income_total,
+        monthly_income_per_person_fen=div_round_half_up(income_total, window.months * persons),
+        assets=assets,
+        counted_money_assets=counted_money,
+        money_assets_fen=sum(assets[k].amount for k in counted_money),
+        vehicle_count=vehicle_count,
+        residential_count=residential_count,
+        non_residential_count=non_residential_count,
+        residential_area_cm2=residential_area_cm2,
+        gaps=gaps,
+        answer_digests=dict(answer_digests or {}),
     )

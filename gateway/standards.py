@@ -19,15 +19,22 @@ File format (``deploy/standards/*.toml``; defaults in brackets, "-" = rule not a
     monthly_standard_fen                               int, required
     income_window_months                               6 or 12, required
     [income]  limit_percent_of_standard [100], strictly_below [true],
-              counted [wages, net-business, net-property, net-transfers],
-              excluded [assistance], wage_fallback ["contribution-base" | "none"]
+              counted [wages, net-business, net-property, pensions, unemployment-benefits],
+              excluded [housing-subsidies, assistance] (together: every kind, once),
+              wage_fallback ["contribution-base" | "none"]
     [assets]  money_assets_multiple [-], household_limit_fen [-] (one of them required),
-              count_provident_fund [false]
-    [vehicle] counted_kinds [passenger-car], max_count [-], max_value_fen [-]
+              count_provident_fund [false], strictly_below [false]
+    [vehicle] counted_kinds [passenger-car], max_count [-], max_value_fen [-],
+              strictly_below [false] (the value limit)
     [property] allow_non_residential [false], max_residential_count [-],
-              max_residential_area_per_person_m2 [-]
-    [business] max_subscribed_capital_fen [-]
+              max_residential_area_per_person_m2 [-], strictly_below [false] (the area)
+    [business] max_subscribed_capital_fen [-], strictly_below [false]
     [review]  margin_percent [0]
+
+Published rules say both 低于 (strictly below: ``strictly_below = true``) and 不超过
+(at most: ``false``), so every limit says which; counts ("no car", "at most one home")
+are always "at most". Income kinds are the ones published rules tell apart: a county
+that does not count housing-security subsidies lists ``housing-subsidies`` as excluded.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from hedui.errors import HeduiError
+from hedui.toml_lines import TomlLines
 from hedui.v1 import case_pb2, common_pb2
 
 __all__ = [
@@ -53,11 +61,25 @@ __all__ = [
     "StandardsLibrary",
     "load_standard",
     "parse_standard",
+    "parse_standard_text",
     "region_chain",
 ]
 
 #: income kinds a standard can count or exclude (the profile computes each of them)
-INCOME_KINDS = ("wages", "net-business", "net-property", "net-transfers", "assistance")
+INCOME_KINDS = (
+    "wages",
+    "net-business",
+    "net-property",
+    "pensions",
+    "unemployment-benefits",
+    "housing-subsidies",
+    "assistance",
+)
+DEFAULT_COUNTED = ("wages", "net-business", "net-property", "pensions", "unemployment-benefits")
+#: kinds of earlier releases, with what replaced them (so an old file gets a useful error)
+_RETIRED_KINDS = {
+    "net-transfers": "pensions, unemployment-benefits and housing-subsidies (list each one)",
+}
 #: vehicle kinds (records.proto Vehicle.Kind) a standard can count
 VEHICLE_KINDS = ("passenger-car", "motorcycle", "truck", "low-speed", "other")
 _WAGE_FALLBACKS = ("contribution-base", "none")
@@ -71,11 +93,18 @@ class StandardError(HeduiError):
 class InvalidStandard(StandardError):
     """A standards file is malformed; the message names the file and the key."""
 
-    def __init__(self, source: str, key: str, problem: str) -> None:
+    def __init__(self, source: str, key: str, problem: str, line: int | None = None) -> None:
         self.source = source
         self.key = key
+        self.problem = problem
+        self.line = line
         where = f"key {key!r}" if key else "the file"
-        super().__init__(f"standards file {source}: {where} {problem}")
+        at = f", line {line}" if line else ""
+        super().__init__(f"standards file {source}{at}: {where} {problem}")
+
+    def at_line(self, line: int | None) -> InvalidStandard:
+        """The same error, naming the line of the file it is about."""
+        return InvalidStandard(self.source, self.key, self.problem, line)
 
 
 class NoStandard(StandardError):
@@ -123,6 +152,11 @@ class Standard:
     business_max_capital_fen: int | None
     #: figures within this percentage of a limit (either side) go to manual review
     review_margin_percent: int
+    #: strictness of the other limits (True: 低于, figure < limit; False: 不超过, <=)
+    assets_strictly_below: bool = False
+    vehicle_value_strictly_below: bool = False
+    area_strictly_below: bool = False
+    capital_strictly_below: bool = False
     path: str = field(default="", compare=False)
 
     @property
@@ -239,6 +273,8 @@ class _Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(name, "must be a list of strings")
         for v in value:
+            if v in _RETIRED_KINDS:
+                raise self.fail(name, f"names {v!r}, which is now {_RETIRED_KINDS[v]}")
             if v not in allowed:
                 raise self.fail(name, f"names {v!r}; expected some of {', '.join(allowed)}")
         if len(set(value)) != len(value):
@@ -292,13 +328,19 @@ def parse_standard(data: Mapping[str, Any], source: str = "<memory>") -> Standar
     income = top.sub("income")
     percent = income.integer("limit_percent_of_standard", low=1, high=1000)
     strictly_below = income.boolean("strictly_below", True)
-    counted = income.words(
-        "counted", INCOME_KINDS, ("wages", "net-business", "net-property", "net-transfers")
-    )
-    excluded = income.words("excluded", INCOME_KINDS, ("assistance",))
+    counted = income.words("counted", INCOME_KINDS, DEFAULT_COUNTED)
+    rest = tuple(k for k in INCOME_KINDS if k not in counted)
+    excluded = income.words("excluded", INCOME_KINDS, rest)
     both = set(counted) & set(excluded)
     if both:
         raise income.fail("excluded", f"also lists counted income {', '.join(sorted(both))}")
+    neither = [k for k in INCOME_KINDS if k not in counted and k not in excluded]
+    if neither:
+        raise income.fail(
+            "excluded",
+            f"must name every income kind that is not counted; say whether "
+            f"{', '.join(neither)} count (add each to counted or to excluded)",
+        )
     fallback = income.string("wage_fallback", required=False, default="contribution-base")
     if fallback not in _WAGE_FALLBACKS:
         raise income.fail("wage_fallback", f"must be one of {', '.join(_WAGE_FALLBACKS)}")
@@ -308,22 +350,26 @@ def parse_standard(data: Mapping[str, Any], source: str = "<memory>") -> Standar
     multiple = assets.integer("money_assets_multiple", low=1, high=100)
     household = assets.integer("household_limit_fen", low=1)
     provident = assets.boolean("count_provident_fund", False)
+    assets_strict = assets.boolean("strictly_below", False)
     assets.check_unknown()
 
     vehicle = top.sub("vehicle")
     kinds = vehicle.words("counted_kinds", VEHICLE_KINDS, ("passenger-car",))
     max_count = vehicle.integer("max_count", low=0, high=100)
     max_value = vehicle.integer("max_value_fen", low=1)
+    vehicle_strict = vehicle.boolean("strictly_below", False)
     vehicle.check_unknown()
 
     prop = top.sub("property")
     allow_non_residential = prop.boolean("allow_non_residential", False)
     max_homes = prop.integer("max_residential_count", low=0, high=100)
     max_area = prop.area_cm2("max_residential_area_per_person_m2")
+    area_strict = prop.boolean("strictly_below", False)
     prop.check_unknown()
 
     business = top.sub("business")
     max_capital = business.integer("max_subscribed_capital_fen", low=0)
+    capital_strict = business.boolean("strictly_below", False)
     business.check_unknown()
 
     review = top.sub("review")
@@ -364,6 +410,10 @@ def parse_standard(data: Mapping[str, Any], source: str = "<memory>") -> Standar
         residential_max_area_per_person_cm2=max_area,
         business_max_capital_fen=max_capital,
         review_margin_percent=margin or 0,
+        assets_strictly_below=assets_strict,
+        vehicle_value_strictly_below=vehicle_strict,
+        area_strictly_below=area_strict,
+        capital_strictly_below=capital_strict,
         path=source,
     )
 
@@ -377,11 +427,22 @@ def load_standard(path: str | Path) -> Standard:
         raise InvalidStandard(str(path), "", f"cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InvalidStandard(str(path), "", "is not UTF-8 text") from None
+    return parse_standard_text(text.removeprefix("\ufeff"), str(path))
+
+
+def parse_standard_text(text: str, source: str) -> Standard:
+    """Parse a standards file's text; an error names the line of the key it is about."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidStandard(str(path), "", f"is not valid TOML ({exc})") from None
-    return parse_standard(data, str(path))
+        raise InvalidStandard(source, "", f"is not valid TOML ({exc})") from None
+    try:
+        return parse_standard(data, source)
+    except InvalidStandard as exc:
+        if not exc.key:
+            raise
+        path = tuple(exc.key.split("."))
+        raise exc.at_line(TomlLines(text).line(path)) from None
 
 
 # ------------------------------------------------------------------ the library

@@ -23,6 +23,7 @@ GROUPS: tuple[str, ...] = (
     "hedui.agents.cli",
     "hedui.gateway.cli",
     "hedui.gateway.offline_cli",
+    "hedui.gateway.standards_cli",
     "hedui.audit.cli",
 )
 
