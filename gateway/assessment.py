@@ -521,7 +521,8 @@ class _Rules:
                 f"allows at most {limit}",
             ),
             figures=[p.assets["residential-property"]],
-            needs=_PROPERTY_NEEDS,
+            # the same certificate held by two members is one home
+            needs=(*_PROPERTY_NEEDS, *_leaves("housing", "properties", "certificate_id")),
         )
 
     def residential_area(self) -> case_pb2.RuleResult:
