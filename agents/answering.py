@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import nacl.signing
+import structlog
 
 from hedui.agents import fieldmask, refusals
 from hedui.agents.checks import CheckedQuery, QueryChecker
@@ -22,6 +23,8 @@ from hedui.audit.entries import AccessRecorder
 from hedui.keys import dsse
 from hedui.timestamps import to_timestamp
 from hedui.v1 import audit_pb2, common_pb2, envelope_pb2, query_pb2
+
+log = structlog.get_logger("hedui.agent")
 
 _WITHHELD_REASON = {
     "NOT_IN_POLICY": query_pb2.Withheld.REASON_NOT_IN_POLICY,
@@ -97,6 +100,11 @@ class Answerer:
         try:
             answer = self._build(checked, now)
         except SourceUnavailable as exc:
+            # what department IT must fix: the block and the database's own words
+            # (scrubbed by the source), never the SQL text or the ID numbers bound to it
+            log.error("department database failed", department=self.checker.department,
+                      block=exc.block, error=exc.cause or str(exc),
+                      query_id=checked.query.query_id, case_id=checked.query.case_id)
             entry = self._entry(checked, audit_pb2.AUDIT_KIND_QUERY_FAILED,
                                 audit_pb2.AUDIT_OUTCOME_FAILED,
                                 f"department database unavailable: {exc}")

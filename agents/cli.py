@@ -2,6 +2,7 @@
 
     hedui agent serve --config agent.toml    run the agent until SIGTERM
     hedui agent check --config agent.toml    check config, keys, bundle and mapping
+        [--sample N | --subjects ID,ID]      ... and run each block on real persons
     hedui agent health --config agent.toml   ask the running agent if it is serving (probes)
     hedui agent answer-bundle --config agent.toml --in QUERIES --out ANSWERS
                                              answer a sealed offline bundle, no network
@@ -13,8 +14,12 @@ import argparse
 import asyncio
 import datetime as dt
 import sys
+from typing import TYPE_CHECKING
 
 from hedui.errors import HeduiError
+
+if TYPE_CHECKING:
+    from hedui.agents.mapping import MappingSource
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "check", help="validate config, keys, trust bundle and mapping against the live database"
     )
     check.add_argument("--config", required=True, help="the agent's TOML configuration")
+    trial = check.add_mutually_exclusive_group()
+    trial.add_argument(
+        "--sample", type=int, metavar="N",
+        help="also run every mapping block on the first N ID numbers each block holds "
+             "(or the [subjects] query lists) and print per block the rows found, the "
+             "first record (masked) and the sum of each amount")
+    trial.add_argument(
+        "--subjects", metavar="ID,ID",
+        help="the same as --sample, on these ID numbers (comma-separated)")
     check.set_defaults(func=_check)
 
     health = cmds.add_parser(
@@ -69,6 +83,9 @@ def _check(args: argparse.Namespace) -> int:
     from hedui.keys.bundle import TrustStore
     from hedui.keys.signing import read_public_key
 
+    subjects = _subjects_argument(args.subjects)
+    if args.sample is not None and not 1 <= args.sample <= 100:
+        raise HeduiError("--sample must be 1 to 100")
     cfg = config_mod.load(args.config)
     problems: list[str] = []
     notes: list[str] = []
@@ -100,12 +117,19 @@ def _check(args: argparse.Namespace) -> int:
                              "policies")
     source = attempt("mapping", lambda: MappingSource(cfg.mapping,
                                                       database_url_override=cfg.database))
+    sample: list[str] = []
     if source is not None:
         for problem in source.check():
             problems.append(str(problem))
+        if args.sample is not None or subjects:
+            sample = _sample(source, args.sample, subjects)
         source.close()
     for note in notes:
         print(f"ok: {note}")
+    for line in sample:
+        print(line)
+    if sample:
+        print()
     if problems:
         for p in problems:
             print(f"problem: {p}", file=sys.stderr)
@@ -113,6 +137,34 @@ def _check(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.config}: everything checks out")
     return 0
+
+
+def _subjects_argument(value: str | None) -> list[str]:
+    """``--subjects`` as ID numbers; a malformed one is refused without echoing it."""
+    if value is None:
+        return []
+    ids = [v.strip().upper() for v in value.split(",") if v.strip()]
+    for i, v in enumerate(ids, 1):
+        if not (len(v) in (15, 18) and v[:-1].isdigit() and (v[-1].isdigit() or v[-1] == "X")):
+            raise HeduiError(f"--subjects: ID number {i} is not 15 or 18 characters of digits "
+                             "(the last may be X)")
+    if not ids:
+        raise HeduiError("--subjects needs ID numbers separated by commas")
+    return ids
+
+
+def _sample(source: MappingSource, n: int | None, subjects: list[str]) -> list[str]:
+    """The ``--sample``/``--subjects`` report; the database failing is one line."""
+    from hedui.agents import mapping_sample
+    from hedui.agents.source import SourceUnavailable
+
+    notes: list[str] = []
+    try:
+        if not subjects:
+            subjects, notes = mapping_sample.pick_subjects(source, n or 1)
+        return mapping_sample.report(source, subjects, notes)
+    except SourceUnavailable as exc:
+        return [f"sample: not run, the database cannot be read: {exc}"]
 
 
 def _health(args: argparse.Namespace) -> int:

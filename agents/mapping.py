@@ -14,7 +14,9 @@ Three promises hold whatever the file says:
   every transaction is started READ ONLY, so even a ``DELETE`` in a mapping fails;
 * **one statement per block** for all subjects of a query, not one per person.
 
-``check()`` reports every problem at once, each with the file and line to fix.
+``check()`` reports every problem at once, each with the file and line to fix. It
+runs every block through ``_run``, the very function serving uses, so a block that
+would fail a query fails the check; ``sample()`` runs them on real ID numbers.
 """
 
 from __future__ import annotations
@@ -24,16 +26,15 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from google.protobuf.message import Message
-from sqlalchemy import Engine, bindparam, create_engine, event, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from hedui.agents.mapping_config import (
     AsOfQuery,
@@ -43,10 +44,21 @@ from hedui.agents.mapping_config import (
     MappingError,
     load,
 )
+from hedui.agents.mapping_engine import read_only_engine, redact_url
+from hedui.agents.mapping_sql import (
+    Rows,
+    cause_of,
+    column_index,
+    compile_block,
+    detail_of,
+    is_driver_error,
+    norm,
+    reason_of,
+)
 from hedui.agents.mapping_values import ValueProblem
 from hedui.agents.source import Problem, SourceUnavailable
 
-__all__ = ["MappingError", "MappingSource"]
+__all__ = ["BlockRun", "MappingError", "MappingSource"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +66,17 @@ log = logging.getLogger(__name__)
 BATCH = 500
 #: how long a data_as_of query result is reused
 AS_OF_SECONDS = 60.0
-_PROBE_ID = "000000000000000000"
+#: the ID number check runs each block for: well-formed, and nobody's
+PROBE_ID = "000000000000000000"
+
+
+class BlockRun:
+    """What one block gave for some ID numbers, run as serving runs it (for ``sample``)."""
+
+    def __init__(self, block: Block, rows: int, records: dict[str, Message]) -> None:
+        self.block = block
+        self.rows = rows  # rows of the subjects asked for (others are dropped)
+        self.records = records  # by ID number as given
 
 
 class MappingSource:
@@ -83,7 +105,7 @@ class MappingSource:
         self._blocks = [b for b in self._m.blocks if b.usable and b.statement is not None]
         self._held = frozenset().union(*(b.leaves for b in self._blocks))
         self._plan = lru_cache(maxsize=256)(self._make_plan)
-        self._compiled: dict[tuple[str, int], tuple[str, list[str], bool]] = {}
+        self._compiled: dict[tuple[str, int], tuple[str, list[Any] | None, bool]] = {}
         self._layouts: dict[tuple[str, tuple[str, ...], tuple[str, ...]],
                             tuple[int, list[tuple[FieldSpec, int | None]]]] = {}
 
@@ -109,42 +131,60 @@ class MappingSource:
         records: dict[str, Message] = {}
         record_type = self._m.record_type
         try:
-            engine = self._engine_for_reads()
-            dbapi, pooled = self._reader(engine)  # the driver's own: see _run
-            try:
-                cursor = dbapi.cursor()
-                if engine.dialect.name == "sqlite":
-                    # every block from one snapshot, and one read lock instead of one a
-                    # statement
-                    cursor.execute("BEGIN")
+            with self._reading() as (cursor, dialect):
                 for start in range(0, len(keys), BATCH):
                     chunk = keys[start:start + BATCH]
                     if subjects is not None and subjects.statement is not None:
-                        result = self._run(cursor, engine.dialect, subjects, chunk)
-                        k = _index(result.keys(), subjects.key, subjects)
+                        result = self._run(cursor, dialect, subjects, chunk)
+                        k = column_index(result.keys(), subjects.key, subjects)
                         for row in result:
-                            sid = _norm(row[k])
+                            sid = norm(row[k])
                             if sid in given and sid not in records:
                                 records[sid] = record_type()
                     for block, fields in plan:
-                        result = self._run(cursor, engine.dialect, block, chunk)
+                        result = self._run(cursor, dialect, block, chunk)
                         self._fill(block, fields, result, given, records)
-                cursor.close()
-            finally:
-                try:
-                    dbapi.rollback()  # end the read transaction: no snapshot outlives a fetch
-                finally:
-                    if pooled:
-                        dbapi.close()
         except SQLAlchemyError as err:
-            raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
+            raise SourceUnavailable(f"{self.department} database: {reason_of(err)}",
+                                    cause=cause_of(err)) from None
         except Exception as err:
-            if type(err).__module__.split(".")[0] in ("sqlite3", "psycopg"):
-                raise SourceUnavailable(
-                    f"{self.department} database: {type(err).__name__}: "
-                    f"{str(err).splitlines()[0][:200]}") from None
+            if is_driver_error(err):
+                raise SourceUnavailable(f"{self.department} database: {cause_of(err)}",
+                                        cause=cause_of(err)) from None
             raise
         return {given[k]: rec for k, rec in records.items()}
+
+    def run_block(self, block: Block, id_numbers: Sequence[str]) -> BlockRun:
+        """One block for ``id_numbers`` through the serving path: ``_run`` and ``_fill``.
+
+        For ``hedui agent check --sample``: what each block alone gives real persons.
+        Raises SourceUnavailable (naming the block) as ``fetch`` would.
+        """
+        given = {i.strip().upper(): i for i in id_numbers}
+        keys = list(given)
+        records: dict[str, Message] = {}
+        rows = 0
+        with self._reading() as (cursor, dialect):
+            for start in range(0, len(keys), BATCH):
+                result = self._run(cursor, dialect, block, keys[start:start + BATCH])
+                rows += self._fill(block, tuple(block.fields), result, given, records)
+        return BlockRun(block, rows, {given[k]: rec for k, rec in records.items()})
+
+    def first_column(self, statement: Any) -> list[Any]:
+        """The first column of a statement that names no ID numbers, read-only: how
+        ``check --sample`` lists the ID numbers a block holds."""
+        with self._connect() as conn:
+            return [row[0] for row in conn.execute(statement)]
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The blocks serving runs (those without problems), in file order."""
+        return list(self._blocks)
+
+    @property
+    def mapping(self) -> CompiledMapping:
+        """The compiled mapping file (for tools that report against its lines)."""
+        return self._m
 
     def data_as_of(self) -> dt.date:
         """The mapping's fixed date, its query's answer (cached a minute), or today."""
@@ -161,7 +201,7 @@ class MappingSource:
             with self._connect() as conn:
                 value = conn.execute(as_of.statement).scalar()
         except SQLAlchemyError as err:
-            raise SourceUnavailable(f"{self.department} database: {_reason(err)}") from None
+            raise SourceUnavailable(f"{self.department} database: {reason_of(err)}") from None
         try:
             parsed = as_of.parse(value)
         except ValueProblem:
@@ -176,9 +216,10 @@ class MappingSource:
         """Every problem of the mapping against the live database, in file order.
 
         Static problems (unknown fields, enum values, units, formats) come from the
-        file; then each block's SQL is run wrapped as ``SELECT * FROM (...) WHERE
-        1 = 0`` to learn its columns without reading data, and every key and field
-        column is looked up in them.
+        file; then each block's SQL is run through ``_run`` — the function serving
+        uses, not a look-alike — for an ID number nobody has, so it reads no one's
+        rows and fails exactly when a query would; every key and field column is then
+        looked up among the columns it returned.
         """
         m = self._m
         found: list[tuple[tuple[str, ...], str]] = [(i.at, i.message) for i in m.issues]
@@ -191,15 +232,15 @@ class MappingSource:
             try:
                 with self._connect() as conn:
                     conn.execute(text("SELECT 1"))
-                    blocks = [b for b in ([m.subjects] if m.subjects else []) + m.blocks
-                              if b.statement is not None]
-                    for block in blocks:
-                        found.extend(self._check_block(conn, block))
                     if isinstance(m.data_as_of, AsOfQuery):
                         found.extend(self._check_as_of(conn, m.data_as_of))
+                blocks = [b for b in ([m.subjects] if m.subjects else []) + m.blocks
+                          if b.statement is not None]
+                for block in blocks:
+                    found.extend(self._check_block(block))
             except SQLAlchemyError as err:
                 found.append((self._db_key(), f"cannot open the database "
-                              f"{_redact(url)}: {_reason(err)}"))
+                              f"{redact_url(url)}: {reason_of(err)}"))
             except SourceUnavailable as err:
                 found.append((self._db_key(), str(err)))
         problems = [(m.lines.line(at) if m.lines else None, Problem(m.where(at),
@@ -245,28 +286,63 @@ class MappingSource:
                 plan.append((block, fields))
         return tuple(plan)
 
-    def _run(self, cursor: Any, dialect: Any, block: Block, chunk: list[str]) -> _Rows:
-        """Run a block's SQL for ``chunk`` on the raw driver cursor.
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Any, Any]]:
+        """A driver cursor inside one read transaction, and the dialect to compile for.
+
+        On SQLite every block of a fetch reads one snapshot under one read lock; the
+        transaction is always rolled back after, so no snapshot outlives its use.
+        """
+        engine = self._engine_for_reads()
+        dbapi, pooled = self._reader(engine)  # the driver's own: see _run
+        try:
+            cursor = dbapi.cursor()
+            try:
+                if engine.dialect.name == "sqlite":
+                    cursor.execute("BEGIN")
+                yield cursor, engine.dialect
+            finally:
+                cursor.close()
+        finally:
+            try:
+                dbapi.rollback()
+            finally:
+                if pooled:
+                    dbapi.close()
+
+    def _run(self, cursor: Any, dialect: Any, block: Block, chunk: list[str]) -> Rows:
+        """Run a block's SQL for ``chunk`` on the raw driver cursor — the one way any
+        block is ever executed (serving, ``check`` and ``sample`` alike).
 
         The statement is compiled once per (block, number of IDs) with SQLAlchemy —
         bound parameters only, the expanding ``:ids`` rendered as placeholders — and
         then executed by the driver directly: SQLAlchemy's per-execution result
-        machinery cost ~0.25 ms a block, more than the lookup itself.
+        machinery cost ~0.25 ms a block, more than the lookup itself. ``:ids`` may
+        appear several times (``a IN :ids OR b IN :ids`` for pair tables): each
+        placeholder is matched to its ID by name, not by position in ``chunk``.
+        A database error is raised as SourceUnavailable naming the block.
         """
         key = (block.name, len(chunk))
         compiled = self._compiled.get(key)
         if compiled is None:
-            c = block.statement.bindparams(ids=list(chunk)).compile(
-                dialect=dialect, compile_kwargs={"render_postcompile": True})
-            names = list(c.positiontup or []) if c.positional else list(c.params)
-            compiled = (c.string, names, c.positional)
-            self._compiled[key] = compiled
-        sql, names, positional = compiled
-        if positional:
-            cursor.execute(sql, chunk)
-        else:
-            cursor.execute(sql, dict(zip(names, chunk, strict=True)))
-        return _Rows([d[0] for d in cursor.description], cursor.fetchall())
+            compiled = self._compiled[key] = compile_block(block, dialect, len(chunk))
+        sql, picks, positional = compiled
+        try:
+            if not positional:
+                assert picks is not None
+                cursor.execute(sql, {name: chunk[i] for name, i in picks})
+            elif picks is None:
+                cursor.execute(sql, chunk)
+            else:
+                cursor.execute(sql, [chunk[i] for i in picks])
+            return Rows([d[0] for d in cursor.description], cursor.fetchall())
+        except Exception as err:
+            if not is_driver_error(err):
+                raise
+            cause = cause_of(err)
+            raise SourceUnavailable(f"{self.department} database: mapping block "
+                                    f"{block.name}: {cause}", block=block.name,
+                                    cause=cause) from None
 
     def _layout(self, block: Block, fields: tuple[FieldSpec, ...], columns: tuple[str, ...]
                 ) -> tuple[int, list[tuple[FieldSpec, int | None]]]:
@@ -275,22 +351,25 @@ class MappingSource:
         key = (block.name, tuple(f.leaf for f in fields), columns)
         layout = self._layouts.get(key)
         if layout is None:
-            layout = (_index(columns, block.key, block),
-                      [(f, None if f.column is None else _index(columns, f.column, block))
+            layout = (column_index(columns, block.key, block),
+                      [(f, None if f.column is None else column_index(columns, f.column, block))
                        for f in fields])
             self._layouts[key] = layout
         return layout
 
     def _fill(self, block: Block, fields: tuple[FieldSpec, ...], result: Any,
-              given: Mapping[str, str], records: dict[str, Message]) -> None:
+              given: Mapping[str, str], records: dict[str, Message]) -> int:
+        """Set the block's fields from its rows; returns how many rows were the subjects'."""
         k, setters = self._layout(block, fields, tuple(result.keys()))
         parents, last = block.steps[:-1], block.steps[-1]
         seen: set[str] = set()
         record_type = self._m.record_type
+        kept = 0
         for row in result:
-            sid = _norm(row[k])
+            sid = norm(row[k])
             if sid not in given:
                 continue  # a join or a careless SQL may return other persons: drop them
+            kept += 1
             rec = records.get(sid)
             if rec is None:
                 rec = records[sid] = record_type()
@@ -325,6 +404,7 @@ class MappingSource:
                     d.year, d.month, d.day = value
                 else:
                     setattr(target, spec.steps[-1], value)
+        return kept
 
     def _db_key(self) -> tuple[str, ...]:
         if self._m.database_env is not None and self._m.database is None:
@@ -352,7 +432,7 @@ class MappingSource:
         with self._lock:
             if self._engine is None:
                 try:
-                    self._engine = _read_only_engine(self._url())
+                    self._engine = read_only_engine(self._url())
                 except MappingError as err:
                     raise SourceUnavailable(f"{self.department}: {err}") from None
             return self._engine
@@ -360,17 +440,17 @@ class MappingSource:
     def _connect(self) -> Any:
         return self._engine_for_reads().connect()
 
-    def _check_block(self, conn: Any, block: Block) -> list[tuple[tuple[str, ...], str]]:
-        sql = block.sql.strip().rstrip(";")
+    def _check_block(self, block: Block) -> list[tuple[tuple[str, ...], str]]:
+        """Run the block for one probe ID exactly as serving would, then look up its
+        key and field columns among the columns it returned."""
         out: list[tuple[tuple[str, ...], str]] = []
         try:
-            statement = _probe(sql)
-            result = conn.execute(statement, {"ids": [_PROBE_ID]})
-            columns = list(result.keys())
-            result.close()
-        except SQLAlchemyError as err:
-            conn.rollback()
-            return [((*block.at, "sql"), f"the SQL fails: {_reason(err)}")]
+            with self._reading() as (cursor, dialect):
+                columns = list(self._run(cursor, dialect, block, [PROBE_ID]).keys())
+        except SourceUnavailable as err:
+            if err.block is None:
+                raise  # the database itself, not this block: one problem for the file
+            return [((*block.at, "sql"), f"the SQL fails: {detail_of(err.cause)}")]
         lower = {c.lower() for c in columns}
         returned = ", ".join(columns)
         if block.key and block.key.lower() not in lower:
@@ -388,7 +468,7 @@ class MappingSource:
             value = conn.execute(as_of.statement).scalar()
         except SQLAlchemyError as err:
             conn.rollback()
-            return [(as_of.at, f"the SQL fails: {_reason(err)}")]
+            return [(as_of.at, f"the SQL fails: {reason_of(err)}")]
         try:
             parsed = as_of.parse(value)
         except ValueProblem as err:
@@ -398,90 +478,7 @@ class MappingSource:
         return []
 
 
-def _probe(sql: str) -> Any:
-    """The SQL wrapped so that it returns its columns and no rows."""
-    return text(f"SELECT * FROM (\n{sql}\n) hedui_probe WHERE 1 = 0").bindparams(
-        bindparam("ids", expanding=True))
-
-
 def _wanted(leaf: str, paths: frozenset[str]) -> bool:
     if leaf in paths:
         return True
     return any(leaf.startswith(p + ".") or p.startswith(leaf + ".") for p in paths)
-
-
-class _Rows(list):
-    """Rows of a driver cursor with the column names, shaped like a SQLAlchemy result."""
-
-    def __init__(self, columns: list[str], rows: list[tuple]) -> None:
-        super().__init__(rows)
-        self._columns = columns
-
-    def keys(self) -> list[str]:
-        return self._columns
-
-
-def _norm(value: Any) -> str:
-    return "" if value is None else str(value).strip().upper()
-
-
-def _index(columns: Any, name: str, block: Block) -> int:
-    wanted = name.lower()
-    for i, c in enumerate(columns):
-        if c.lower() == wanted:
-            return i
-    raise SourceUnavailable(f"mapping block {block.name}: the SQL returns no column "
-                            f"{name!r}; run the mapping check")
-
-
-def _reason(err: SQLAlchemyError) -> str:
-    """The driver's message without SQL text or parameters (which hold ID numbers)."""
-    orig = getattr(err, "orig", None)
-    msg = str(orig) if orig is not None else type(err).__name__
-    return msg.strip().splitlines()[0] if msg.strip() else type(err).__name__
-
-
-def _redact(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
-
-
-def _read_only_engine(url_text: str) -> Engine:
-    """An engine that cannot write: SQLite opened read-only, PostgreSQL read-only sessions."""
-    try:
-        url = make_url(url_text)
-    except ArgumentError:
-        raise MappingError(f"database URL {url_text!r} is not a URL like "
-                           "sqlite:///path or postgresql+psycopg://host/db") from None
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        db = url.database or ""
-        if not db or db == ":memory:" or db.startswith("file:"):
-            raise MappingError("a SQLite database URL must name a file: sqlite:///path/to/db")
-        path = Path(db).resolve()
-        if not path.is_file():
-            raise MappingError(f"no SQLite database file at {path}")
-        ro = URL.create("sqlite+pysqlite", database=f"file:{quote(path.as_posix())}",
-                        query={"mode": "ro", "uri": "true"})
-        engine = create_engine(ro, hide_parameters=True,
-                               connect_args={"check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _query_only(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.execute("PRAGMA query_only = ON")
-
-        return engine
-    if backend == "postgresql":
-        # keep the department's own libpq options (e.g. -c search_path=...), add ours last
-        given = url.query.get("options", ())
-        options = " ".join([*([given] if isinstance(given, str) else given),
-                            "-c default_transaction_read_only=on"])
-        return create_engine(
-            url.difference_update_query(["options"]), hide_parameters=True,
-            pool_pre_ping=True, execution_options={"postgresql_readonly": True},
-            connect_args={"connect_timeout": 5, "options": options},
-        )
-    raise MappingError(f"database {backend!r} is not supported; use sqlite or postgresql "
-                       "(read-only access is enforced for those)")

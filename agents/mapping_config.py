@@ -12,26 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.exc import ArgumentError
 
 from hedui.agents.departments import DEPARTMENTS
+from hedui.agents.mapping_fields import Converter, FieldConverters
 from hedui.agents.mapping_toml import TomlLines
-from hedui.agents.mapping_values import (
-    UNITS,
-    DateParser,
-    ValueProblem,
-    check_date_format,
-    code_key,
-    to_bool,
-    to_fen,
-)
+from hedui.agents.mapping_values import DateParser, ValueProblem, check_date_format
 from hedui.errors import HeduiError
 
 #: message types a single column fills as a whole
@@ -42,7 +35,6 @@ BLOCK_KEYS = ("sql", "key", "fields")
 SPEC_KEYS = ("column", "value", "codes", "other", "unit", "date_format")
 ID_PARAMETER = "ids"
 
-Converter = Callable[[Any], Any]
 KeyPath = tuple[str, ...]
 
 
@@ -182,7 +174,8 @@ class _Compiler:
         self.record_type = DEPARTMENTS[dept].record_type
         self.issues: list[Issue] = []
         shared = data.get("codes", {})
-        self.shared_codes: dict[str, Any] = shared if isinstance(shared, dict) else {}
+        self.converters = FieldConverters(self.problem,
+                                          shared if isinstance(shared, dict) else {})
 
     def problem(self, at: KeyPath, message: str) -> None:
         self.issues.append(Issue(at, message))
@@ -339,6 +332,15 @@ class _Compiler:
             self.problem((*at, "sql"), "the SQL must select by the subjects' ID numbers "
                          "with IN :ids (a bound parameter, never pasted text)")
             usable = False
+        if statement is not None:
+            others = sorted(n for n in statement._bindparams if n != ID_PARAMETER)
+            if others:
+                # serving fills :ids only; any other :name would fail every query
+                self.problem((*at, "sql"), f"the SQL names :{', :'.join(others)}; only :ids "
+                             "(the subjects' ID numbers) is filled in — write other values "
+                             "into the SQL itself")
+                usable = False
+                statement = None
         return Block(name, at, steps, sql, key, statement, usable=usable)
 
     def _fields(self, table: Any, desc: Descriptor, at: KeyPath, block_name: str,
@@ -428,7 +430,7 @@ class _Compiler:
         if column is not None and not isinstance(column, str):
             self.problem((*at, "column"), "column must be a name in quotes")
             return None
-        convert = self._converter(value, fd, at)
+        convert = self.converters.build(value, fd, at)
         if convert is None or bad:
             return None
         is_date = fd.type == FieldDescriptor.TYPE_MESSAGE
@@ -440,166 +442,6 @@ class _Compiler:
                 self.problem((*at, "value"), f"{fd.name}: value {value['value']!r}: {err}")
                 return None
         return FieldSpec(leaf, steps, column, constant, convert, is_date, at)
-
-    def _converter(self, spec: dict[str, Any], fd: FieldDescriptor,
-                   at: KeyPath) -> Converter | None:
-        t = fd.type
-        is_date = t == FieldDescriptor.TYPE_MESSAGE
-        is_money = fd.name.endswith("_fen") and t in (FieldDescriptor.TYPE_INT64,
-                                                      FieldDescriptor.TYPE_INT32)
-        for k, allowed, why in (
-            ("unit", is_money, "only amounts (fields ending in _fen) take a unit"),
-            ("date_format", is_date, "only dates take a date_format"),
-            ("codes", not is_date and not is_money, f"{fd.name} is not a coded value"),
-        ):
-            if k in spec and not allowed:
-                self.problem((*at, k), f"{fd.name}: {why}")
-                return None
-        if "other" in spec and "codes" not in spec:
-            self.problem((*at, "other"), f"{fd.name}: other = ... needs codes = ...")
-            return None
-        if is_date:
-            fmt = spec.get("date_format")
-            if fmt is not None:
-                problem = check_date_format(fmt) if isinstance(fmt, str) else "must be text"
-                if problem:
-                    self.problem((*at, "date_format"), problem)
-                    return None
-            return DateParser(fmt)
-        if is_money:
-            unit = spec.get("unit")
-            if unit is None:
-                self.problem(at, f"{fd.name} is an amount: say its unit in the database, "
-                             f"e.g. {{ column = \"...\", unit = \"yuan\" }}; units: "
-                             f"{', '.join(UNITS)}")
-                return None
-            if unit not in UNITS:
-                self.problem((*at, "unit"), f"{fd.name}: unknown unit {unit!r}; units: "
-                             f"{', '.join(UNITS)}")
-                return None
-            return lambda v, _u=unit: None if v is None else to_fen(v, _u)
-        if "codes" in spec:
-            return self._coded(spec, fd, at)
-        if t == FieldDescriptor.TYPE_ENUM:
-            names = _enum_names(fd.enum_type)
-            def by_name(v: Any, _n: dict[str, int] = names) -> int | None:
-                k = code_key(v)
-                if not k:
-                    return None
-                if k.upper() in _n:
-                    return _n[k.upper()]
-                raise ValueProblem("not a value name; map department codes with codes = {...}")
-            return by_name
-        if t == FieldDescriptor.TYPE_BOOL:
-            return to_bool
-        if t == FieldDescriptor.TYPE_STRING:
-            return lambda v: None if v is None else str(v).strip()
-        if t in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
-            return _to_float
-        return _to_int
-
-    def _coded(self, spec: dict[str, Any], fd: FieldDescriptor, at: KeyPath) -> Converter | None:
-        codes = spec["codes"]
-        where = (*at, "codes")
-        if isinstance(codes, str):
-            name = codes
-            codes = self.shared_codes.get(name)
-            if not isinstance(codes, dict):
-                known = ", ".join(self.shared_codes) or "none defined"
-                self.problem(where, f"no code list [codes.{name}] (known: {known})")
-                return None
-            where = ("codes", name)
-        if not isinstance(codes, dict) or not codes:
-            self.problem(where, f"{fd.name}: codes must list department code = value pairs")
-            return None
-        table: dict[str, Any] = {}
-        ok = True
-        for code, target in codes.items():
-            v = self._target(target, fd, (*where, code))
-            if v is _BAD:
-                ok = False
-            table[code] = v
-        other = _BAD
-        if "other" in spec:
-            other = self._target(spec["other"], fd, (*at, "other"))
-            ok = ok and other is not _BAD
-        if not ok:
-            return None
-        fallback = None if other is _BAD else other
-
-        def lookup(v: Any, _t: dict[str, Any] = table, _o: Any = fallback) -> Any:
-            k = code_key(v)
-            if k is None:
-                return None
-            return _t.get(k, _o)
-        return lookup
-
-    def _target(self, target: Any, fd: FieldDescriptor, at: KeyPath) -> Any:
-        t = fd.type
-        if t == FieldDescriptor.TYPE_ENUM:
-            names = _enum_names(fd.enum_type)
-            if isinstance(target, str) and target.upper() in names:
-                return names[target.upper()]
-            valid = ", ".join(v.name for v in fd.enum_type.values if v.number != 0)
-            self.problem(at, f"{fd.name}: unknown value {target!r}; the values are: {valid}")
-            return _BAD
-        if t == FieldDescriptor.TYPE_BOOL:
-            if isinstance(target, bool):
-                return target
-            self.problem(at, f"{fd.name}: codes of a yes/no field map to true or false")
-            return _BAD
-        if t == FieldDescriptor.TYPE_STRING:
-            if isinstance(target, str):
-                return target
-            self.problem(at, f"{fd.name}: codes of a text field map to text in quotes")
-            return _BAD
-        if isinstance(target, int | float) and not isinstance(target, bool):
-            return target
-        self.problem(at, f"{fd.name}: codes of a number field map to numbers")
-        return _BAD
-
-
-_BAD = object()
-
-
-def _enum_names(enum: EnumDescriptor) -> dict[str, int]:
-    """Full value names and the same without the enum's prefix: RELATION_SELF and SELF."""
-    prefix = ""
-    for v in enum.values:
-        if v.number == 0 and v.name.endswith("UNSPECIFIED"):
-            prefix = v.name[: -len("UNSPECIFIED")]
-    out: dict[str, int] = {}
-    for v in enum.values:
-        if v.number == 0:
-            continue
-        out[v.name] = v.number
-        if prefix and v.name.startswith(prefix):
-            out.setdefault(v.name[len(prefix):], v.number)
-    return out
-
-
-def _to_int(v: Any) -> int | None:
-    if v is None or v == "":
-        return None
-    try:
-        return int(v) if isinstance(v, int) else int(str(v).strip())
-    except ValueError:
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise ValueProblem("not a whole number") from None
-        if not f.is_integer():
-            raise ValueProblem("not a whole number") from None
-        return int(f)
-
-
-def _to_float(v: Any) -> float | None:
-    if v is None or v == "":
-        return None
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        raise ValueProblem("not a number") from None
 
 
 def _clean_sql(sql: str) -> str:

@@ -1,11 +1,13 @@
 """Turning a department's column values into record field values.
 
 Department databases write money in yuan (as text, DECIMAL or REAL), in fen, or in
-10,000 yuan; dates as ``YYYYMMDD``, ``YYYY-MM-DD`` or ``YYYYMM`` text, or as real
-dates; statuses as their own codes. These converters are the only place such values
-are interpreted, so the rules are in one file: money goes through ``Decimal`` (never
-a binary float) and is rounded half-up to a whole fen; a date format without a day
-gives a whole-month ``Date`` (day 0); a code the mapping does not list is left unset.
+10,000 yuan; engine displacement in millilitres (cc) or litres ("1.6"); dates as
+``YYYYMMDD``, ``YYYY-MM-DD`` or ``YYYYMM`` text, or as real dates; statuses as their
+own codes. These converters are the only place such values are interpreted, so the
+rules are in one file: money and volumes go through ``Decimal`` (never a binary
+float) and are rounded half-up to a whole fen or millilitre; a date format without a
+day gives a whole-month ``Date`` (day 0); a code the mapping does not list is left
+unset.
 """
 
 from __future__ import annotations
@@ -27,9 +29,24 @@ UNITS: dict[str, int] = {
     "万元": 1_000_000,
 }
 
+#: millilitres per unit; for fields ending in ``_ml`` (``Vehicle.displacement_ml``)
+VOLUME_UNITS: dict[str, int] = {
+    "ml": 1,
+    "millilitre": 1,
+    "cc": 1,
+    "litre": 1000,
+    "liter": 1000,
+    "L": 1000,
+    "l": 1000,
+    # in Chinese
+    "毫升": 1,
+    "升": 1000,
+}
+
 _CONTEXT = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP,
                            traps=[decimal.InvalidOperation])
 _INT64_MAX = 2**63 - 1
+_INT32_MAX = 2**31 - 1
 
 
 class ValueProblem(ValueError):
@@ -43,9 +60,31 @@ def to_fen(value: object, unit: str) -> int:
     text such as ``"1,234.50"``. Preconditions: ``unit`` is a key of UNITS; the
     result fits int64. Raises ValueProblem otherwise or for non-numbers.
     """
-    factor = UNITS[unit]
+    result = _scaled(value, UNITS[unit], "an amount")
+    if abs(result) > _INT64_MAX:
+        raise ValueProblem("amount does not fit in int64 fen")
+    return result
+
+
+def to_ml(value: object, unit: str) -> int:
+    """The volume ``value`` (in ``unit``, e.g. litres "1.6") as whole millilitres.
+
+    The same exact arithmetic as ``to_fen``: "1.6" litres is 1600 ml, never 1599.
+    Preconditions: ``unit`` is a key of VOLUME_UNITS. Raises ValueProblem for
+    non-numbers, negative volumes and results beyond int32.
+    """
+    result = _scaled(value, VOLUME_UNITS[unit], "a volume")
+    if result < 0:
+        raise ValueProblem("a volume cannot be negative")
+    if result > _INT32_MAX:
+        raise ValueProblem("volume does not fit in int32 millilitres")
+    return result
+
+
+def _scaled(value: object, factor: int, what: str) -> int:
+    """``value`` times ``factor``, exactly in Decimal, rounded half-up to an integer."""
     if isinstance(value, bool):
-        raise ValueProblem("a true/false value is not an amount")
+        raise ValueProblem(f"a true/false value is not {what}")
     try:
         if isinstance(value, int):
             amount = Decimal(value)
@@ -57,17 +96,14 @@ def to_fen(value: object, unit: str) -> int:
             text = str(value).strip().replace(",", "").replace("，", "").replace(" ", "")
             amount = Decimal(text)
         if not amount.is_finite():
-            raise ValueProblem("amount is not a finite number")
-        fen = _CONTEXT.multiply(amount, Decimal(factor)).to_integral_value(
+            raise ValueProblem(f"{what} is not a finite number")
+        scaled = _CONTEXT.multiply(amount, Decimal(factor)).to_integral_value(
             rounding=decimal.ROUND_HALF_UP, context=_CONTEXT)
     except (decimal.InvalidOperation, ValueError) as err:
         if isinstance(err, ValueProblem):
             raise
         raise ValueProblem("not a number") from None
-    result = int(fen)
-    if abs(result) > _INT64_MAX:
-        raise ValueProblem("amount does not fit in int64 fen")
-    return result
+    return int(scaled)
 
 
 def _fast_date(fmt: str) -> object:

@@ -9,6 +9,7 @@ one implementation departments configure; tests may build others over real data.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,9 +18,30 @@ from google.protobuf.message import Message
 
 from hedui.errors import HeduiError
 
+#: a run of six or more digits (ID, account, phone numbers), maybe with a check letter
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]{6,}[0-9Xx]?(?![0-9])")
+SCRUBBED = "[digits]"
+
+
+def scrub_digits(text: str) -> str:
+    """``text`` with every ID-like run of digits replaced: database messages may quote
+    the value that failed (``invalid input syntax: "310101..."``)."""
+    return _DIGIT_RUN.sub(SCRUBBED, text)
+
 
 class SourceUnavailable(HeduiError):
-    """The department database cannot be read right now (gRPC UNAVAILABLE)."""
+    """The department database cannot be read right now (gRPC UNAVAILABLE).
+
+    ``block`` names the mapping block whose statement failed, ``cause`` the database
+    error as ``Class: message`` (scrubbed of digit runs, never SQL text or parameters),
+    so the agent's log can say what department IT must fix.
+    """
+
+    def __init__(self, message: str, *, block: str | None = None,
+                 cause: str | None = None) -> None:
+        super().__init__(message)
+        self.block = block
+        self.cause = cause
 
 
 @dataclass(frozen=True)
