@@ -16,7 +16,10 @@ Verdicts, for every rule:
   descriptive field, a pension's scheme, decides nothing) — *unless* the figure known so far is
   already a FAIL outside the margin. Every figure is monotone (missing data can only add
   income, assets, vehicles, properties or capital; business losses count as zero, see
-  :mod:`hedui.gateway.profile`), so such a FAIL is certain and stays a FAIL.
+  :mod:`hedui.gateway.profile`), so such a FAIL is certain and stays a FAIL. The home
+  count is the exception: without certificate ids one home held by two members looks
+  like two, so while its data is missing its FAIL is never taken as certain. A field
+  the query never asked for (``requested``) is missing data like a withheld one.
 
 Outcome: any FAIL → INELIGIBLE (certain even when other rules are UNKNOWN); else any
 UNKNOWN → INCOMPLETE; else any REVIEW → NEEDS_MANUAL_REVIEW; else ELIGIBLE.
@@ -32,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from hedui.agents.departments import DEPARTMENTS
 from hedui.gateway.profile import (
     AnswerLike,
     Figure,
@@ -158,8 +162,14 @@ def assess(
     as_of: date,
     missing: Sequence[tuple[str, str]] = (),
     pseudonym: Pseudonym,
+    requested: Mapping[str, Sequence[str]] | None = None,
 ) -> Assessment:
     """Assess a household against ``standard`` on ``as_of``.
+
+    ``requested`` maps each department to the field paths its query asked for (the
+    exchange policy's); a field a rule reads that was never asked for is a gap like a
+    withheld one — an answer's silence on a field nobody asked about proves nothing.
+    None: every needed field is taken as asked (answers built by hand, in tests).
 
     Preconditions (ValueError): ``standard`` is in force on ``as_of``, plus those of
     :func:`~hedui.gateway.profile.build_profile`.
@@ -169,7 +179,7 @@ def assess(
     profile = build_profile(
         members, answers, standard, as_of=as_of, missing=missing, pseudonym=pseudonym
     )
-    return assess_profile(profile, standard, as_of=as_of, missing=missing)
+    return assess_profile(profile, standard, as_of=as_of, missing=missing, requested=requested)
 
 
 def assess_profile(
@@ -178,10 +188,11 @@ def assess_profile(
     *,
     as_of: date,
     missing: Sequence[tuple[str, str]] = (),
+    requested: Mapping[str, Sequence[str]] | None = None,
 ) -> Assessment:
     """Check a household profile against every rule of ``standard`` (also what
     ``hedui standards check`` runs on sample profiles, with no answers behind them)."""
-    rules = tuple(_Rules(profile, standard).all())
+    rules = tuple(_Rules(profile, standard, requested).all())
     outcome = decide_outcome(r.verdict for r in rules)
     reasons_zh, reasons_en = _reasons(outcome, rules, standard)
     return Assessment(
@@ -244,9 +255,11 @@ def _unique(items: Sequence[str]) -> list[str]:
 class _Rules:
     """Builds each rule the standard sets, in a fixed order."""
 
-    def __init__(self, profile: Profile, standard: Standard) -> None:
+    def __init__(self, profile: Profile, standard: Standard,
+                 requested: Mapping[str, Sequence[str]] | None = None) -> None:
         self.p = profile
         self.s = standard
+        self.requested = requested
 
     def all(self) -> list[case_pb2.RuleResult]:
         s = self.s
@@ -278,11 +291,28 @@ class _Rules:
             if whole:
                 found += whole
                 continue
+            unasked = self._never_asked(department, alternatives)
+            if unasked is not None:
+                found.append(unasked)
+                continue
             withheld = [g for g in self.p.gaps if g.department == department and g.path]
             hits = [[g for g in withheld if paths_overlap(g.path, alt)] for alt in alternatives]
             if all(hits):
                 found += [g for group in hits for g in group]
         return list(dict.fromkeys(found))
+
+    def _never_asked(self, department: str, alternatives: tuple[str, ...]) -> Gap | None:
+        """A gap when the department answered but its query asked for none of the
+        alternatives (the exchange policy leaves out a field a rule reads)."""
+        if self.requested is None or department not in self.p.answer_digests:
+            return None
+        asked = self.requested.get(department, ())
+        if any(paths_overlap(a, alt) for a in asked for alt in alternatives):
+            return None
+        title = DEPARTMENTS[department]
+        return Gap(department, alternatives[0],
+                   f"交换策略未向{title.title_zh}询问字段 {alternatives[0]}",
+                   f"the exchange policy does not ask {title.title_en} for {alternatives[0]}")
 
     def result(
         self,
@@ -293,6 +323,7 @@ class _Rules:
         compare: tuple[int, int] | None = None,
         strict: bool = False,
         margin: bool = True,
+        monotone: bool = True,
         statement: tuple[str, str],
         figures: Sequence[Figure],
         needs: Sequence[Need],
@@ -303,7 +334,7 @@ class _Rules:
         near = margin and _within_margin(value, bound, self.s.review_margin_percent)
         notes = [n for f in figures for n in f.review_notes]
         gaps = self.gaps(needs)
-        if gaps and not (over and not near):
+        if gaps and not (monotone and over and not near):
             verdict = UNKNOWN
         elif near:
             verdict = REVIEW
@@ -521,7 +552,9 @@ class _Rules:
                 f"allows at most {limit}",
             ),
             figures=[p.assets["residential-property"]],
-            # the same certificate held by two members is one home
+            # the same certificate held by two members is one home, so without the
+            # certificate ids the count can be too high: no failure is certain then
+            monotone=False,
             needs=(*_PROPERTY_NEEDS, *_leaves("housing", "properties", "certificate_id")),
         )
 

@@ -12,13 +12,28 @@ undecidable (or leave a certain failure), and every other rule as it was.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
+from pathlib import Path
 
 import pytest
-from test_gateway_assessment import DIBAO, LOW_RENT, RR, Household, R, month, period
+from test_gateway_assessment import (
+    AS_OF,
+    DIBAO,
+    LOW_RENT,
+    RR,
+    Household,
+    R,
+    month,
+    period,
+    pseudonym,
+    rule,
+)
 
 from hedui.agents import fieldmask
 from hedui.agents.departments import DEPARTMENTS
-from hedui.v1 import common_pb2, query_pb2
+from hedui.gateway.assessment import assess
+from hedui.gateway.standards import StandardsLibrary
+from hedui.v1 import query_pb2
 
 W = query_pb2.Withheld
 
@@ -69,7 +84,6 @@ STANDARDS = {
     # the low-rent rules (household assets, floor area) plus a home count
     "low-rent": dataclasses.replace(LOW_RENT, review_margin_percent=0, residential_max_count=1),
 }
-AS_OF = common_pb2.Date(year=2024, month=7, day=15)
 LEAVES = [(d, leaf) for d, dep in DEPARTMENTS.items()
           for leaf in sorted(fieldmask.all_leaves(dep.record_type.DESCRIPTOR))]
 
@@ -111,3 +125,44 @@ def test_withholding_a_leaf_blocks_exactly_the_rules_that_read_it(standard_name:
             if r not in reads and verdict == RR.VERDICT_UNKNOWN:
                 wrong.append(f"{department} {leaf}: {r} does not read it but is undecidable")
     assert wrong == [], "\n".join(wrong)
+
+
+def test_a_field_the_policy_never_asks_for_is_missing_data() -> None:
+    """Found by the native-database acceptance test: the dibao policy did not ask for
+    the property certificate, so a flat owned by two spouses counted as two homes —
+    a certain-looking FAIL, where the truth was one home."""
+    standard = STANDARDS["low-rent"]  # at most one home
+    h = household()
+    for record in h.records["housing"].values():  # what an agent sends when not asked
+        for p in record.properties:
+            p.ClearField("certificate_id")
+    asked = {d: sorted(fieldmask.all_leaves(dep.record_type.DESCRIPTOR))
+             for d, dep in DEPARTMENTS.items()}
+    asked["housing"] = [p for p in asked["housing"] if p != "properties.*.certificate_id"]
+    a = assess(h.members, h.answers(), standard, as_of=AS_OF, pseudonym=pseudonym,
+               requested=asked)
+    count = rule(a, "residential-property-count")
+    assert count.figure_fen == 2  # two holders' records, no certificate to match them
+    assert count.verdict == RR.VERDICT_UNKNOWN, count.explanation_en
+    assert "does not ask" in count.explanation_en and "certificate_id" in count.explanation_en
+    # asked for, the certificate makes it one home
+    full = {d: sorted(fieldmask.all_leaves(dep.record_type.DESCRIPTOR))
+            for d, dep in DEPARTMENTS.items()}
+    b = assess(household().members, household().answers(), standard, as_of=AS_OF,
+               pseudonym=pseudonym, requested=full)
+    assert rule(b, "residential-property-count").verdict == RR.VERDICT_PASS
+
+
+def test_the_shipped_policies_ask_for_every_field_their_standards_read() -> None:
+    """Every shipped standard, under its programme's shipped policy: nothing a rule
+    reads is left out (else every case of the programme would be incomplete)."""
+    root = Path(__file__).parents[2]
+    policies = tomllib.loads((root / "deploy/policy/programmes.toml").read_text())["policies"]
+    for standard in StandardsLibrary(root / "deploy" / "standards"):
+        asked = policies[standard.programme]["departments"]
+        h = household()
+        a = assess(h.members, {d: h.answer(d) for d in asked}, standard,
+                   as_of=max(AS_OF, standard.effective_from), pseudonym=pseudonym,
+                   requested=asked)
+        unasked = [r.explanation_en for r in a.rules if "does not ask" in r.explanation_en]
+        assert unasked == [], (standard.standard_id, unasked)
