@@ -13,11 +13,10 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from google.protobuf.message import DecodeError
-from stdnum.cn import ric
 
+from hedui import resident_id
 from hedui.agents import fieldmask, refusals
 from hedui.agents.departments import department as department_info
 from hedui.agents.replay import ReplayCache
@@ -59,34 +58,14 @@ class CheckedQuery:
     policy: trust_pb2.PurposePolicy = field(repr=False)
 
 
-_RIC = re.compile(r"^[0-9]{17}[0-9X]$")
-
-
-@lru_cache(maxsize=65536)
-def _birth_place_valid(region: str, year: str) -> bool:
-    """stdnum's region check depends only on the region code and the birth year."""
-    try:
-        ric.get_birth_place(f"{region}{year}0101" + "0000")
-    except Exception:
-        return False
-    return True
-
-
 def validate_id_number(value: str) -> str:
-    """``ric.validate`` (length, check digit, birth date, birth place), with the
-    region lookup cached: it was a fifth of an answer's CPU time uncached."""
-    number = value.strip().upper()
-    if not _RIC.match(number) or ric.calc_check_digit(number) != number[17]:
-        raise ValueError("malformed resident ID number")
-    try:
-        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        raise ValueError("impossible birth date") from None
-    if born > dt.date.today():
-        raise ValueError("impossible birth date")
-    if not _birth_place_valid(number[:6], number[6:10]):
-        raise ValueError("unknown region code")
-    return number
+    """The canonical form of a subject's resident ID number, or ``InvalidIdNumber``.
+
+    A thin name for :func:`hedui.resident_id.normalize`, so an agent accepts and refuses
+    exactly what the gateway does — including numbers whose region code was created
+    after the holder's birth (it is where the number was issued).
+    """
+    return resident_id.normalize(value)
 
 
 class QueryChecker:
@@ -236,13 +215,13 @@ class QueryChecker:
             )
         out = []
         for i, subject in enumerate(query.subjects):
-            # The message names the position only: an ID number never goes into a log.
+            # The message names the position and the rule broken: never the number itself.
             try:
                 out.append(validate_id_number(subject.id_number))
-            except Exception:
+            except resident_id.InvalidIdNumber as exc:
                 raise refusals.MalformedIdNumber(
                     f"subject #{i + 1} of query {query.query_id} has a malformed resident ID "
-                    "number (wrong length, date or check digit)"
+                    f"number ({exc.reason}): {exc}"
                 ) from None
         return tuple(out)
 

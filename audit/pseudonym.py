@@ -3,10 +3,10 @@
 An entry must let a privacy officer find every access to one person's data without the
 log itself revealing who anyone is. ``HMAC-SHA-256(key, ID number)`` gives a stable
 identifier per person that nobody without the key can reverse or recompute by trying
-all 10^17 plausible ID numbers. The ID number is normalized first (every space removed,
-then ``stdnum.cn.ric.compact``, which upper-cases the check character ``x``) so the same person
-always gets the same pseudonym, and its check digit is verified so a typo does not
-silently create a pseudonym for nobody.
+all 10^17 plausible ID numbers. The ID number is normalized first by
+:func:`hedui.resident_id.normalize` — the one validation the gateway and the agents use —
+so every spelling of one number (full-width digits, a lowercase x, spaces) gets the same
+pseudonym, and a number the rest of hedui refuses (a typo) never gets a pseudonym for nobody.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
-
+from hedui import resident_id
 from hedui.audit.errors import PseudonymError
 
 #: how many recent ID numbers keep their pseudonym in memory
@@ -46,25 +44,17 @@ class Pseudonymizer:
 
     @staticmethod
     def normalize(id_number: str) -> str:
-        """Return the compact form of a resident ID number (18 characters, final 'X').
+        """Return the canonical form of a resident ID number (18 characters, final 'X').
 
-        Requires 17 digits and a correct check character; raises :class:`PseudonymError`
+        Delegates to :func:`hedui.resident_id.normalize`; raises :class:`PseudonymError`
         otherwise, without repeating the number (it is personal data).
         """
         if not isinstance(id_number, str):
             raise PseudonymError("an ID number must be text")
-        # compact() trims and upper-cases; spaces inside (also U+3000) are dropped first.
-        number = ric.compact("".join(id_number.split()))
-        if len(number) != 18 or not number[:17].isdigit() or not number[:17].isascii():
-            raise PseudonymError(
-                "not a resident ID number: expected 17 digits and a check character"
-            )
         try:
-            if number[17] != ric.calc_check_digit(number):
-                raise PseudonymError("resident ID number has a wrong check character")
-        except ValidationError:
-            raise PseudonymError("not a resident ID number") from None
-        return number
+            return resident_id.normalize(id_number)
+        except resident_id.InvalidIdNumber as exc:
+            raise PseudonymError(f"not a valid resident ID number: {exc}") from None
 
     def pseudonym(self, id_number: str) -> str:
         """Return the lowercase hex HMAC-SHA-256 of the normalized ID number.

@@ -52,6 +52,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from hedui import resident_id
 from hedui.agents.departments import DEPARTMENTS, unwrap
 from hedui.gateway.figures import (
     Figure,
@@ -119,7 +120,12 @@ _B = records_pb2.BusinessRegistration
 
 
 def _compact_id(id_number: str) -> str:
-    return "".join(id_number.split()).upper()
+    """The canonical form (members are normalised at intake, answers by the agents);
+    one that is not a valid number still gets a stable key so it is reported, not lost."""
+    try:
+        return resident_id.normalize(id_number)
+    except resident_id.InvalidIdNumber:
+        return "".join(id_number.split()).upper()
 
 
 def _as_pair(department: str, value: AnswerLike) -> tuple[query_pb2.Answer, bytes]:

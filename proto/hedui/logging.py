@@ -17,8 +17,14 @@ from typing import Any
 
 import structlog
 
-#: 17 digits and a check character, not inside a longer run of digits
-ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
+#: 17 digits and a check character, not inside a longer run of digits — also as offices
+#: type them (full-width digits and Ｘ, spaces between groups), which intake normalises
+#: but a log line about refused input may still hold
+_D = "[0-9\uff10-\uff19]"
+ID_NUMBER = re.compile(
+    rf"(?<![0-9\uff10-\uff19])[1-9\uff11-\uff19](?:[ \u3000\u00a0]?{_D}){{16}}"
+    rf"[ \u3000\u00a0]?[0-9\uff10-\uff19Xx\uff38\uff58](?![0-9\uff10-\uff19])"
+)
 
 #: field names never written to a log
 FORBIDDEN_KEYS = frozenset({

@@ -149,62 +149,6 @@ def test_answer_never_exceeds_policy_narrowing_and_request(data, department: str
     assert not (release.released & {w.path for w in release.withheld})
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="0123456789Xx ", min_size=15, max_size=20))
-def test_fast_id_validation_agrees_with_stdnum(value: str) -> None:
-    from stdnum.cn import ric
-
-    from hedui.agents.checks import validate_id_number
-
-    try:
-        expected: str | None = ric.validate(value.strip())
-    except Exception:
-        expected = None
-    try:
-        got: str | None = validate_id_number(value)
-    except ValueError:
-        got = None
-    if " " not in value.strip():
-        assert got == expected
-
-
-@st.composite
-def id_numbers(draw) -> str:
-    from stdnum.cn import ric
-
-    region = draw(st.sampled_from(["110101", "310104", "330424", "440305", "999999", "110100"]))
-    year = draw(st.integers(1890, 2030))
-    month = draw(st.integers(0, 13))
-    day = draw(st.integers(0, 32))
-    seq = draw(st.integers(0, 999))
-    body = f"{region}{year:04d}{month:02d}{day:02d}{seq:03d}"
-    check = ric.calc_check_digit(body + "0") if draw(st.booleans()) else draw(
-        st.sampled_from("0123456789X"))
-    return body + check
-
-
-@settings(max_examples=400, deadline=None)
-@given(id_numbers())
-def test_fast_id_validation_agrees_with_stdnum_on_structured_numbers(value: str) -> None:
-    import datetime as dt
-
-    from stdnum.cn import ric
-
-    from hedui.agents.checks import validate_id_number
-
-    try:
-        expected: str | None = ric.validate(value)
-        if dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14])) > dt.date.today():
-            expected = None  # hedui also refuses birth dates in the future
-    except Exception:
-        expected = None
-    try:
-        got: str | None = validate_id_number(value)
-    except ValueError:
-        got = None
-    assert got == expected, value
-
-
 @settings(max_examples=150, deadline=None)
 @given(data=st.data(), department=st.sampled_from(sorted(DEPARTMENTS)))
 def test_extra_leaves_is_present_leaves_outside_allowed(data, department: str) -> None:
