@@ -15,6 +15,7 @@ import grpc
 
 from hedui.errors import HeduiError
 from hedui.gateway.answers import VerifiedAnswer, verify_answer
+from hedui.gateway.breaker import Classified, classify
 from hedui.gateway.queries import SignedQuery
 from hedui.keys import tls
 from hedui.keys.bundle import Bundle
@@ -31,14 +32,14 @@ class AgentCallFailed(HeduiError):
         super().__init__(f"{department}: {code.name}: {detail}")
 
     @property
+    def classified(self) -> Classified:
+        """Outage, busy or refusal: the one table is :func:`hedui.gateway.breaker.classify`."""
+        return classify(self.code, self.detail)
+
+    @property
     def transient(self) -> bool:
         """Worth retrying: the agent may answer a fresh query later."""
-        return self.code in (
-            grpc.StatusCode.UNAVAILABLE,
-            grpc.StatusCode.DEADLINE_EXCEEDED,
-            grpc.StatusCode.RESOURCE_EXHAUSTED,
-            grpc.StatusCode.ABORTED,
-        )
+        return self.classified.retry
 
 
 @dataclass

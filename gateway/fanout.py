@@ -2,7 +2,9 @@
 
 A case takes as long as its slowest department, not the sum. Each department gets
 retries with backoff on transient failures and a circuit breaker, so one dead agent
-costs the others nothing. Every query is written to the audit log before it is
+costs the others nothing. A department's refusal of one query (``breaker.classify``) is
+neither retried nor counted by the breaker: it is an answer about that query, not an
+outage. Every query is written to the audit log before it is
 sent, every answer or failure when it arrives. A retry is a new query (new id, new
 nonce): the agent rightly refuses to answer the same signed query twice.
 """
@@ -21,7 +23,7 @@ from prometheus_client import Histogram
 from hedui.audit.entries import AccessRecorder
 from hedui.gateway.agent_client import AgentCallFailed, AgentClient
 from hedui.gateway.answers import AnswerRejected, VerifiedAnswer
-from hedui.gateway.breaker import CircuitBreaker
+from hedui.gateway.breaker import CircuitBreaker, Outcome, refusal_text
 from hedui.gateway.planner import DepartmentPlan, plan
 from hedui.gateway.queries import SignedQuery, SubjectRef, build_query, sign_query
 from hedui.keys.bundle import Bundle
@@ -51,6 +53,8 @@ class DepartmentResult:
     department: str
     answer: VerifiedAnswer | None = None
     failure: str | None = None
+    #: the agent's reason code when it refused the query for good (not an outage)
+    refusal: str | None = None
     attempts: int = 0
     query_digests: list[bytes] = field(default_factory=list)
     #: the last signed query (kept with the answer for the report)
@@ -164,17 +168,23 @@ class FanOut:
             try:
                 answer = await self.client_for(dept).ask(signed, timeout=self.deadline)
             except AgentCallFailed as exc:
-                breaker.failure()
-                result.failure = str(exc)
-                refused = not exc.transient
+                classified = exc.classified
+                breaker.record(classified)  # only an outage counts
+                refused = classified.outcome is Outcome.REFUSED
+                if refused:
+                    result.refusal = classified.reason
+                    result.failure = refusal_text(dept.department, classified, exc.detail)
+                else:
+                    result.failure = str(exc)
                 result.audit_leaves.append(await self._record_failure(
                     case, dept, signed, result.failure, refused=refused))
-                if refused or attempt == self.retries:
+                if not classified.retry or attempt == self.retries:
                     return result
                 await asyncio.sleep(self.backoff * (2**attempt) * (1 + random.random()))
                 continue
             except AnswerRejected as exc:
-                breaker.failure()
+                # the agent replied: not an outage, and a retry would be rejected alike
+                breaker.success()
                 result.failure = f"{dept.department}: answer rejected: {exc}"
                 result.audit_leaves.append(
                     await self._record_failure(case, dept, signed, result.failure))
