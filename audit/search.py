@@ -121,7 +121,8 @@ class AuditQueries:
             audit_pb2.AUDIT_KIND_QUERY_ANSWERED, audit_pb2.AUDIT_KIND_ANSWER_RECEIVED,
             audit_pb2.AUDIT_KIND_ANSWER_WITHHELD, audit_pb2.AUDIT_KIND_QUERY_FAILED,
             audit_pb2.AUDIT_KIND_CASE_OPENED, audit_pb2.AUDIT_KIND_CASE_DECIDED,
-            audit_pb2.AUDIT_KIND_REPORT_VIEWED, audit_pb2.AUDIT_KIND_ANSWER_ERASED,
+            audit_pb2.AUDIT_KIND_CASE_CANCELLED, audit_pb2.AUDIT_KIND_REPORT_VIEWED,
+            audit_pb2.AUDIT_KIND_ANSWER_ERASED,
             audit_pb2.AUDIT_KIND_BUNDLE_EXPORTED, audit_pb2.AUDIT_KIND_BUNDLE_IMPORTED,
         })
         hits, _ = search(self.log, Criteria(subject_pseudonym=pseudonym, kinds=access_kinds),

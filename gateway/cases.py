@@ -4,31 +4,31 @@
 audit-logged; state changes are compare-and-set so replicas sharing one database
 never both run or both decide a case. A case that lost a department is
 INCOMPLETE (with the department and reason) and ``retry`` asks only the missing ones.
+Every state has a way out (``case_states``); the checks at opening live in ``intake``,
+the decision in ``decision``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import nacl.signing
 import structlog
-from prometheus_client import Counter, Histogram
+from prometheus_client import Histogram
 from sqlalchemy.engine import Connection
 
-from hedui.audit.checkpoint import signed_size
 from hedui.audit.entries import AccessRecorder
 from hedui.audit.publisher import CheckpointPublisher
 from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
-from hedui.gateway import assessment as assessment_mod
-from hedui.gateway import report as report_mod
+from hedui.gateway import decision as decision_mod
+from hedui.gateway import intake
 from hedui.gateway.authorizations import AuthorizationRegistry
+from hedui.gateway.case_errors import CaseError, NoStandardInForce, NotAllowed, NotFound
 from hedui.gateway.fanout import CaseRequest, DepartmentResult, FanOut
 from hedui.gateway.planner import plan
 from hedui.gateway.queries import SubjectRef
@@ -37,12 +37,10 @@ from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseRow, CaseStore, Conflict, DepartmentPart
 from hedui.keys.bundle import Bundle
 from hedui.timestamps import to_timestamp
-from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2
+from hedui.v1 import audit_pb2, case_pb2, envelope_pb2
 
 log = structlog.get_logger("hedui.gateway")
 
-CASES_DECIDED = Counter("hedui_gateway_cases_decided_total", "Cases decided, by outcome",
-                        ["programme", "outcome"])
 CASE_SECONDS = Histogram("hedui_gateway_verify_seconds", "Time to verify a case",
                          buckets=(0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30))
 
@@ -52,23 +50,20 @@ SOCIAL_ASSISTANCE = frozenset({
     "medical-assistance", "education-assistance", "temporary-assistance",
 })
 
-MAX_MEMBERS = 20
-
-
-class CaseError(HeduiError):
-    """A case request cannot be carried out (bad input, wrong state, not allowed)."""
-
-
-class NotFound(CaseError):
-    """No such case."""
-
-
-class NotAllowed(CaseError):
-    """The operator may not do this."""
-
+MAX_MEMBERS = intake.MAX_MEMBERS
+#: re-exported: the report digest cases cite
+dsse_digest = decision_mod.dsse_digest
+__all__ = ["CaseError", "CaseManager", "NoStandardInForce", "NotAllowed", "NotFound",
+           "dsse_digest", "erase_expired"]
 
 State = case_pb2.CaseState
 _T = TypeVar("_T")
+
+#: states ``verify``/``retry`` take a case from (an AWAITING_OFFLINE_ANSWER case only when
+#: a department it waits for is online again)
+RUNNABLE = tuple(State.Name(s) for s in (
+    State.CASE_STATE_OPEN, State.CASE_STATE_INCOMPLETE, State.CASE_STATE_QUERYING,
+    State.CASE_STATE_AWAITING_OFFLINE_ANSWER))
 
 
 def _changed(case_id: str) -> Conflict:
@@ -85,39 +80,6 @@ class _Run:
     pending: set[str]
 
 
-@dataclass(frozen=True)
-class _Opening:
-    """A new case checked and sealed, before its entry is logged and its row stored."""
-
-    row: CaseRow
-    members: list[case_pb2.Member]
-    departments: list[str]
-    batch_key: str | None
-    #: the CASE_OPENED entry's fields (``AccessRecorder.record``'s arguments)
-    entry: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class _Ready:
-    """A case with every department answered: what its decision is made of."""
-
-    departments: list[dict[str, Any]]
-    leaves: list[int]
-    answers: dict[str, _Answered]
-
-
-@dataclass(frozen=True)
-class _Decision:
-    """A decided case before it commits: the sealed report and its decision entry."""
-
-    now: dt.datetime
-    outcome: str
-    digest: bytes
-    sealed: bytes
-    #: the CASE_DECIDED entry's fields (``AccessRecorder.record``'s arguments)
-    entry: dict[str, Any]
-
-
 @dataclass
 class _ResultRows:
     """A fan-out's results as the case store keeps them."""
@@ -125,14 +87,6 @@ class _ResultRows:
     answers: list[dict[str, Any]] = field(default_factory=list)
     parts: list[DepartmentPart] = field(default_factory=list)
     leaves: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class _Answered:
-    """One department's signed answer: the report's reference and the decoded answer."""
-
-    reference: report_mod.AnswerInput
-    answer: query_pb2.Answer
 
 
 @dataclass
@@ -180,78 +134,20 @@ class CaseManager:
     def open(self, request: case_pb2.OpenCaseRequest, *, batch_key: str | None = None
              ) -> case_pb2.Case:
         """Open a case in the calling thread (tools, tests); the service uses open_case."""
-        opening = self._prepare_open(request, batch_key)
+        opening = intake.prepare(self, request, batch_key)
         if isinstance(opening, case_pb2.Case):
             return opening
-        return self._insert_opened(opening, self.recorder.record(**opening.entry))
+        return intake.insert(self, opening, self.recorder.record(**opening.entry))
 
     async def open_case(self, request: case_pb2.OpenCaseRequest, *,
                         batch_key: str | None = None) -> case_pb2.Case:
         """Open a case: checks, then its CASE_OPENED entry, then the case and its
         departments' parts in one transaction."""
-        opening = await self.step(self._prepare_open, request, batch_key)
+        opening = await self.step(intake.prepare, self, request, batch_key)
         if isinstance(opening, case_pb2.Case):
             return opening
         leaf = await self.recorder.record_async(**opening.entry)
-        return await self.step(self._insert_opened, opening, leaf)
-
-    def _prepare_open(self, request: case_pb2.OpenCaseRequest, batch_key: str | None
-                      ) -> case_pb2.Case | _Opening:
-        """Every check and the sealed row of a new case, or the case a batch row opened
-        before (idempotent per ``batch_key``)."""
-        self._require_purpose(request.programme)
-        self._require_staff(request.operator, request.programme)
-        if batch_key:
-            batch_key = f"{request.operator}:{batch_key}"
-            existing = self.store.case_by_batch_key(batch_key)
-            if existing is not None:
-                return self.describe(existing)
-        if not request.members or len(request.members) > MAX_MEMBERS:
-            raise CaseError(f"a household has 1 to {MAX_MEMBERS} members")
-        if not request.region or not request.authorization_number:
-            raise CaseError("a case needs a region code and an authorization number")
-        ids = [m.id_number for m in request.members]
-        try:
-            normalized = [self.recorder.pseudonymizer.normalize(i) for i in ids]
-        except HeduiError:
-            bad = next(n for n, i in enumerate(ids, 1) if not _valid(self.recorder, i))
-            raise CaseError(f"member #{bad} has a malformed resident ID number") from None
-        if len(set(normalized)) != len(normalized):
-            raise CaseError("the same person is listed twice in the household")
-        self.authorizations.require(
-            request.authorization_number, programme=request.programme, id_numbers=ids,
-            today=self.clock().date(),
-        )
-        now = self.clock()
-        case_id = f"case-{now:%Y%m%d}-{uuid.uuid4().hex[:12]}"
-        sealed = self.vault.seal(
-            case_pb2.OpenCaseRequest(members=request.members).SerializeToString()
-        )
-        row = CaseRow(
-            case_id=case_id, state=State.Name(State.CASE_STATE_OPEN),
-            programme=request.programme, region=request.region,
-            authorization_number=request.authorization_number, operator=request.operator,
-            members_sealed=sealed, outcome="", report_digest=b"", created_at=now,
-            updated_at=now, version=0, claimed_by="",
-        )
-        entry = {
-            "kind": audit_pb2.AUDIT_KIND_CASE_OPENED, "operator": request.operator,
-            "case_id": case_id, "purpose": request.programme, "id_numbers": ids,
-            "authorization_number": request.authorization_number,
-        }
-        departments = [p.department for p in plan(self.bundle(), request.programme)]
-        return _Opening(row, list(request.members), departments, batch_key, entry)
-
-    def _insert_opened(self, opening: _Opening, leaf: int) -> case_pb2.Case:
-        """The case, its departments' parts and its first audit leaf, together. (Its
-        CASE_OPENED entry is written first: every step is logged before it acts.)"""
-        row = opening.row
-        self.store.insert_case({**asdict(row), "batch_key": opening.batch_key},
-                               opening.departments, audit_leaves=[leaf])
-        return self.describe(row, members=opening.members, departments=[
-            {"department": d, "state": "PENDING", "reason": "", "answer_digest": b"",
-             "attempts": 0, "updated_at": row.created_at} for d in sorted(opening.departments)
-        ])
+        return await self.step(intake.insert, self, opening, leaf)
 
     def _load(self, case_id: str) -> CaseRow:
         row = self.store.get(case_id)
@@ -280,7 +176,8 @@ class CaseManager:
             authorization_number=row.authorization_number, operator=row.operator,
             created_at=to_timestamp(row.created_at), updated_at=to_timestamp(row.updated_at),
             outcome=case_pb2.Outcome.Value(row.outcome) if row.outcome else 0,
-            report_digest=row.report_digest,
+            report_digest=row.report_digest, application_date=intake.to_pb(row.application_date),
+            state_reason=row.state_reason,
         )
         if departments is None:
             departments = self.store.departments(row.case_id)
@@ -321,10 +218,14 @@ class CaseManager:
         ready = await step(self._store_results, begun.row, begun.members, results)
         if isinstance(ready, case_pb2.Case):
             return ready
-        decision = await step(self._decision, begun.row, begun.members, operator, ready)
+        try:
+            decision = await step(decision_mod.decide, self, begun.row, begun.members,
+                                  operator, ready)
+        except Exception as exc:  # never left QUERYING: INCOMPLETE with the reason
+            return await step(decision_mod.hold, self, begun.row, begun.members, ready, exc)
         decided_leaf = await self.recorder.record_async(**decision.entry)
-        return await step(self._commit_decision, begun.row, begun.members, ready, decision,
-                          decided_leaf)
+        return await step(decision_mod.commit, self, begun.row, begun.members, ready,
+                          decision, decided_leaf)
 
     async def step(self, work: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """Run one step that reads or writes the case store: here on the loop when the
@@ -344,15 +245,17 @@ class CaseManager:
         self._require_staff(operator, row.programme)
         if row.state == State.Name(State.CASE_STATE_DECIDED):
             return self.describe(row)
-        runnable = (State.Name(State.CASE_STATE_OPEN), State.Name(State.CASE_STATE_INCOMPLETE),
-                    State.Name(State.CASE_STATE_QUERYING))
-        if row.state not in runnable:
-            raise CaseError(f"case {case_id} is {row.state} and cannot be verified now")
-        if row.state == State.Name(State.CASE_STATE_QUERYING) and row.claimed_by not in (
-            "", self.replica
-        ) and (self.clock() - row.updated_at) < self.claim_ttl:
-            raise CaseError(f"case {case_id} is being verified by {row.claimed_by} right now")
-        row, departments = self._claim(row, runnable)
+        if row.state not in RUNNABLE:
+            raise CaseError(f"case {case_id} is {row.state} and cannot be verified: "
+                            f"{row.state_reason or 'it is closed'}")
+        self._require_unclaimed(row)
+        offline = {p.department for p in plan(self.bundle(), row.programme) if p.offline}
+        if row.state == State.Name(State.CASE_STATE_AWAITING_OFFLINE_ANSWER):
+            waiting = {d["department"] for d in self.store.departments(case_id)
+                       if d["state"] != "ANSWERED"}
+            if waiting <= offline:
+                return self.describe(row)  # nothing to ask online: the bundles carry it
+        row, departments = self._claim(row, RUNNABLE)
         members = self.members(row)
         try:
             consent = self.consent_digest(row, members)
@@ -367,12 +270,11 @@ class CaseManager:
                 cancelled = self.store.transition(
                     conn, case_id, from_states=[State.Name(State.CASE_STATE_QUERYING)],
                     expect_version=row.version, to_state=State.Name(State.CASE_STATE_CANCELLED),
-                    now=self.clock(),
+                    now=self.clock(), reason=f"no query may be sent: {exc}",
                 )
             if not cancelled:
                 raise _changed(case_id) from exc
             raise NotAllowed(str(exc)) from None
-        offline = {p.department for p in plan(self.bundle(), row.programme) if p.offline}
         pending = {d["department"] for d in departments if d["state"] != "ANSWERED"}
         if pending & offline:
             self._await_offline(case_id, pending & offline)
@@ -382,6 +284,14 @@ class CaseManager:
             authorization_number=row.authorization_number, consent_digest=consent,
         )
         return _Run(row=row, members=members, request=request, pending=pending - offline)
+
+    def _require_unclaimed(self, row: CaseRow) -> None:
+        """Refuse while another replica's claim on a QUERYING case is fresh."""
+        if row.state == State.Name(State.CASE_STATE_QUERYING) and row.claimed_by not in (
+            "", self.replica
+        ) and (self.clock() - row.updated_at) < self.claim_ttl:
+            raise CaseError(f"case {row.case_id} is being verified by {row.claimed_by} right "
+                            "now; look again shortly")
 
     def _claim(self, row: CaseRow, from_states: Sequence[str]
                ) -> tuple[CaseRow, list[dict[str, Any]]]:
@@ -495,12 +405,15 @@ class CaseManager:
         ready = self._store_results(row, members, results)
         if isinstance(ready, case_pb2.Case):
             return ready
-        decision = self._decision(row, members, operator, ready)
+        try:
+            decision = decision_mod.decide(self, row, members, operator, ready)
+        except Exception as exc:  # never left QUERYING: INCOMPLETE with the reason
+            return decision_mod.hold(self, row, members, ready, exc)
         decided_leaf = self.recorder.record(**decision.entry)
-        return self._commit_decision(row, members, ready, decision, decided_leaf)
+        return decision_mod.commit(self, row, members, ready, decision, decided_leaf)
 
     def _store_results(self, row: CaseRow, members: list[case_pb2.Member],
-                       results: dict[str, DepartmentResult]) -> case_pb2.Case | _Ready:
+                       results: dict[str, DepartmentResult]) -> case_pb2.Case | decision_mod.Ready:
         """Store the fan-out's results and, in the same transaction, leave the case
         INCOMPLETE (or awaiting offline answers) when a department is missing, or read
         what its decision needs."""
@@ -520,102 +433,22 @@ class CaseManager:
                     expect_version=row.version, to_state=to, now=now,
                 )
             else:
-                return _Ready(departments, self.store.audit_leaves(row.case_id, conn),
-                              self._answers(conn, row.case_id, departments, results))
+                return decision_mod.Ready(
+                    departments, self.store.audit_leaves(row.case_id, conn),
+                    decision_mod.answers(self, conn, row.case_id, departments, results))
         if not moved:
             raise _changed(row.case_id)
         return self.describe(replace(row, state=to, version=row.version + 1, updated_at=now,
-                                     claimed_by=""), members=members, departments=departments)
-
-    def _answers(self, conn: Connection, case_id: str, departments: list[dict[str, Any]],
-                 results: dict[str, DepartmentResult]) -> dict[str, _Answered]:
-        """Every department's answer, by department: this fan-out's from memory, earlier
-        ones (a retry's, an offline bundle's) opened from the store."""
-        out = {r.department: _Answered(
-            report_mod.AnswerInput(department=r.department, agent=r.answer.signer,
-                                   query_digest=r.query.digest, answer_digest=r.answer.digest,
-                                   envelope=r.answer.envelope),
-            r.answer.answer,
-        ) for r in results.values() if r.answer is not None}
-        if any(d["department"] not in out for d in departments):
-            for a in self.store.answers_of(case_id, conn):
-                if a["department"] in out or a["answer_sealed"] is None:
-                    continue
-                envelope = envelope_pb2.Envelope()
-                envelope.ParseFromString(self.vault.open(bytes(a["answer_sealed"])))
-                answer = query_pb2.Answer()
-                answer.ParseFromString(envelope.payload)
-                out[a["department"]] = _Answered(report_mod.AnswerInput(
-                    department=a["department"], agent=a["agent"],
-                    query_digest=bytes(a["query_digest"]),
-                    answer_digest=bytes(a["answer_digest"]), envelope=envelope,
-                ), answer)
-        return dict(sorted(out.items()))
-
-    def _decision(self, row: CaseRow, members: list[case_pb2.Member], operator: str,
-                  ready: _Ready) -> _Decision:
-        """Assess, and build, sign and seal the report with its audit evidence."""
-        now = self.clock()
-        standard = self.standards.select(row.region, row.programme, now.date())
-        pseudonym = self.recorder.pseudonymizer.pseudonym
-        answers = ready.answers
-        result = assessment_mod.assess(
-            members, {d: (a.answer, a.reference.answer_digest) for d, a in answers.items()},
-            standard, as_of=now.date(), missing=[], pseudonym=pseudonym,
-        )
-        outcome_name = case_pb2.Outcome.Name(result.outcome)
-        note = self.checkpoints.covering(max(ready.leaves, default=-1) + 1)
-        size = signed_size(note)  # our own log's fresh checkpoint
-        report = report_mod.build_report(
-            case_id=row.case_id, programme=row.programme, region=row.region,
-            members=members, authorization_number=row.authorization_number,
-            assessment=result, standard=standard,
-            answers=[a.reference for a in answers.values()],
-            audit_checkpoint=note,
-            audit_evidence=[
-                (entry, audit_pb2.InclusionProof(leaf_index=i, tree_size=size, hashes=proof))
-                for i, entry, proof in self.audit_log.evidence(ready.leaves, size)
-            ],
-            issuer=self.gateway_id, issued_at=now,
-        )
-        envelope = report_mod.sign_report(report, self.signing_key)
-        digest = dsse_digest(envelope)
-        # The decision entry names the report it signs off (so it cannot be inside it);
-        # written before the decision commits, as every step is logged before it acts.
-        entry = {
-            "kind": audit_pb2.AUDIT_KIND_CASE_DECIDED, "operator": operator,
-            "case_id": row.case_id, "purpose": row.programme,
-            "id_numbers": [m.id_number for m in members], "reason": f"outcome {outcome_name}",
-            "authorization_number": row.authorization_number, "report_digest": digest,
-        }
-        return _Decision(now=now, outcome=outcome_name, digest=digest,
-                         sealed=self.vault.seal(envelope.SerializeToString()), entry=entry)
-
-    def _commit_decision(self, row: CaseRow, members: list[case_pb2.Member], ready: _Ready,
-                         decision: _Decision, decided_leaf: int) -> case_pb2.Case:
-        """The report and the DECIDED state commit together, guarded by the version: of
-        two replicas that both ran the case (after a crash), exactly one decides it. The
-        decision entry is the case's either way."""
-        with self.store.tx() as conn:
-            self.store.add_audit_leaves(conn, row.case_id, [decided_leaf])
-            decided = self.store.decide(conn, row.case_id, expect_version=row.version,
-                                        outcome=decision.outcome, digest=decision.digest,
-                                        sealed_report=decision.sealed, now=decision.now)
-        if not decided:
-            log.info("case decided elsewhere", case=row.case_id, replica=self.replica)
-            return self.get(row.case_id)  # another replica decided it first; its report stands
-        log.info("case decided", case=row.case_id, outcome=decision.outcome,
-                 replica=self.replica)
-        CASES_DECIDED.labels(row.programme, decision.outcome).inc()
-        return self.describe(
-            replace(row, state=State.Name(State.CASE_STATE_DECIDED), version=row.version + 1,
-                    updated_at=decision.now, claimed_by="", outcome=decision.outcome,
-                    report_digest=decision.digest),
-            members=members, departments=ready.departments,
-        )
+                                     claimed_by="", state_reason=""),
+                             members=members, departments=departments)
 
     async def retry(self, case_id: str, operator: str) -> case_pb2.Case:
+        """Ask again what is missing (also offline departments online again); decide."""
         return await self.verify(case_id, operator)
+
+    def cancel(self, case_id: str, reason: str, operator: str) -> case_pb2.Case:
+        """Close a case that will not be completed, without a decision (CANCELLED)."""
+        return decision_mod.cancel(self, case_id, reason, operator)
 
     def report(self, case_id: str, operator: str) -> envelope_pb2.Envelope:
         row = self._load(case_id)
@@ -651,17 +484,3 @@ def erase_expired(manager: CaseManager, now: dt.datetime | None = None) -> int:
             operator="retention", reason="answer data erased after the retention period",
         )
     return len(erased)
-
-
-def dsse_digest(envelope: envelope_pb2.Envelope) -> bytes:
-    """SHA-256 of a signed payload: what cases cite for their report."""
-    return hashlib.sha256(envelope.payload).digest()
-
-
-def _valid(recorder: AccessRecorder, id_number: str) -> bool:
-    try:
-        recorder.pseudonymizer.normalize(id_number)
-    except HeduiError:
-        return False
-    return True
-

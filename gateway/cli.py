@@ -1,9 +1,9 @@
 """Command groups of the center: the gateway process, cases, verification, reports, demo.
 
     hedui gateway serve --config gateway.toml
-    hedui verify --household FILE.toml [--program dibao] [--out DIR]
+    hedui verify --household FILE.toml [--program dibao] [--application-date D] [--out DIR]
     hedui verify --batch FILE.csv [--out DIR]
-    hedui case get|list|retry|report …
+    hedui case get|list|retry|report|cancel …
     hedui authorization revoke NUMBER --reason …
     hedui report verify REPORT.dsse --bundle bundle.dsse --root-pub root.pub
     hedui demo [--dir DIR]   /   hedui demo seed --persons N --dir DIR
@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     what.add_argument("--household", help="household TOML file")
     what.add_argument("--batch", help="CSV of household files to re-verify")
     verify.add_argument("--program", help="programme (overrides the household file)")
+    verify.add_argument("--application-date", metavar="YYYY-MM-DD",
+                        help="申请日期 (overrides the household file's; default today)")
     verify.add_argument("--out", default=".", help="where to write reports")
     verify.add_argument("--concurrency", type=int, default=32)
     verify.set_defaults(func=_verify)
@@ -64,6 +66,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         if name == "report":
             p.add_argument("--out", default=".", help="folder for report .dsse/.json/.html")
         p.set_defaults(func=_case)
+    cancel = ccmds.add_parser("cancel", help="close a case that will not be completed, "
+                              "without a decision (audit-logged with the reason)")
+    cancel.add_argument("case_id")
+    cancel.add_argument("--reason", required=True,
+                        help="why, in words (no ID numbers or names: it is audit-logged)")
+    cancel.set_defaults(func=_case)
     lst = ccmds.add_parser("list", help="list cases")
     lst.add_argument("--state", help="e.g. incomplete, decided")
     lst.add_argument("--program")
@@ -98,6 +106,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     seed.add_argument("--seed", type=int, default=1)
     seed.set_defaults(func=_seed)
     demo.set_defaults(func=_demo)
+
+
+def _iso_date(value: str | None):
+    """``--application-date`` as a date (None when not given); a bad one is one line."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise HeduiError(f"--application-date {value!r} is not a date like 2026-11-02") from None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -164,12 +184,17 @@ def _client(args: argparse.Namespace):
 def _verify(args: argparse.Namespace) -> int:
     from hedui.gateway import verifying
 
+    applied = _iso_date(args.application_date)
     with _client(args) as client:
         if args.batch:
+            if applied is not None:
+                raise HeduiError("--application-date is for one household; a batch gives "
+                                 "it per row (column application_date or 申请日期)")
             return verifying.run_batch(client, Path(args.batch), Path(args.out),
                                        concurrency=args.concurrency)
         return verifying.verify_household(client, Path(args.household), Path(args.out),
-                                          programme=args.program)
+                                          programme=args.program,
+                                          application_date=applied)
 
 
 def _case(args: argparse.Namespace) -> int:

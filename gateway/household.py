@@ -2,6 +2,7 @@
 
     programme = "dibao"
     region = "310000"
+    application_date = 2026-11-02   # 申请日期; optional, default today (never in the future)
 
     [authorization]            # the signed 授权书 (registered on first use)
     number = "SQ-2026-000123"
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hedui.errors import HeduiError
+from hedui.resident_id import InvalidIdNumber, normalize
 from hedui.v1 import case_pb2, common_pb2, records_pb2
 
 
@@ -46,14 +48,43 @@ class Household:
     region: str
     members: list[case_pb2.Member]
     authorization: case_pb2.Authorization
+    #: 申请日期; None: the gateway takes today
+    application_date: dt.date | None = None
+
+    def with_application_date(self, when: dt.date | None) -> Household:
+        """The same household applying on ``when`` (``--application-date``); None keeps
+        the file's."""
+        if when is None:
+            return self
+        return Household(self.programme, self.region, self.members, self.authorization, when)
+
+
+def member_label(position: int, name: str) -> str:
+    """``member 2 (李四)``: how a refusal names a member — never by the ID number (the
+    gateway's ``intake`` says it the same way)."""
+    return f"member {position} ({name})" if name else f"member {position}"
+
+
+def normalized_id(value: object, position: int, name: str, where: str) -> str:
+    """A member's ID number in canonical form, or a refusal naming the member."""
+    try:
+        return normalize(str(value))
+    except InvalidIdNumber as exc:
+        raise HouseholdFileError(f"{where}: {member_label(position, name)}: {exc}") from None
+
+
+def parse_date(value: object, where: str) -> dt.date:
+    """A TOML date (or ISO text) as a date; HouseholdFileError naming ``where``."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = dt.date.fromisoformat(value.strip())
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        raise HouseholdFileError(f"{where} must be a date like 2026-11-02")
+    return value
 
 
 def _date(value: object, where: str) -> common_pb2.Date:
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            value = dt.date.fromisoformat(value)
-    if not isinstance(value, dt.date):
-        raise HouseholdFileError(f"{where} must be a date like 2026-11-02")
+    value = parse_date(value, where)
     return common_pb2.Date(year=value.year, month=value.month, day=value.day)
 
 
@@ -82,8 +113,9 @@ def load(path: str | Path, *, programme: str | None = None) -> Household:
             )
         if "id_number" not in m:
             raise HouseholdFileError(f"{path}: members[{i}] has no id_number")
-        members.append(case_pb2.Member(id_number=str(m["id_number"]), name=str(m.get("name", "")),
-                                       relation=RELATIONS[relation]))
+        name = str(m.get("name", ""))
+        members.append(case_pb2.Member(id_number=normalized_id(m["id_number"], i, name, str(path)),
+                                       name=name, relation=RELATIONS[relation]))
     if not members:
         raise HouseholdFileError(f"{path}: the household lists no [[members]]")
     a = raw.get("authorization")
@@ -107,13 +139,20 @@ def load(path: str | Path, *, programme: str | None = None) -> Household:
         ),
         document_sha256=digest,
     )
-    return Household(programme, region, members, auth)
+    applied = raw.get("application_date")
+    when = None if applied is None else parse_date(applied, f"{path}: application_date")
+    return Household(programme, region, members, auth, when)
 
 
 def write(path: Path, *, programme: str, region: str, members: list[dict],
-          authorization_number: str, today: dt.date) -> Path:
-    """Write a household file (the demo writes them from the synthetic population)."""
-    lines = [f'programme = "{programme}"', f'region = "{region}"', "", "[authorization]",
+          authorization_number: str, today: dt.date,
+          application_date: dt.date | None = None) -> Path:
+    """Write a household file (the demo writes them from the synthetic population);
+    the authorization is signed ``today``."""
+    head = [f'programme = "{programme}"', f'region = "{region}"']
+    if application_date is not None:
+        head.append(f"application_date = {application_date.isoformat()}")
+    lines = [*head, "", "[authorization]",
              f'number = "{authorization_number}"', f"signed_on = {today.isoformat()}",
              f"valid_from = {today.isoformat()}",
              f"valid_until = {(today + dt.timedelta(days=364)).isoformat()}",

@@ -242,9 +242,13 @@ class OfflineDesk:
             raise OfflineError(f"trust bundle serial {bundle.serial} has no agent for "
                                f"{department!r}")
         if not agent.offline:
+            # a department back online: its waiting cases are asked over the network
+            waiting = [row.case_id for row, _ in self.cases.awaiting_offline(department)]
+            hint = (f"; {len(waiting)} case(s) still wait for it — `hedui case retry CASE` asks "
+                    f"it online now (e.g. hedui case retry {waiting[0]})" if waiting else "")
             raise OfflineError(
                 f"{department} is online in trust bundle serial {bundle.serial}: its queries "
-                "go over the network, not in bundles"
+                f"go over the network, not in bundles{hint}"
             )
         now = self.clock()
         lifetime = dt.timedelta(days=days)

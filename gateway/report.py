@@ -24,10 +24,12 @@ Step 5 catches a forged assessment signed with a genuine gateway key. Pseudonyms
 be recomputed offline (their HMAC key stays at the center), so it checks instead that
 they are consistent: one pseudonym per member, throughout.
 
-The assessment date is the report's ``issued_at`` as a UTC calendar date
-(:func:`report_as_of`), the calendar the gateway uses everywhere (authorization validity,
-standard selection); :func:`build_report` refuses an assessment made for any other date,
-so a verifier recomputes with the same income window.
+The assessment date is the case's application date (申请日期), stated in the report
+with the income window it gives (:func:`report_as_of`): a case decided weeks after the
+application — a retry, an offline answer — is still assessed over the months before
+it. Reports from before the field existed were assessed as of ``issued_at``'s UTC
+calendar date, and are checked so. :func:`build_report` refuses an assessment made for
+any other date, so a verifier recomputes with the same income window.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import nacl.signing
 from google.protobuf import json_format
@@ -49,12 +51,13 @@ from hedui.audit.hashing import leaf_hash
 from hedui.audit.proof_verify import verify_inclusion
 from hedui.errors import HeduiError
 from hedui.gateway.assessment import Assessment, assess
+from hedui.gateway.profile import IncomeWindow, income_window
 from hedui.gateway.standards import Standard, StandardError, StandardsLibrary, region_chain
 from hedui.keys import dsse
 from hedui.keys.bundle import Bundle
 from hedui.keys.errors import KeysError
 from hedui.timestamps import from_timestamp, to_timestamp
-from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2, trust_pb2
+from hedui.v1 import audit_pb2, case_pb2, common_pb2, envelope_pb2, query_pb2, trust_pb2
 
 __all__ = [
     "AnswerEvidenceInvalid",
@@ -91,11 +94,31 @@ class AssessmentMismatch(ReportInvalid):
     """Recomputing the assessment from the embedded answers gives another result."""
 
 
-def report_as_of(issued_at: datetime) -> date:
-    """The assessment date of a report issued at ``issued_at``: its UTC calendar date."""
+def report_as_of(issued_at: datetime,
+                 application_date: common_pb2.Date | None = None) -> date:
+    """The assessment date of a report: its application date when it states one, else
+    (reports before that field) the UTC calendar date of ``issued_at``."""
     if issued_at.tzinfo is None:
         raise ValueError("issued_at must be timezone-aware")
+    if application_date is not None and application_date.year:
+        try:
+            return date(application_date.year, application_date.month, application_date.day)
+        except ValueError:
+            raise ReportInvalid("the report's application date is not a real date") from None
     return issued_at.astimezone(UTC).date()
+
+
+def _pb_date(d: date) -> common_pb2.Date:
+    return common_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def window_period(window: IncomeWindow) -> common_pb2.Period:
+    """An income window as dates: the first day of its first month to the last day of
+    its last month."""
+    first = date(window.first // 12, window.first % 12 + 1, 1)
+    after = window.last + 1
+    last = date(after // 12, after % 12 + 1, 1) - timedelta(days=1)
+    return common_pb2.Period(start=_pb_date(first), end=_pb_date(last))
 
 
 # ------------------------------------------------------------------ building
@@ -158,6 +181,7 @@ def build_report(
     audit_checkpoint: str,
     audit_evidence: Sequence[tuple[bytes, audit_pb2.InclusionProof]],
     report_id: str | None = None,
+    application_date: date | None = None,
 ) -> case_pb2.DeterminationReport:
     """Assemble a determination report from a finished assessment.
 
@@ -166,22 +190,25 @@ def build_report(
     ``audit_evidence``: the case's audit entries (exact stored bytes) with inclusion
     proofs against ``audit_checkpoint``; they must include an entry naming each answer's
     digest (ANSWER_RECEIVED). ``report_id`` defaults to a random UUID.
+    ``application_date``: the case's 申请日期, the date the assessment was made for; the
+    report states it with the income window. Left out, the report is dated as before
+    (``issued_at``'s UTC date) and states neither.
 
     Preconditions (ValueError): ``issued_at`` timezone-aware; the assessment was made with
-    ``standard`` for the date :func:`report_as_of` gives; the standard is for
+    ``standard`` for the application date (or :func:`report_as_of`); the standard is for
     ``programme`` and ``region`` (or its city or province); each answer's digest is the
     SHA-256 of its envelope payload; one answer per department; every evidence cites one
     of them. Everything else is :func:`verify_report`'s to check.
     """
-    as_of = report_as_of(issued_at)
+    as_of = application_date or report_as_of(issued_at)
     if assessment.standard_id != standard.standard_id:
         raise ValueError(
             f"the assessment used standard {assessment.standard_id}, not {standard.standard_id}"
         )
     if assessment.as_of != as_of:
         raise ValueError(
-            f"the assessment is for {assessment.as_of.isoformat()} but a report issued at "
-            f"{issued_at.isoformat()} is dated {as_of.isoformat()} (UTC); assess again"
+            f"the assessment is for {assessment.as_of.isoformat()} but the report is dated "
+            f"{as_of.isoformat()}; assess again"
         )
     if standard.programme != programme or standard.region not in region_chain(region):
         raise ValueError(
@@ -228,6 +255,9 @@ def build_report(
             for department, reason in assessment.missing
         ],
     )
+    if application_date is not None:
+        report.application_date.CopyFrom(_pb_date(application_date))
+        report.income_window.CopyFrom(window_period(assessment.profile.window))
     to_timestamp(issued_at.astimezone(UTC), report.issued_at)
     return report
 
@@ -291,6 +321,7 @@ def verify_report(
         raise ReportInvalid("the report has no issued_at time")
     issued_at = from_timestamp(report.issued_at)
 
+    _check_window(report, issued_at)
     answers = _check_answers(report, bundle, issued_at)
     _check_evidence(report, answers)
     _check_audit(report, [issuer, *bundle.participants_by_role(trust_pb2.ROLE_AUDIT)])
@@ -437,13 +468,32 @@ def _placeholder(id_number: str) -> str:
     return "member:" + "".join(id_number.split()).upper()
 
 
+def _check_window(report: case_pb2.DeterminationReport, issued_at: datetime) -> None:
+    """A stated application date lies on or before the issue date, and the income window
+    is the standard's months before its month."""
+    if not report.HasField("application_date"):
+        return
+    as_of = report_as_of(issued_at, report.application_date)
+    if as_of > issued_at.astimezone(UTC).date():
+        raise ReportInvalid(f"the application date {as_of.isoformat()} is after the report "
+                            "was issued")
+    months = report.standard.income_window_months
+    if months < 1:
+        raise ReportInvalid("the report's standard has no income window")
+    want = window_period(income_window(as_of, months))
+    if report.income_window != want:
+        raise ReportInvalid(
+            f"the report's income window is not the {months} whole months before the month "
+            f"of its application date {as_of.isoformat()}")
+
+
 def _check_recomputation(
     report: case_pb2.DeterminationReport,
     answers: dict[str, tuple[query_pb2.Answer, bytes]],
     standards: StandardsLibrary,
     issued_at: datetime,
 ) -> None:
-    as_of = report_as_of(issued_at)
+    as_of = report_as_of(issued_at, report.application_date)
     applied = report.standard
     try:
         standard = standards.get(applied.standard_id)

@@ -48,8 +48,11 @@ _ITEM_LABELS = {
     "wages": ("工资性收入", "Wages"),
     "net-business": ("经营净收入", "Net business income"),
     "net-property": ("财产净收入", "Net property income"),
-    "net-transfers": ("转移净收入", "Net transfers"),
-    "assistance": ("社会救助金（不计入）", "Assistance payments (excluded)"),
+    "pensions": ("养老金", "Pensions"),
+    "unemployment-benefits": ("失业保险金", "Unemployment benefits"),
+    "housing-subsidies": ("住房保障补贴", "Housing-security subsidies"),
+    "assistance": ("社会救助金", "Social-assistance payments"),
+    "net-transfers": ("转移净收入", "Net transfers"),  # reports issued before 2026-12
     "deposits": ("存款", "Deposits"),
     "securities": ("有价证券", "Securities"),
     "provident-fund": ("住房公积金余额", "Provident-fund balance"),
@@ -153,6 +156,24 @@ def _date(d: object) -> str:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"  # type: ignore[attr-defined]
 
 
+def _month(d: object) -> str:
+    return f"{d.year:04d}-{d.month:02d}"  # type: ignore[attr-defined]
+
+
+def _assessment_dates(report: case_pb2.DeterminationReport) -> list[str]:
+    """The application date and the income window it gives (absent in older reports)."""
+    if not report.HasField("application_date"):
+        return []
+    w = report.income_window
+    return [
+        f"<tr><th>{_bi('申请日期', 'Application date')}</th>"
+        f"<td>{_e(_date(report.application_date))}</td>"
+        f"<th>{_bi('收入计算期间', 'Income window')}</th>"
+        f"<td>{_e(_month(w.start))}..{_e(_month(w.end))} "
+        f"({_e(_date(w.start))} – {_e(_date(w.end))})</td></tr>",
+    ]
+
+
 def render_html(report: case_pb2.DeterminationReport) -> str:
     """The report as one printable HTML page (inline CSS, nothing external, all escaped)."""
     issued = ""
@@ -177,6 +198,7 @@ def render_html(report: case_pb2.DeterminationReport) -> str:
         f"<th>{_bi('出具时间', 'Issued')}</th><td>{_e(issued)}</td></tr>",
         f'<tr><th>{_bi("出具机构", "Issuer")}</th><td colspan="3"><code>{_e(report.issuer)}</code>'
         "</td></tr>",
+        *_assessment_dates(report),
         "</table>",
         f'<div class="outcome">{_bi("认定结论：" + outcome_zh, "Outcome: " + outcome_en)}</div>',
         "<ol>",

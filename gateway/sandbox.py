@@ -421,6 +421,30 @@ def mark_offline(sb: Sandbox, departments: Iterable[str]) -> int:
     return serial
 
 
+def mark_online(sb: Sandbox, departments: Iterable[str]) -> int:
+    """The administrator brings offline departments online: ``offline = false`` (their
+    endpoints stay), a new serial, re-signed; returns the serial. Cases waiting for them
+    are then asked over the network by ``hedui case retry`` (a gateway reads the new
+    bundle when (re)started)."""
+    text = sb.trust_toml.read_text(encoding="utf-8")
+    for department in departments:
+        block = re.compile(
+            rf'(department = "{re.escape(department)}"\nendpoint = "[^"]*"\n)offline = true\n'
+        )
+        text, n = block.subn(r"\g<1>offline = false\n", text)
+        if n != 1:
+            raise HeduiError(f"{department} is not an offline participant of {sb.trust_toml}")
+    serial_re = re.compile(r"^serial = (\d+)$", re.MULTILINE)
+    match = serial_re.search(text)
+    if match is None:
+        raise HeduiError(f"{sb.trust_toml} has no serial")
+    serial = int(match.group(1)) + 1
+    text = serial_re.sub(f"serial = {serial}", text, count=1)
+    sb.trust_toml.write_text(text, encoding="utf-8")
+    write_bundle(sb)
+    return serial
+
+
 def write_agent_config(sb: Sandbox, department: str, *, extra: str = "") -> Path:
     """The agent.toml a department's IT staff would write, pointing into the sandbox."""
     ident = sb.agents[department]

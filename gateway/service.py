@@ -18,7 +18,7 @@ import structlog
 
 from hedui.errors import HeduiError
 from hedui.gateway.authorizations import AuthorizationError, AuthorizationRegistry
-from hedui.gateway.cases import CaseError, CaseManager, NotAllowed, NotFound
+from hedui.gateway.cases import CaseError, CaseManager, NoStandardInForce, NotAllowed, NotFound
 from hedui.gateway.planner import NoPolicy
 from hedui.gateway.store import Conflict
 from hedui.keys import identity
@@ -35,7 +35,7 @@ def _status(exc: Exception) -> grpc.StatusCode:
         return grpc.StatusCode.PERMISSION_DENIED
     if isinstance(exc, Conflict):
         return grpc.StatusCode.ABORTED
-    if isinstance(exc, NoPolicy):
+    if isinstance(exc, NoPolicy | NoStandardInForce):
         return grpc.StatusCode.FAILED_PRECONDITION
     return grpc.StatusCode.INVALID_ARGUMENT
 
@@ -109,6 +109,10 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
         return await self._guard(
             context, lambda: self.cases.retry(request.case_id, request.operator)
         )
+
+    async def CancelCase(self, request, context):
+        return await self._guard(context, lambda: asyncio.to_thread(
+            self.cases.cancel, request.case_id, request.reason, request.operator))
 
     async def GetCase(self, request, context):
         return await self._guard(context, lambda: self.cases.step(

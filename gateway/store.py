@@ -57,6 +57,11 @@ cases = Table(
     # who holds the case right now (replica id) while QUERYING
     Column("claimed_by", String(128), nullable=False, default=""),
     Column("batch_key", String(128), nullable=True, unique=True),
+    # 申请日期 (ISO date): the case is assessed as of it. Revision 0003; NULL only in rows
+    # written by a release before it during a rolling update (read as created_at's date)
+    Column("application_date", String(10), nullable=True),
+    # why the case is CANCELLED, or INCOMPLETE with every department answered (0003)
+    Column("state_reason", Text, nullable=True),
 )
 
 case_departments = Table(
@@ -156,6 +161,10 @@ class CaseRow:
     updated_at: dt.datetime
     version: int
     claimed_by: str
+    #: 申请日期: the date the case is assessed as of (standard, income window)
+    application_date: dt.date
+    #: why the case is CANCELLED, or INCOMPLETE although every department answered
+    state_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +188,13 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _same(value: Any) -> Any:
+    return value
+
+
+def _day(value: Any) -> Any:
+    """Dates are kept as ISO text (``YYYY-MM-DD``), as the authorizations' are."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
     return value
 
 
@@ -223,7 +239,8 @@ _SQL = {
     "insert_leaf": "INSERT INTO case_audit_leaves (case_id, leaf_index) VALUES (?, ?)",
     "leaves": "SELECT leaf_index FROM case_audit_leaves WHERE case_id = ? ORDER BY leaf_index",
     "decide": "UPDATE cases SET state = ?, version = ?, updated_at = ?, claimed_by = '', "
-              "outcome = ?, report_digest = ? WHERE case_id = ? AND version = ? AND state = ?",
+              "outcome = ?, report_digest = ?, state_reason = NULL "
+              "WHERE case_id = ? AND version = ? AND state = ?",
     "insert_report": "INSERT INTO reports (case_id, digest, envelope_sealed, issued_at) "
                      "VALUES (?, ?, ?, ?)",
     "report": "SELECT envelope_sealed FROM reports WHERE case_id = ?",
@@ -293,7 +310,7 @@ class CaseStore:
 
     def _values(self, table: Table, row: dict[str, Any]) -> list[Any]:
         """``row``'s values in ``table``'s column order, timestamps as the database keeps them."""
-        return [self._to_db(row[name]) if instant else row[name]
+        return [self._to_db(row[name]) if instant else _day(row.get(name))
                 for name, instant in _LAYOUT[table.name]]
 
     # ------------------------------------------------------------------ cases
@@ -327,13 +344,18 @@ class CaseStore:
     def _row(self, r: Sequence[Any]) -> CaseRow:
         """A CaseRow from a row of ``_CASE_COLUMNS``."""
         (case_id, state, programme, region, authorization_number, operator, members_sealed,
-         outcome, report_digest, created_at, updated_at, version, claimed_by) = r
+         outcome, report_digest, created_at, updated_at, version, claimed_by, application_date,
+         state_reason) = r
+        created = self._instant(created_at)
         return CaseRow(
             case_id=case_id, state=state, programme=programme, region=region,
             authorization_number=authorization_number, operator=operator,
             members_sealed=bytes(members_sealed), outcome=outcome or "",
-            report_digest=bytes(report_digest or b""), created_at=self._instant(created_at),
+            report_digest=bytes(report_digest or b""), created_at=created,
             updated_at=self._instant(updated_at), version=version, claimed_by=claimed_by or "",
+            application_date=(dt.date.fromisoformat(application_date) if application_date
+                              else created.date()),  # type: ignore[union-attr]
+            state_reason=state_reason or "",
         )
 
     def list(self, *, state: str | None, programme: str | None, limit: int,
@@ -351,8 +373,9 @@ class CaseStore:
 
     def transition(self, conn: Connection, case_id: str, *, from_states: Sequence[str],
                    expect_version: int, to_state: str, now: dt.datetime,
-                   claimed_by: str = "") -> bool:
-        """Compare-and-set the case's state (version + 1); False when someone was first.
+                   claimed_by: str = "", reason: str = "") -> bool:
+        """Compare-and-set the case's state (version + 1) and its ``state_reason``; False
+        when someone was first.
 
         The caller raises Conflict; it decides what of its transaction still commits.
         """
@@ -360,10 +383,11 @@ class CaseStore:
         with self._cursor(conn) as cur:
             cur.execute(
                 f"UPDATE cases SET state = {self._mark}, version = {self._mark}, "
-                f"updated_at = {self._mark}, claimed_by = {self._mark} WHERE case_id = "
-                f"{self._mark} AND version = {self._mark} AND state IN ({states})",
-                [to_state, expect_version + 1, self._to_db(now), claimed_by, case_id,
-                 expect_version, *from_states],
+                f"updated_at = {self._mark}, claimed_by = {self._mark}, state_reason = "
+                f"{self._mark} WHERE case_id = {self._mark} AND version = {self._mark} "
+                f"AND state IN ({states})",
+                [to_state, expect_version + 1, self._to_db(now), claimed_by, reason or None,
+                 case_id, expect_version, *from_states],
             )
             return cur.rowcount == 1
 

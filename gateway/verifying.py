@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -18,8 +19,12 @@ import grpc
 
 from hedui.errors import HeduiError
 from hedui.gateway import household as household_mod
+from hedui.gateway.case_states import next_step
 from hedui.gateway.client import GatewayClient, GatewayError
-from hedui.v1 import case_pb2, envelope_pb2
+from hedui.v1 import case_pb2, common_pb2, envelope_pb2
+
+#: the batch CSV's application-date column, in either language
+APPLICATION_DATE_COLUMNS = ("application_date", "申请日期")
 
 OUTCOME_WORDS = {
     case_pb2.OUTCOME_ELIGIBLE: "eligible / 符合条件",
@@ -47,10 +52,14 @@ def decide(client: GatewayClient, hh: household_mod.Household,
            batch_key: str | None = None) -> case_pb2.Case:
     """Open and verify one household's case; returns the case as it ends."""
     register_authorization(client, hh.authorization)
-    case = client.call(client.cases.OpenCase, case_pb2.OpenCaseRequest(
+    request = case_pb2.OpenCaseRequest(
         programme=hh.programme, region=hh.region, members=hh.members,
         authorization_number=hh.authorization.number, operator=client.config.operator,
-        request_id=batch_key or ""))
+        request_id=batch_key or "")
+    if hh.application_date is not None:
+        d = hh.application_date
+        request.application_date.CopyFrom(common_pb2.Date(year=d.year, month=d.month, day=d.day))
+    case = client.call(client.cases.OpenCase, request)
     return client.call(client.cases.VerifyCase, case_pb2.VerifyCaseRequest(
         case_id=case.case_id, operator=client.config.operator), timeout=120)
 
@@ -71,20 +80,30 @@ def write_report(client: GatewayClient, case_id: str, out: Path) -> Path:
     return path
 
 
-def summary(case: case_pb2.Case) -> str:
+def summary(case: case_pb2.Case, *, steps: bool = False) -> str:
+    """The case in a few lines; ``steps`` adds the application date and what to do next
+    (``hedui case get``)."""
     lines = [f"case {case.case_id}: {state_word(case.state)}"]
     if case.state == case_pb2.CASE_STATE_DECIDED:
         lines[0] += f" — {OUTCOME_WORDS.get(case.outcome, '?')}"
+    if case.state_reason:
+        lines.append(f"  reason: {case.state_reason}")
+    if steps and case.HasField("application_date"):
+        a = case.application_date
+        lines.append(f"  申请日期 / application date: {a.year:04d}-{a.month:02d}-{a.day:02d}")
     for d in case.departments:
         state = case_pb2.DepartmentStatus.State.Name(d.state).removeprefix("STATE_").lower()
         extra = f" ({d.reason})" if d.reason else ""
         lines.append(f"  {d.department:<18} {state}{extra}")
+    if steps:
+        lines += next_step(case)
     return "\n".join(lines)
 
 
 def verify_household(client: GatewayClient, path: Path, out: Path, *,
-                     programme: str | None) -> int:
-    hh = household_mod.load(path, programme=programme)
+                     programme: str | None, application_date: dt.date | None = None) -> int:
+    """``hedui verify --household``; ``application_date`` overrides the file's."""
+    hh = household_mod.load(path, programme=programme).with_application_date(application_date)
     case = decide(client, hh)
     print(summary(case))
     if case.state == case_pb2.CASE_STATE_DECIDED:
@@ -99,7 +118,12 @@ def case_command(client: GatewayClient, args: argparse.Namespace) -> int:
     op = client.config.operator
     if args.command == "get":
         print(summary(client.call(client.cases.GetCase,
-                                  case_pb2.GetCaseRequest(case_id=args.case_id, operator=op))))
+                                  case_pb2.GetCaseRequest(case_id=args.case_id, operator=op)),
+                      steps=True))
+    elif args.command == "cancel":
+        case = client.call(client.cases.CancelCase, case_pb2.CancelCaseRequest(
+            case_id=args.case_id, reason=args.reason, operator=op))
+        print(summary(case))
     elif args.command == "retry":
         case = client.call(client.cases.RetryCase,
                            case_pb2.RetryCaseRequest(case_id=args.case_id, operator=op),
@@ -130,17 +154,20 @@ def run_batch(client: GatewayClient, csv_path: Path, out: Path, *, concurrency: 
     """Re-verify many households; resumable: finished rows are kept in a progress file.
 
     The CSV has a header with ``household`` (path to a household TOML, relative to
-    the CSV) and optionally ``previous_outcome``. Progress goes to
+    the CSV) and optionally ``previous_outcome`` and ``application_date`` (or
+    ``申请日期``; overrides the household file's). Progress goes to
     ``<out>/<csv name>.progress.jsonl``; a re-run skips households already decided
     and resumes the others (opening is idempotent per batch row).
     """
     try:
-        with csv_path.open(newline="", encoding="utf-8") as f:
+        with csv_path.open(newline="", encoding="utf-8-sig") as f:  # spreadsheets add a BOM
             rows = list(csv.DictReader(f))
     except OSError as exc:
         raise HeduiError(f"cannot read batch file {csv_path}: {exc.strerror}") from None
     if rows and "household" not in rows[0]:
         raise HeduiError(f"{csv_path}: the header needs a 'household' column")
+    # every row is read and checked before any case is opened: a typo stops the batch
+    households = [_batch_household(csv_path, n, row) for n, row in enumerate(rows, 2)]
     out.mkdir(parents=True, exist_ok=True)
     progress_file = out / f"{csv_path.stem}.progress.jsonl"
     done: dict[str, dict] = {}
@@ -152,7 +179,7 @@ def run_batch(client: GatewayClient, csv_path: Path, out: Path, *, concurrency: 
     finished = len(rows) - len(todo)
 
     def one(i: int, row: dict) -> dict:
-        hh = household_mod.load(csv_path.parent / row["household"])
+        hh = households[i]
         try:
             case = decide(client, hh, batch_key=f"{csv_path.name}#{i}")
         except GatewayError as exc:
@@ -178,6 +205,18 @@ def run_batch(client: GatewayClient, csv_path: Path, out: Path, *, concurrency: 
             _bar(finished, len(rows))
     print(file=sys.stderr)
     return _batch_summary(rows, done)
+
+
+def _batch_household(csv_path: Path, line: int, row: dict) -> household_mod.Household:
+    """One batch row's household, with the row's application date when it has one."""
+    where = f"{csv_path}, line {line}"
+    if not (row.get("household") or "").strip():
+        raise HeduiError(f"{where}: the household column is empty")
+    hh = household_mod.load(csv_path.parent / row["household"].strip())
+    value = next((row[c] for c in APPLICATION_DATE_COLUMNS if (row.get(c) or "").strip()), None)
+    if value is None:
+        return hh
+    return hh.with_application_date(household_mod.parse_date(value, f"{where}: application_date"))
 
 
 def _bar(n: int, total: int) -> None:

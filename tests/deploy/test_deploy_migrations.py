@@ -43,7 +43,7 @@ ORIGIN = "test.hedui.example/gateway/audit"
 KEY_NAME = "test.hedui.example/gateway/center"
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 #: the case database's head revision in this release
-HEAD = case_migrations.OFFLINE
+HEAD = case_migrations.APPLICATION_DATE
 
 # ------------------------------------------------------------------ the "next release"
 
@@ -55,8 +55,8 @@ CASES_NEXT = '''"""cases.decided_at and an index on (state, updated_at)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -235,17 +235,6 @@ def code_metadata() -> MetaData:
     return combined
 
 
-def create_with_todays_code(url: str) -> None:
-    """What the release before migrations left: CaseStore's tables and the offline ones."""
-    from hedui.gateway import store as store_mod
-    from hedui.gateway.store import make_engine
-
-    engine = make_engine(url)  # the tables as create_all made them, no version table
-    store_mod.metadata.create_all(engine)
-    offline_mod.metadata.create_all(engine)
-    engine.dispose()
-
-
 def test_case_head_is_what_the_code_creates(backend: Backend) -> None:
     """Drift: head == store.py + offline.py; fails when a table change has no revision."""
     url = backend.cases_url()
@@ -264,17 +253,80 @@ def test_case_head_is_what_the_code_creates(backend: Backend) -> None:
         f"revision in gateway/migrations/versions/: {diffs}")
 
 
-def test_case_initial_revision_reproduces_todays_ddl_exactly(tmp_path: Path) -> None:
-    """SQLite keeps each CREATE statement: they must be the very ones create_all emits."""
+def test_case_first_revisions_reproduce_the_release_before_migrations_exactly(
+        tmp_path: Path) -> None:
+    """SQLite keeps each CREATE statement: 0001 + 0002 must emit the very ones that
+    release's create_all did (frozen in baseline.py)."""
+    from hedui.gateway.migrations import baseline
+
     made, migrated = tmp_path / "made.sqlite", tmp_path / "migrated.sqlite"
-    create_with_todays_code(f"sqlite:///{made}")
-    case_migrations.upgrade(f"sqlite:///{migrated}")
+    engine = create_engine(f"sqlite:///{made}")
+    baseline.metadata.create_all(engine)
+    baseline.offline.create_all(engine)
+    engine.dispose()
+    case_migrations.upgrade(f"sqlite:///{migrated}", target=case_migrations.OFFLINE)
     assert _sqlite_schema(made) == _sqlite_schema(migrated, skip="cases_alembic_version")
+
+
+def fill_before_0003(url: str) -> None:
+    """A case row as the release before 0003 wrote it (its frozen table: no application
+    date), created at NOW."""
+    from hedui.gateway.migrations import baseline
+
+    engine = _engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(baseline.cases.insert().values(
+                case_id="case-old", state="DECIDED", programme="dibao", region="310000",
+                authorization_number="SQ-2026-9", operator="op-1001",
+                members_sealed=b"\x01sealed", outcome="OUTCOME_ELIGIBLE", report_digest=b"",
+                created_at=NOW, updated_at=NOW + dt.timedelta(days=40), version=3,
+                claimed_by="", batch_key=None))
+    finally:
+        engine.dispose()
+
+
+def test_0003_gives_old_cases_the_date_they_were_created(backend: Backend) -> None:
+    """Old rows are assessed as of the day they were opened, as they were before 0003."""
+    url = backend.cases_url()
+    assert case_migrations.upgrade(url, target=case_migrations.OFFLINE) == "0002"
+    fill_before_0003(url)
+    assert case_migrations.upgrade(url) == HEAD
+    engine = _engine(url)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(text(
+                "SELECT application_date, state_reason FROM cases WHERE case_id = 'case-old'"
+            )).one()
+    finally:
+        engine.dispose()
+    assert tuple(stored) == (NOW.date().isoformat(), None)
+    store = CaseStore(url)
+    try:
+        row = store.get("case-old")
+        assert row is not None and row.application_date == NOW.date()
+        assert row.state_reason == ""
+    finally:
+        store.close()
+
+
+def test_a_row_written_without_application_date_reads_as_its_creation_date(
+        backend: Backend) -> None:
+    """A replica of the previous release inserts NULL during a rolling update."""
+    url = backend.cases_url()
+    case_migrations.upgrade(url)
+    store = CaseStore(url)
+    try:
+        fill_cases(store)  # no application_date key, as the previous release's code
+        row = store.get("case-1")
+        assert row is not None and row.application_date == NOW.date()
+    finally:
+        store.close()
 
 
 def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) -> None:
     url = backend.cases_url()
-    nxt = next_release(tmp_path, case_migrations.SCRIPT_LOCATION, "0003_decided_at.py",
+    nxt = next_release(tmp_path, case_migrations.SCRIPT_LOCATION, "0004_decided_at.py",
                        CASES_NEXT)
     # the release in production: at its head, in use
     assert case_migrations.upgrade(url, script_location=nxt, target=HEAD) == HEAD
@@ -282,8 +334,8 @@ def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) ->
     fill_cases(store)
     store.close()
     # the next release upgrades it
-    assert case_migrations.upgrade(url, script_location=nxt) == "0003"
-    assert case_migrations.current(url) == "0003"
+    assert case_migrations.upgrade(url, script_location=nxt) == "0004"
+    assert case_migrations.current(url) == "0004"
     engine = _engine(url)
     try:
         insp = inspect(engine)
@@ -302,17 +354,15 @@ def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) ->
     finally:
         store.close()
     # upgrading again is a no-op
-    assert case_migrations.upgrade(url, script_location=nxt) == "0003"
+    assert case_migrations.upgrade(url, script_location=nxt) == "0004"
 
 
 @pytest.mark.parametrize("used_offline", [False, True])
 def test_case_database_made_before_migrations_is_adopted(backend: Backend,
                                                          used_offline: bool) -> None:
     url = backend.cases_url()
-    case_migrations.upgrade(url)
-    store = CaseStore(url)
-    fill_cases(store)
-    store.close()
+    case_migrations.upgrade(url, target=case_migrations.OFFLINE)  # that release's tables
+    fill_before_0003(url)
     # the release before migrations: its tables, no version table (and the offline
     # tables only where the offline desk had been used)
     engine = _engine(url)
@@ -332,7 +382,8 @@ def test_case_database_made_before_migrations_is_adopted(backend: Backend,
         engine.dispose()
     store = CaseStore(url)
     try:
-        check_cases(store)
+        row = store.get("case-old")
+        assert row is not None and row.version == 3 and row.application_date == NOW.date()
     finally:
         store.close()
 

@@ -149,7 +149,8 @@ class Built:
     answers: dict[str, tuple[query_pb2.Answer, bytes]]
 
 
-def build(world: World, *, records_change=None, missing=()) -> Built:  # type: ignore[no-untyped-def]
+def build(world: World, *, records_change=None, missing=(),  # type: ignore[no-untyped-def]
+          application_date=None) -> Built:
     members, records = household()
     if records_change:
         records_change(members, records)
@@ -173,9 +174,10 @@ def build(world: World, *, records_change=None, missing=()) -> Built:  # type: i
         digest = hashlib.sha256(payload).digest()
         answers[d] = (answer, digest)
         refs.append(AnswerInput(d, agent_id(d), answer.query_digest, digest, envelope))
-    standard = STANDARDS.select("330424", "dibao", AS_OF)
+    as_of = application_date or AS_OF
+    standard = STANDARDS.select("330424", "dibao", as_of)
     assessment = assess(
-        members, answers, standard, as_of=AS_OF, missing=list(missing), pseudonym=pseudonym
+        members, answers, standard, as_of=as_of, missing=list(missing), pseudonym=pseudonym
     )
     entries = [
         audit_pb2.AuditEntry(
@@ -221,6 +223,7 @@ def build(world: World, *, records_change=None, missing=()) -> Built:  # type: i
         answers=refs,
         audit_checkpoint=checkpoint,
         audit_evidence=evidence,
+        application_date=application_date,
     )
     return Built(report, sign_report(report, world.gateway_key), answers)
 
@@ -551,3 +554,60 @@ def test_every_failure_is_a_one_sentence_report_invalid(world: World, built: Bui
     with pytest.raises(ReportInvalid) as err:
         verify_report(b"\xff\xff", world.bundle, now=NOW)
     assert "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------- the application date
+
+APPLIED = date(2024, 5, 20)  # two months before ISSUED_AT: another income window
+
+
+def _period(start: date, end: date) -> common_pb2.Period:
+    return common_pb2.Period(start=common_pb2.Date(year=start.year, month=start.month,
+                                                   day=start.day),
+                             end=common_pb2.Date(year=end.year, month=end.month, day=end.day))
+
+
+def test_report_states_the_application_date_and_its_income_window(world: World) -> None:
+    built = build(world, application_date=APPLIED)
+    report = verify_report(built.envelope, world.bundle, now=NOW, standards=STANDARDS)
+    assert report.application_date == common_pb2.Date(year=2024, month=5, day=20)
+    months = report.standard.income_window_months
+    first_month = 4 - months + 1  # the months before May 2024
+    year, month = (2024, first_month) if first_month >= 1 else (2023, first_month + 12)
+    assert report.income_window == _period(date(year, month, 1), date(2024, 4, 30))
+    assert report_as_of(ISSUED_AT, report.application_date) == APPLIED
+    # a report from before the field keeps being read as of its issue date
+    assert not build(world).report.HasField("application_date")
+
+
+def test_a_window_or_date_changed_and_resigned_is_rejected(world: World) -> None:
+    built = build(world, application_date=APPLIED)
+    moved = copy(built.report)
+    moved.income_window.start.month = moved.income_window.start.month % 12 + 1
+    with pytest.raises(ReportInvalid, match="income window"):
+        verify_report(resign(moved, world.gateway_key), world.bundle, now=NOW)
+    redated = copy(built.report)
+    redated.application_date.month = 6  # another month: the window no longer fits
+    with pytest.raises(ReportInvalid, match="income window"):
+        verify_report(resign(redated, world.gateway_key), world.bundle, now=NOW)
+    future = copy(built.report)
+    future.application_date.year = 2025
+    with pytest.raises(ReportInvalid, match="after the report was issued"):
+        verify_report(resign(future, world.gateway_key), world.bundle, now=NOW)
+
+
+def test_build_report_refuses_an_assessment_for_another_date(world: World) -> None:
+    with pytest.raises(ValueError, match="assess again"):
+        build_with_mismatch(world)
+
+
+def build_with_mismatch(world: World) -> None:
+    """An assessment made as of the issue date, reported for an earlier application."""
+    built = build(world)
+    members, _ = household()
+    standard = STANDARDS.select("330424", "dibao", AS_OF)
+    assessment = assess(members, built.answers, standard, as_of=AS_OF, pseudonym=pseudonym)
+    build_report(case_id=CASE_ID, issuer=GATEWAY, issued_at=ISSUED_AT, programme="dibao",
+                 region="330424", members=members, authorization_number="HY-2024-7",
+                 assessment=assessment, standard=standard, answers=[], audit_checkpoint="",
+                 audit_evidence=[], application_date=APPLIED)

@@ -126,3 +126,15 @@ def test_page_is_standalone_and_printable() -> None:
     assert "county.example/audit" in page
     assert "2024-07-15 10:30:00 (UTC+8)" in page
     assert "示例" in page and "must not ground a real decision" in page
+
+
+def test_the_application_date_and_income_window_are_shown() -> None:
+    r = report()
+    assert "申请日期" not in render_html(r)  # reports before the field show neither
+    r.application_date.CopyFrom(common_pb2.Date(year=2026, month=11, day=2))
+    r.income_window.CopyFrom(common_pb2.Period(start=common_pb2.Date(year=2026, month=5, day=1),
+                                               end=common_pb2.Date(year=2026, month=10, day=31)))
+    page = render_html(r)
+    assert "申请日期" in page and "Application date" in page and "2026-11-02" in page
+    assert "收入计算期间" in page and "Income window" in page
+    assert "2026-05..2026-10" in page and "2026-05-01 – 2026-10-31" in page

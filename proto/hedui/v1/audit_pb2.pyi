@@ -33,6 +33,7 @@ class AuditKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_KIND_AUTHORIZATION_REVOKED: _ClassVar[AuditKind]
     AUDIT_KIND_ANSWER_ERASED: _ClassVar[AuditKind]
     AUDIT_KIND_WITNESS_ALARM: _ClassVar[AuditKind]
+    AUDIT_KIND_CASE_CANCELLED: _ClassVar[AuditKind]
 
 class AuditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -62,6 +63,7 @@ AUDIT_KIND_AUTHORIZATION_REGISTERED: AuditKind
 AUDIT_KIND_AUTHORIZATION_REVOKED: AuditKind
 AUDIT_KIND_ANSWER_ERASED: AuditKind
 AUDIT_KIND_WITNESS_ALARM: AuditKind
+AUDIT_KIND_CASE_CANCELLED: AuditKind
 AUDIT_OUTCOME_UNSPECIFIED: AuditOutcome
 AUDIT_OUTCOME_OK: AuditOutcome
 AUDIT_OUTCOME_REFUSED: AuditOutcome

@@ -105,7 +105,7 @@ class DepartmentStatus(_message.Message):
     def __init__(self, department: _Optional[str] = ..., state: _Optional[_Union[DepartmentStatus.State, str]] = ..., reason: _Optional[str] = ..., answer_digest: _Optional[bytes] = ..., attempts: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("case_id", "state", "programme", "region", "members", "authorization_number", "operator", "created_at", "updated_at", "departments", "outcome", "report_digest")
+    __slots__ = ("case_id", "state", "programme", "region", "members", "authorization_number", "operator", "created_at", "updated_at", "departments", "outcome", "report_digest", "application_date", "state_reason")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +118,8 @@ class Case(_message.Message):
     DEPARTMENTS_FIELD_NUMBER: _ClassVar[int]
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     REPORT_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    APPLICATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_REASON_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     state: CaseState
     programme: str
@@ -130,7 +132,9 @@ class Case(_message.Message):
     departments: _containers.RepeatedCompositeFieldContainer[DepartmentStatus]
     outcome: Outcome
     report_digest: bytes
-    def __init__(self, case_id: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., departments: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., report_digest: _Optional[bytes] = ...) -> None: ...
+    application_date: _common_pb2.Date
+    state_reason: str
+    def __init__(self, case_id: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., departments: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., report_digest: _Optional[bytes] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., state_reason: _Optional[str] = ...) -> None: ...
 
 class RegisterAuthorizationRequest(_message.Message):
     __slots__ = ("authorization", "operator")
@@ -151,20 +155,22 @@ class RevokeAuthorizationRequest(_message.Message):
     def __init__(self, number: _Optional[str] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class OpenCaseRequest(_message.Message):
-    __slots__ = ("programme", "region", "members", "authorization_number", "operator", "request_id")
+    __slots__ = ("programme", "region", "members", "authorization_number", "operator", "request_id", "application_date")
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     AUTHORIZATION_NUMBER_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    APPLICATION_DATE_FIELD_NUMBER: _ClassVar[int]
     programme: str
     region: str
     members: _containers.RepeatedCompositeFieldContainer[Member]
     authorization_number: str
     operator: str
     request_id: str
-    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    application_date: _common_pb2.Date
+    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., request_id: _Optional[str] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
 
 class VerifyCaseRequest(_message.Message):
     __slots__ = ("case_id", "operator")
@@ -212,6 +218,16 @@ class RetryCaseRequest(_message.Message):
     operator: str
     def __init__(self, case_id: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
+class CancelCaseRequest(_message.Message):
+    __slots__ = ("case_id", "reason", "operator")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    reason: str
+    operator: str
+    def __init__(self, case_id: _Optional[str] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
+
 class GetReportRequest(_message.Message):
     __slots__ = ("case_id", "operator")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -221,7 +237,7 @@ class GetReportRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class DeterminationReport(_message.Message):
-    __slots__ = ("report_id", "case_id", "issuer", "issued_at", "programme", "region", "members", "authorization_number", "standard", "profile", "rules", "outcome", "reasons_zh", "reasons_en", "answers", "audit_checkpoint", "audit_evidence", "missing")
+    __slots__ = ("report_id", "case_id", "issuer", "issued_at", "programme", "region", "members", "authorization_number", "standard", "profile", "rules", "outcome", "reasons_zh", "reasons_en", "answers", "audit_checkpoint", "audit_evidence", "missing", "application_date", "income_window")
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUER_FIELD_NUMBER: _ClassVar[int]
@@ -240,6 +256,8 @@ class DeterminationReport(_message.Message):
     AUDIT_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
     AUDIT_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     MISSING_FIELD_NUMBER: _ClassVar[int]
+    APPLICATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    INCOME_WINDOW_FIELD_NUMBER: _ClassVar[int]
     report_id: str
     case_id: str
     issuer: str
@@ -258,7 +276,9 @@ class DeterminationReport(_message.Message):
     audit_checkpoint: str
     audit_evidence: _containers.RepeatedCompositeFieldContainer[AuditEvidence]
     missing: _containers.RepeatedCompositeFieldContainer[DepartmentStatus]
-    def __init__(self, report_id: _Optional[str] = ..., case_id: _Optional[str] = ..., issuer: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., standard: _Optional[_Union[StandardApplied, _Mapping]] = ..., profile: _Optional[_Union[HouseholdProfile, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reasons_zh: _Optional[_Iterable[str]] = ..., reasons_en: _Optional[_Iterable[str]] = ..., answers: _Optional[_Iterable[_Union[AnswerReference, _Mapping]]] = ..., audit_checkpoint: _Optional[str] = ..., audit_evidence: _Optional[_Iterable[_Union[AuditEvidence, _Mapping]]] = ..., missing: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ...) -> None: ...
+    application_date: _common_pb2.Date
+    income_window: _common_pb2.Period
+    def __init__(self, report_id: _Optional[str] = ..., case_id: _Optional[str] = ..., issuer: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., standard: _Optional[_Union[StandardApplied, _Mapping]] = ..., profile: _Optional[_Union[HouseholdProfile, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reasons_zh: _Optional[_Iterable[str]] = ..., reasons_en: _Optional[_Iterable[str]] = ..., answers: _Optional[_Iterable[_Union[AnswerReference, _Mapping]]] = ..., audit_checkpoint: _Optional[str] = ..., audit_evidence: _Optional[_Iterable[_Union[AuditEvidence, _Mapping]]] = ..., missing: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., income_window: _Optional[_Union[_common_pb2.Period, _Mapping]] = ...) -> None: ...
 
 class StandardApplied(_message.Message):
     __slots__ = ("standard_id", "title", "region", "programme", "effective_from", "monthly_income_limit_fen", "income_window_months", "asset_limit_per_person_fen", "asset_limit_household_fen", "source")

@@ -71,6 +71,11 @@ class CaseServiceStub:
                 request_serializer=hedui_dot_v1_dot_case__pb2.RetryCaseRequest.SerializeToString,
                 response_deserializer=hedui_dot_v1_dot_case__pb2.Case.FromString,
                 _registered_method=True)
+        self.CancelCase = channel.unary_unary(
+                '/hedui.v1.CaseService/CancelCase',
+                request_serializer=hedui_dot_v1_dot_case__pb2.CancelCaseRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_case__pb2.Case.FromString,
+                _registered_method=True)
         self.GetReport = channel.unary_unary(
                 '/hedui.v1.CaseService/GetReport',
                 request_serializer=hedui_dot_v1_dot_case__pb2.GetReportRequest.SerializeToString,
@@ -121,7 +126,15 @@ class CaseServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def RetryCase(self, request, context):
-        """Asks again the departments that did not answer.
+        """Asks again the departments that did not answer (and offline departments that are
+        online again), and decides when every one has.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelCase(self, request, context):
+        """Closes a case without a decision (CANCELLED), audit-logged with the reason.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -170,6 +183,11 @@ def add_CaseServiceServicer_to_server(servicer, server):
             'RetryCase': grpc.unary_unary_rpc_method_handler(
                     servicer.RetryCase,
                     request_deserializer=hedui_dot_v1_dot_case__pb2.RetryCaseRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_case__pb2.Case.SerializeToString,
+            ),
+            'CancelCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelCase,
+                    request_deserializer=hedui_dot_v1_dot_case__pb2.CancelCaseRequest.FromString,
                     response_serializer=hedui_dot_v1_dot_case__pb2.Case.SerializeToString,
             ),
             'GetReport': grpc.unary_unary_rpc_method_handler(
@@ -367,6 +385,33 @@ class CaseService:
             target,
             '/hedui.v1.CaseService/RetryCase',
             hedui_dot_v1_dot_case__pb2.RetryCaseRequest.SerializeToString,
+            hedui_dot_v1_dot_case__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.CaseService/CancelCase',
+            hedui_dot_v1_dot_case__pb2.CancelCaseRequest.SerializeToString,
             hedui_dot_v1_dot_case__pb2.Case.FromString,
             options,
             channel_credentials,

@@ -1,0 +1,168 @@
+"""Opening a case: what it is checked for before anything about it is logged or stored.
+
+Split out of ``cases.py`` (``prepare`` and ``insert`` work on a ``CaseManager``, ``m``).
+A case that could never be decided must not be opened: its
+members' ID numbers are normalised (``hedui.resident_id``) and a bad one refused naming
+the member, its application date must be a real one, and a standard must be in force
+for its programme, region and application date — all before its CASE_OPENED entry, its
+row or any query exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from hedui.gateway.case_errors import CaseError, NoStandardInForce
+from hedui.gateway.household import member_label
+from hedui.gateway.planner import plan
+from hedui.gateway.standards import NoStandard, Standard, StandardsLibrary
+from hedui.gateway.store import CaseRow
+from hedui.resident_id import InvalidIdNumber, normalize
+from hedui.v1 import audit_pb2, case_pb2, common_pb2
+
+if TYPE_CHECKING:
+    from hedui.gateway.cases import CaseManager
+
+MAX_MEMBERS = 20
+
+#: how far back an application date may lie: older figures describe another year, and
+#: the household applies again
+MAX_APPLICATION_AGE = dt.timedelta(days=366)
+
+
+class IntakeError(CaseError):
+    """A case request is malformed (bad member, bad date); INVALID_ARGUMENT."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A new case checked and sealed, before its entry is logged and its row stored."""
+
+    row: CaseRow
+    members: list[case_pb2.Member]
+    departments: list[str]
+    batch_key: str | None
+    #: the CASE_OPENED entry's fields (``AccessRecorder.record``'s arguments)
+    entry: dict[str, Any]
+
+
+def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | None
+            ) -> case_pb2.Case | Opening:
+    """Every check and the sealed row of a new case, or the case a batch row opened
+    before (idempotent per ``batch_key``)."""
+    m._require_purpose(request.programme)
+    m._require_staff(request.operator, request.programme)
+    if batch_key:
+        batch_key = f"{request.operator}:{batch_key}"
+        existing = m.store.case_by_batch_key(batch_key)
+        if existing is not None:
+            return m.describe(existing)
+    if not request.members or len(request.members) > MAX_MEMBERS:
+        raise IntakeError(f"a household has 1 to {MAX_MEMBERS} members")
+    if not request.region or not request.authorization_number:
+        raise IntakeError("a case needs a region code and an authorization number")
+    members = normalized_members(request.members)
+    now = m.clock()
+    applied = application_date(request, now.date())
+    # a case nothing could be assessed against is refused before any query or row
+    standard_in_force(m.standards, request.region, request.programme, applied)
+    ids = [mm.id_number for mm in members]
+    m.authorizations.require(request.authorization_number, programme=request.programme,
+                             id_numbers=ids, today=now.date())
+    case_id = f"case-{now:%Y%m%d}-{uuid.uuid4().hex[:12]}"
+    sealed = m.vault.seal(case_pb2.OpenCaseRequest(members=members).SerializeToString())
+    row = CaseRow(
+        case_id=case_id, state=case_pb2.CaseState.Name(case_pb2.CASE_STATE_OPEN),
+        programme=request.programme, region=request.region,
+        authorization_number=request.authorization_number, operator=request.operator,
+        members_sealed=sealed, outcome="", report_digest=b"", created_at=now,
+        updated_at=now, version=0, claimed_by="", application_date=applied,
+    )
+    entry = {
+        "kind": audit_pb2.AUDIT_KIND_CASE_OPENED, "operator": request.operator,
+        "case_id": case_id, "purpose": request.programme, "id_numbers": ids,
+        "authorization_number": request.authorization_number,
+    }
+    departments = [p.department for p in plan(m.bundle(), request.programme)]
+    return Opening(row, members, departments, batch_key, entry)
+
+
+def insert(m: CaseManager, opening: Opening, leaf: int) -> case_pb2.Case:
+    """The case, its departments' parts and its first audit leaf, together. (Its
+    CASE_OPENED entry is written first: every step is logged before it acts.)"""
+    row = opening.row
+    m.store.insert_case({**asdict(row), "batch_key": opening.batch_key},
+                        opening.departments, audit_leaves=[leaf])
+    return m.describe(row, members=opening.members, departments=[
+        {"department": d, "state": "PENDING", "reason": "", "answer_digest": b"",
+         "attempts": 0, "updated_at": row.created_at} for d in sorted(opening.departments)
+    ])
+
+
+def normalized_members(members: Sequence[case_pb2.Member]) -> list[case_pb2.Member]:
+    """The members with their ID numbers in canonical form (full-width digits, lowercase
+    x and spaces normalised); raises IntakeError naming the first bad member."""
+    out = []
+    for n, m in enumerate(members, 1):
+        try:
+            number = normalize(m.id_number)
+        except InvalidIdNumber as exc:
+            raise IntakeError(f"{member_label(n, m.name)}: {exc}") from None
+        out.append(case_pb2.Member(id_number=number, name=m.name, relation=m.relation))
+    if len({m.id_number for m in out}) != len(out):
+        raise IntakeError("the same person is listed twice in the household")
+    return out
+
+
+def to_date(d: common_pb2.Date) -> dt.date:
+    """A proto Date as a calendar date; IntakeError when it is not one."""
+    try:
+        return dt.date(d.year, d.month, d.day)
+    except ValueError:
+        raise IntakeError(
+            f"the application date {d.year:04d}-{d.month:02d}-{d.day:02d} is not a real date"
+        ) from None
+
+
+def to_pb(d: dt.date) -> common_pb2.Date:
+    return common_pb2.Date(year=d.year, month=d.month, day=d.day)
+
+
+def application_date(request: case_pb2.OpenCaseRequest, today: dt.date) -> dt.date:
+    """The request's application date (申请日期), today when unset.
+
+    Refused in the future (nothing can be assessed for a month not yet over) and more
+    than :data:`MAX_APPLICATION_AGE` ago. It may precede the authorization's signing —
+    households often apply first and sign at the follow-up visit — because it never
+    widens consent: the authorization is checked on the day each query leaves.
+    """
+    if not request.HasField("application_date"):
+        return today
+    when = to_date(request.application_date)
+    if when > today:
+        raise IntakeError(f"the application date {when.isoformat()} is in the future "
+                          f"(today is {today.isoformat()})")
+    if today - when > MAX_APPLICATION_AGE:
+        raise IntakeError(
+            f"the application date {when.isoformat()} is more than a year ago; the household "
+            "applies again with a new application date"
+        )
+    return when
+
+
+def standard_in_force(standards: StandardsLibrary, region: str, programme: str,
+                      on: dt.date) -> Standard:
+    """The standard the case will be assessed with, or NoStandardInForce naming the
+    programme, region and date, for the administrator to act on."""
+    try:
+        return standards.select(region, programme, on)
+    except NoStandard:
+        raise NoStandardInForce(
+            f"no {programme} standard is in force for region {region} on {on.isoformat()}, "
+            "so no case can be assessed; the administrator must publish one in the "
+            "standards directory before such cases are opened"
+        ) from None
