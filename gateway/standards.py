@@ -39,6 +39,7 @@ that does not count housing-security subsidies lists ``housing-subsidies`` as ex
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from hedui import textfiles
 from hedui.errors import HeduiError
 from hedui.toml_lines import TomlLines
 from hedui.v1 import case_pb2, common_pb2
@@ -299,7 +301,10 @@ class _Reader:
     def check_unknown(self) -> None:
         for name in self.table:
             if name not in self.used:
-                raise self.fail(name, "is not a known key (a typo would silently drop a rule)")
+                close = difflib.get_close_matches(name, sorted(self.used), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.fail(
+                    name, f"is not a known key (a typo would silently drop a rule){hint}")
 
 
 def parse_standard(data: Mapping[str, Any], source: str = "<memory>") -> Standard:
@@ -422,12 +427,10 @@ def load_standard(path: str | Path) -> Standard:
     """Read and validate one standards TOML file."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise InvalidStandard(str(path), "", f"cannot be read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InvalidStandard(str(path), "", "is not UTF-8 text") from None
-    return parse_standard_text(text.removeprefix("\ufeff"), str(path))
+        text = textfiles.read_text(path)  # UTF-8 (with or without BOM) or GB18030
+    except textfiles.FileProblem as exc:
+        raise InvalidStandard(str(path), "", str(exc).removeprefix(f"{path}: ")) from None
+    return parse_standard_text(text, str(path))
 
 
 def parse_standard_text(text: str, source: str) -> Standard:

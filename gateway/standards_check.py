@@ -12,7 +12,6 @@ profiles (no answers behind them) and go through the very rules a case goes thro
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from hedui import textfiles
 from hedui.gateway.assessment import INCOME_KIND_TITLES, Assessment, assess_profile
 from hedui.gateway.profile import (
     ASSET_KINDS,
@@ -196,8 +196,8 @@ def load_sample(path: Path) -> Sample:
         residential_area_m2 = 60
     """
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        data, _ = textfiles.read_toml(path)
+    except textfiles.FileProblem as exc:
         raise InvalidStandard(str(path), "", f"cannot be read as a sample household ({exc})"
                               ) from None
     src = str(path)

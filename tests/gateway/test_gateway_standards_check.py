@@ -90,3 +90,15 @@ def test_a_directory_is_checked_whole(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["standards", "check", str(ROOT / "deploy" / "standards")]) == 0
     out = capsys.readouterr().out
     assert out.count(": OK") == len(list((ROOT / "deploy" / "standards").glob("*.toml")))
+
+
+def test_a_gbk_standard_with_a_typo_gets_a_did_you_mean(tmp_path: Path) -> None:
+    bad = tmp_path / "gbk.toml"
+    bad.write_bytes(DIBAO.read_text(encoding="utf-8").replace(
+        "count_provident_fund", "count_provident_funds").encode("gb18030"))
+    done = _run(str(bad))
+    assert done.returncode != 0
+    assert "did you mean 'count_provident_fund'?" in done.stderr
+    good = tmp_path / "gbk-good.toml"
+    good.write_bytes(DIBAO.read_text(encoding="utf-8").encode("gb18030"))
+    assert _run(str(good)).returncode == 0
