@@ -25,6 +25,7 @@ from hedui.agents.departments import DEPARTMENTS
 from hedui.agents.mapping_fields import Converter, FieldConverters
 from hedui.agents.mapping_toml import TomlLines
 from hedui.agents.mapping_values import DateParser, ValueProblem, check_date_format
+from hedui.config_schema import did_you_mean
 from hedui.errors import HeduiError
 
 #: message types a single column fills as a whole
@@ -184,8 +185,8 @@ class _Compiler:
         d = self.data
         for key in d:
             if key not in TOP_KEYS:
-                self.problem((key,), f"unknown setting {key!r}; the settings are: "
-                             f"{', '.join(TOP_KEYS)}")
+                self.problem((key,), f"unknown setting {key!r}{did_you_mean(key, TOP_KEYS)} "
+                             f"(the settings are: {', '.join(TOP_KEYS)})")
         database = d.get("database")
         database_env = d.get("database_env")
         if database is not None and not isinstance(database, str):
@@ -294,8 +295,9 @@ class _Compiler:
             fd = desc.fields_by_name.get(key)
             where = (*at, key)
             if fd is None:
-                self.problem(where, f"{desc.name} has no part {key!r}; its parts are: "
-                             f"{_names(desc)}")
+                self.problem(where, f"{desc.name} has no part {key!r}"
+                             f"{did_you_mean(key, list(desc.fields_by_name))} (its parts are: "
+                             f"{_names(desc)})")
                 continue
             if _is_leaf(fd):
                 self.problem(where, f"{key} is a single value of {desc.name}: map it under "
@@ -371,8 +373,9 @@ class _Compiler:
             for i, name in enumerate(names):
                 fd = d.fields_by_name.get(name)
                 if fd is None:
-                    self.problem(where, f"{d.name} has no field {name!r}; its fields are: "
-                                 f"{_names(d)}")
+                    hint = did_you_mean(name, list(d.fields_by_name))
+                    self.problem(where, f"{d.name} has no field {name!r}{hint} (its fields "
+                                 f"are: {_names(d)})")
                     ok = False
                     break
                 inner = (*inner, name)
@@ -418,8 +421,9 @@ class _Compiler:
         bad = False
         for k in value:
             if k not in SPEC_KEYS:
-                self.problem((*at, k), f"unknown setting {k!r} for {fd.name}; the settings "
-                             f"are: {', '.join(SPEC_KEYS)}")
+                self.problem((*at, k), f"unknown setting {k!r} for {fd.name}"
+                             f"{did_you_mean(k, SPEC_KEYS)} (the settings are: "
+                             f"{', '.join(SPEC_KEYS)})")
                 bad = True
         column, has_const = value.get("column"), "value" in value
         if (column is None) == (not has_const):

@@ -22,7 +22,7 @@ from hedui import textfiles
 from hedui.errors import HeduiError
 from hedui.toml_lines import TomlLines
 
-__all__ = ["ConfigProblem", "Section", "load_toml", "validate"]
+__all__ = ["ConfigProblem", "Section", "did_you_mean", "load_toml", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +38,12 @@ class Section(BaseModel):
     silently into something else (a path is a string, a port a number)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def did_you_mean(word: str, known: list[str] | tuple[str, ...]) -> str:
+    """"; did you mean 'x'?" for the closest known name, or "" when none is close."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -286,6 +286,7 @@ BROKEN = '''\
 department = "banks"
 database = "sqlite:///{db}"
 colour = "blue"
+databse = "typo"
 
 [record.deposits]
 sql = "SELECT CUST_CERT_NO, FIN_ORG_NM, BAL FROM DEP_ACCT WHERE CUST_CERT_NO IN :ids"
@@ -296,6 +297,7 @@ institution = "FIN_ORG_NM"
 balance_fen = {{ column = "BAL", unit = "dollars" }}
 kind = {{ column = "FIN_ORG_NM", codes = {{ "1" = "SAVINGS" }} }}
 colour = "BAL"
+as_off = "BAL"
 
 [record.securities]
 sql = "SELECT * FROM NO_SUCH_TABLE WHERE CUST_CERT_NO IN :ids"
@@ -321,10 +323,12 @@ def test_check_lists_every_problem_in_one_pass(seeded: SeedSummary, tmp_path: Pa
     by_line = {int(p.where.rsplit(":", 1)[1]): p.message for p in problems}
     expect = {
         "colour = \"blue\"": "unknown setting 'colour'",
+        "databse": "unknown setting 'databse'; did you mean 'database'?",
         'key = "CUSTOMER"': "key column 'CUSTOMER'",
         'unit = "dollars"': "unknown unit 'dollars'",
         '"SAVINGS"': "unknown value 'SAVINGS'; the values are: KIND_DEMAND, KIND_TIME",
-        'colour = "BAL"': "Deposit has no field 'colour'; its fields are: institution, kind",
+        'colour = "BAL"': "Deposit has no field 'colour' (its fields are: institution, kind",
+        'as_off = ': "Deposit has no field 'as_off'; did you mean 'as_of'?",
         "NO_SUCH_TABLE": "the SQL fails: no such table: NO_SUCH_TABLE",
         "market_value_fen =": "is an amount: say its unit",
         "PROP_INC WHERE": "IN :ids",
