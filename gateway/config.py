@@ -6,6 +6,7 @@ Relative paths resolve against the configuration file's folder.
     id = "spiffe://county.example/gateway/center"
     listen = "127.0.0.1:7400"
     state_dir = "state"
+    metrics_listen = "127.0.0.1:9464"        # Prometheus /metrics, plain HTTP: keep it local
 
     [tls]
     certificate = "pki/gateway/tls.crt"
@@ -18,6 +19,7 @@ Relative paths resolve against the configuration file's folder.
     [trust]
     bundle = "bundle.dsse"
     root_public_key = "pki/root.pub"
+    warn_days = 14                           # warn this long before the bundle expires
 
     [store]
     cases = "sqlite:///state/cases.sqlite"   # or postgresql+psycopg://… for replicas
@@ -48,13 +50,16 @@ Relative paths resolve against the configuration file's folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hedui.database_url import resolve_sqlite_url
 from hedui.errors import HeduiError
+from hedui.keys.bundle import WARN_BEFORE
 
 
 class ConfigError(HeduiError):
@@ -62,6 +67,9 @@ class ConfigError(HeduiError):
 
     exit_code = 2
 
+
+#: ``host:port`` (``[::1]:9464`` for IPv6); the host may be empty for every interface
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}")
 
 #: seconds between two checkpoints carried in queries (each new one costs every agent a
 #: consistency proof); what a deployment gets unless its gateway.toml says otherwise
@@ -103,6 +111,9 @@ class GatewayConfig:
     metrics_listen: str | None = None
     #: how often answers past their retention period are erased
     retention_sweep: float = 3600.0
+    #: how long before the trust bundle expires the gateway starts warning (log, metrics);
+    #: an expired bundle is refused at start and on reload whatever this says
+    bundle_warn_before: dt.timedelta = WARN_BEFORE
 
     @property
     def bundle_state(self) -> Path:
@@ -158,8 +169,16 @@ def load(path: str | Path) -> GatewayConfig:
         interval = float(get("store", "checkpoint_interval_seconds",  # type: ignore[arg-type]
                              CHECKPOINT_INTERVAL))
         sweep = float(get("store", "retention_sweep_seconds", 3600.0))  # type: ignore[arg-type]
+        warn_days = float(get("trust", "warn_days",  # type: ignore[arg-type]
+                              WARN_BEFORE.total_seconds() / 86400))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{path}: a number is expected ({exc})") from None
+    if not 0 <= warn_days <= 366:
+        raise ConfigError(f"{path}: [trust] warn_days must be from 0 to 366 days")
+    metrics = get("gateway", "metrics_listen", None)
+    if metrics is not None and not (isinstance(metrics, str) and _HOST_PORT.fullmatch(metrics)):
+        raise ConfigError(f"{path}: [gateway] metrics_listen must be host:port, e.g. "
+                          f'"127.0.0.1:9464", not {metrics!r}')
     return GatewayConfig(
         path=path,
         gateway_id=str(get("gateway", "id")),
@@ -186,6 +205,7 @@ def load(path: str | Path) -> GatewayConfig:
         replica=str(get("gateway", "replica", "")),
         audit_key=p("store", "audit_key") if "audit_key" in raw.get("store", {}) else None,
         audit_key_id=str(get("store", "audit_key_id", "")),
-        metrics_listen=get("gateway", "metrics_listen", None),  # type: ignore[arg-type]
+        metrics_listen=metrics,
         retention_sweep=sweep,
+        bundle_warn_before=dt.timedelta(days=warn_days),
     )

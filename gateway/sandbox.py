@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import grpc
@@ -381,9 +382,14 @@ def start_gateway(sb: Sandbox, config: Path | None = None,
                          sb.logs / f"{log_name}.log")
 
 
-def write_bundle(sb: Sandbox) -> None:
-    """Sign ``trust.toml`` into ``bundle.dsse`` with the root key (atomically)."""
-    message = bundle_from_toml(sb.trust_toml)
+def write_bundle(sb: Sandbox, *, issued_at: datetime | None = None,
+                 valid_days: int | None = None) -> None:
+    """Sign ``trust.toml`` into ``bundle.dsse`` with the root key (atomically).
+
+    ``issued_at`` (default now) and ``valid_days`` (default 90) set the bundle's life,
+    so tests can stand up one that is expired or about to expire.
+    """
+    message = bundle_from_toml(sb.trust_toml, now=issued_at, valid_days=valid_days)
     envelope = sign_bundle(message, keyfile.load_signing_key(sb.root_signing_key))
     tmp = sb.bundle.with_suffix(".tmp")
     tmp.write_bytes(envelope.SerializeToString())

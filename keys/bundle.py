@@ -5,6 +5,10 @@ accepts a bundle only if the root key signed it and its serial is not lower than
 accepted before, remembered in a state file across restarts, so a captured old bundle
 (with a since-revoked key in it) cannot be replayed. Readers get an immutable
 :class:`Bundle` snapshot; a newer bundle swaps in atomically while servers run.
+
+A bundle lives until its ``valid_until``: from then on it is neither loaded nor trusted
+for any signature (:class:`~hedui.keys.errors.BundleExpired`), so a participant cut off
+from the center stops instead of enforcing stale keys and policy indefinitely.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import nacl.signing
@@ -31,6 +35,7 @@ from hedui.keys.bundle_rules import ROLE_BY_KIND, validate_bundle
 from hedui.keys.bundle_toml import bundle_from_toml
 from hedui.keys.errors import (
     BundleError,
+    BundleExpired,
     ConflictingBundle,
     InvalidBundle,
     KeyNotValid,
@@ -47,7 +52,10 @@ from hedui.timestamps import from_timestamp
 from hedui.v1 import envelope_pb2, trust_pb2
 
 __all__ = [
+    "LEGACY_LIFETIME",
+    "WARN_BEFORE",
     "Bundle",
+    "BundleExpired",
     "ConflictingBundle",
     "InvalidBundle",
     "NoTrustBundle",
@@ -61,6 +69,13 @@ __all__ = [
 
 _ROOT_SIGNER = "root"
 
+#: how long a bundle without ``valid_until`` (signed before the field existed) lives from
+#: its ``issued_at``: the default lifetime of new bundles, so old ones end at the same
+#: pace instead of never (the hole the field closes) or at once (an outage at upgrade)
+LEGACY_LIFETIME = timedelta(days=90)
+#: how long before a bundle's end servers start warning (log, metrics)
+WARN_BEFORE = timedelta(days=14)
+
 
 def sign_bundle(
     bundle: trust_pb2.TrustBundle, root_signing_key: nacl.signing.SigningKey
@@ -72,7 +87,11 @@ def sign_bundle(
 
 
 def _iso(ts: Timestamp) -> str:
-    return from_timestamp(ts).isoformat().replace("+00:00", "Z")
+    return _iso_dt(from_timestamp(ts))
+
+
+def _iso_dt(when: datetime) -> str:
+    return when.isoformat().replace("+00:00", "Z")
 
 
 class Bundle:
@@ -94,6 +113,12 @@ class Bundle:
         self._keys = {k.keyid: (k, p.id) for p in message.participants for k in p.signing_keys}
         self._revoked = {r.keyid: r for r in message.revoked_keys}
         self._policies = {p.purpose: p for p in message.policies}
+        self._valid_until: datetime | None = None
+        self._legacy_lifetime = not message.HasField("valid_until")
+        if message.HasField("valid_until"):
+            self._valid_until = from_timestamp(message.valid_until)
+        elif message.HasField("issued_at"):
+            self._valid_until = from_timestamp(message.issued_at) + LEGACY_LIFETIME
 
     @classmethod
     def from_payload(cls, payload: bytes) -> Bundle:
@@ -120,6 +145,34 @@ class Bundle:
     @property
     def issued_at(self) -> datetime:
         return from_timestamp(self._msg.issued_at)
+
+    @property
+    def valid_until(self) -> datetime | None:
+        """The end of the bundle's life: ``valid_until``, else ``issued_at`` plus
+        :data:`LEGACY_LIFETIME`; None only for an in-memory bundle stating neither
+        (a signed one is refused, :meth:`TrustStore.verify`)."""
+        return self._valid_until
+
+    def remaining(self, now: datetime) -> timedelta | None:
+        """How long the bundle still lives at ``now`` (negative once expired)."""
+        return None if self._valid_until is None else self._valid_until - now
+
+    def check_current(self, now: datetime) -> None:
+        """Raise BundleExpired when the bundle's life is over at ``now``.
+
+        Servers call it before acting on the bundle they hold (an agent before it
+        answers), since a bundle that was current at start can expire while they run.
+        """
+        if now.tzinfo is None:
+            raise ValueError("now must be a timezone-aware datetime")
+        if self._valid_until is not None and now >= self._valid_until:
+            detail = (
+                f" (it states no valid_until, so it lived {LEGACY_LIFETIME.days} days from "
+                f"issued_at {_iso(self._msg.issued_at)})"
+                if self._legacy_lifetime
+                else ""
+            )
+            raise BundleExpired(self.serial, _iso_dt(self._valid_until), detail)
 
     def participant(self, participant_id: str) -> trust_pb2.Participant | None:
         return self._participants.get(participant_id)
@@ -156,11 +209,13 @@ class Bundle:
     def signing_key(self, keyid: str, at: datetime) -> dsse.TrustedKey:
         """The key ``keyid`` and its owner if usable at ``at`` (the dsse.KeyLookup protocol).
 
-        Revocation is checked first, so a revoked key that was also dropped from the
-        participants still reads as revoked; a revocation applies from ``revoked_at`` on.
+        An expired bundle vouches for no key (BundleExpired). Revocation is checked
+        next, so a revoked key that was also dropped from the participants still reads
+        as revoked; a revocation applies from ``revoked_at`` on.
         """
         if at.tzinfo is None:
             raise ValueError("at must be a timezone-aware datetime")
+        self.check_current(at)
         revoked = self._revoked.get(keyid)
         if revoked is not None and (
             not revoked.HasField("revoked_at") or at >= from_timestamp(revoked.revoked_at)
@@ -287,10 +342,20 @@ class TrustStore:
 
     def verify(self, source: bytes | str | os.PathLike[str] | envelope_pb2.Envelope,
                now: datetime) -> Bundle:  # fmt: skip
-        """Verify a signed bundle against the root key(s) without accepting it."""
+        """Verify a signed bundle against the root key(s) without accepting it.
+
+        Its lifetime is not judged here (``hedui keys show`` describes expired bundles
+        too), but it must state one: InvalidBundle without valid_until and issued_at.
+        """
         envelope = _read_envelope(source)
         verified = dsse.verify(envelope, self._roots, payload_type=dsse.TRUST_BUNDLE_TYPE, now=now)
-        return Bundle.from_payload(verified.payload)
+        bundle = Bundle.from_payload(verified.payload)
+        if bundle.valid_until is None:
+            raise InvalidBundle(
+                f"trust bundle serial {bundle.serial} states neither valid_until nor "
+                "issued_at, so its lifetime is unknown; sign it again with hedui keys bundle"
+            )
+        return bundle
 
     def load(self, source: bytes | str | os.PathLike[str] | envelope_pb2.Envelope,
              now: datetime) -> Bundle:  # fmt: skip
@@ -298,10 +363,12 @@ class TrustStore:
 
         ``source``: serialized Envelope bytes, an Envelope, or a file path. Returns the
         bundle now current. Raises an EnvelopeError (e.g. NotRootKey, BadSignature),
-        InvalidBundle, StaleBundle or ConflictingBundle; the held bundle is then unchanged.
+        InvalidBundle, BundleExpired (its life is over at ``now``), StaleBundle or
+        ConflictingBundle; the held bundle is then unchanged.
         """
         envelope = _read_envelope(source)
         bundle = self.verify(envelope, now)
+        bundle.check_current(now)
         with self._lock:
             if self._held_domain is not None and bundle.trust_domain != self._held_domain:
                 raise InvalidBundle(

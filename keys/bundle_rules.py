@@ -167,6 +167,12 @@ def validate_bundle(bundle: trust_pb2.TrustBundle) -> None:
         raise InvalidBundle(str(exc)) from None
     if bundle.serial < 1:
         raise InvalidBundle("the bundle serial must be 1 or more")
+    if (
+        bundle.HasField("valid_until")
+        and bundle.HasField("issued_at")
+        and bundle.valid_until.ToNanoseconds() <= bundle.issued_at.ToNanoseconds()
+    ):
+        raise InvalidBundle("the bundle's valid_until is not after its issued_at")
     for der in bundle.ca_certificates:
         check_ca_certificate(der)
     ids: set[str] = set()

@@ -5,6 +5,9 @@ names the file and the TOML key (``participants[2].signing_keys[0].not_after``) 
 line for syntax errors; unknown keys are refused (with a suggestion) rather than
 silently ignored, since a misspelt ``consent_required`` must not weaken a policy.
 Relative file paths in the TOML are resolved against the TOML file's directory.
+
+The bundle's lifetime is ``valid_days`` (default :data:`DEFAULT_VALID_DAYS`) from
+``issued_at``, or an explicit ``valid_until``; at most :data:`MAX_VALID_DAYS`.
 """
 
 from __future__ import annotations
@@ -43,13 +46,19 @@ from hedui.keys.errors import (
 from hedui.keys.identity import parse_id
 from hedui.keys.signing import keyid as compute_keyid
 from hedui.keys.signing import parse_public_key, public_key_bytes, read_public_key
-from hedui.timestamps import to_timestamp
+from hedui.timestamps import from_timestamp, to_timestamp
 from hedui.v1 import trust_pb2
 
-__all__ = ["BundleConfigError", "bundle_from_toml"]
+__all__ = ["DEFAULT_VALID_DAYS", "MAX_VALID_DAYS", "BundleConfigError", "bundle_from_toml"]
 
-_TOP = {"trust_domain", "serial", "issued_at", "ca_certificates", "participants", "revoked",
-        "policies"}  # fmt: skip
+#: a bundle's life unless the TOML or ``--valid-days`` says otherwise: bundles travel by
+#: hand (docs/guide-administrator.md), so a quarter gives time to publish the next one
+DEFAULT_VALID_DAYS = 90
+#: the longest life a bundle may be given: a lifetime of years would be none at all
+MAX_VALID_DAYS = 366
+
+_TOP = {"trust_domain", "serial", "issued_at", "valid_until", "valid_days", "ca_certificates",
+        "participants", "revoked", "policies"}  # fmt: skip
 _PARTICIPANT = {"id", "role", "department", "endpoint", "certificate_sha256", "offline",
                 "display_name", "box_public_key", "signing_keys"}  # fmt: skip
 _SIGNING_KEY = {"public_key", "public_key_file", "keyid", "not_before", "not_after"}
@@ -64,13 +73,16 @@ def bundle_from_toml(
     *,
     now: dt.datetime | None = None,
     base_dir: str | os.PathLike[str] | None = None,
+    valid_days: int | None = None,
 ) -> trust_pb2.TrustBundle:
     """Parse and check the trust bundle TOML; return the TrustBundle to sign.
 
     ``path_or_text``: a ``Path`` (or a ``str`` without a newline) is a file to read; ``bytes``
     or a ``str`` with newlines is the TOML itself, whose relative paths resolve against
     ``base_dir`` (default: the current directory). ``issued_at`` defaults to ``now``
-    (default: the current time). Raises BundleConfigError naming the line or key.
+    (default: the current time). ``valid_days`` (``hedui keys bundle --valid-days``)
+    overrides the TOML's ``valid_days`` and may not be combined with its ``valid_until``.
+    Raises BundleConfigError naming the line or key.
     """
     if isinstance(path_or_text, bytes):
         source, text, base = "trust bundle TOML", path_or_text.decode("utf-8", "replace"), None
@@ -94,6 +106,7 @@ def bundle_from_toml(
     if when.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
     bundle = reader.bundle(data, when)
+    reader.lifetime(data, bundle, valid_days)
     try:
         validate_bundle(bundle)
     except InvalidBundle as exc:
@@ -214,6 +227,31 @@ class _Reader:
         for purpose, policy in policies.items():
             bundle.policies.append(self.policy(purpose, policy, f"policies.{purpose}"))
         return bundle
+
+    def lifetime(self, data: dict[str, Any], bundle: trust_pb2.TrustBundle,
+                 override: int | None) -> None:  # fmt: skip
+        """Set ``valid_until`` from the TOML's ``valid_until`` / ``valid_days`` or ``override``."""
+        until = self.timestamp(data, "", "valid_until")
+        days = self.get(data, "", "valid_days", int)
+        if until is not None and days is not None:
+            self.fail("valid_until", "give valid_until or valid_days, not both")
+        if until is not None and override is not None:
+            self.fail("valid_until", "is set in the file; leave out --valid-days or remove it")
+        issued = from_timestamp(bundle.issued_at)
+        if until is None:
+            key = "--valid-days" if override is not None else "valid_days"
+            days = override if override is not None else days
+            days = DEFAULT_VALID_DAYS if days is None else days
+            if not 1 <= days <= MAX_VALID_DAYS:
+                self.fail(key, f"must be from 1 to {MAX_VALID_DAYS} days, not {days}")
+            to_timestamp(issued + dt.timedelta(days=days), bundle.valid_until)
+            return
+        end = from_timestamp(until)
+        if end <= issued:
+            self.fail("valid_until", f"is not after issued_at ({issued.isoformat()})")
+        if end - issued > dt.timedelta(days=MAX_VALID_DAYS):
+            self.fail("valid_until", f"is more than {MAX_VALID_DAYS} days after issued_at")
+        bundle.valid_until.CopyFrom(until)
 
     def ca_certificates(self, key: str, value: str) -> list[bytes]:
         from cryptography.hazmat.primitives.serialization import Encoding

@@ -1,8 +1,9 @@
 """The center's certificate authority for mutual TLS: create it, issue X509-SVIDs, check them.
 
 Certificates use ECDSA P-256 (fast, and every TLS stack speaks it). A participant's
-certificate carries its SPIFFE id as URI SAN, plus DNS/IP SANs for the host name the
-other side dials and the id's own DNS form (``banks.agent.county.example``), and both
+certificate carries its SPIFFE id as URI SAN, the id's own DNS form
+(``banks.agent.county.example``, which hedui clients check), DNS/IP SANs for the host
+names the other side dials only when asked (never ``localhost`` by default), and both
 serverAuth and clientAuth, since agents and gateways are each client and server.
 The CA names its trust domain as its own URI SAN (``spiffe://<domain>``)
 so that it refuses to issue ids of another domain.
@@ -133,8 +134,8 @@ def issue_certificate(
     ca_key: ec.EllipticCurvePrivateKey,
     spiffe_id: str,
     *,
-    dns_names: Sequence[str] = ("localhost",),
-    ip_addresses: Sequence[str] = ("127.0.0.1", "::1"),
+    dns_names: Sequence[str] = (),
+    ip_addresses: Sequence[str] = (),
     days: int = 397,
     now: datetime | None = None,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
@@ -142,6 +143,8 @@ def issue_certificate(
 
     Besides ``dns_names`` it always names :func:`~hedui.keys.identity.tls_server_name`
     of the id, which clients use to check the server's identity during the handshake.
+    No loopback name or address unless asked: a production certificate that also says
+    ``localhost`` would be accepted for whatever a client reaches on its own host.
 
     Preconditions: ``spiffe_id`` is a valid hedui id in the CA's trust domain; the IP
     addresses parse; ``days`` >= 1. The certificate never outlives the CA.

@@ -18,7 +18,7 @@ import argparse
 import base64
 import hashlib
 import stat
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import nacl.public
@@ -28,7 +28,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from hedui.keys import ca, dsse, keyfile, signing
 from hedui.keys._files import read_limited, write_atomic
-from hedui.keys.bundle import Bundle, TrustStore, bundle_from_toml, sign_bundle
+from hedui.keys.bundle import (
+    LEGACY_LIFETIME,
+    Bundle,
+    TrustStore,
+    bundle_from_toml,
+    sign_bundle,
+)
+from hedui.keys.bundle_toml import DEFAULT_VALID_DAYS, MAX_VALID_DAYS
 from hedui.keys.errors import (
     EnvelopeError,
     KeysError,
@@ -65,8 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--ca-dir", required=True, type=Path, help="directory made by `keys init`")
     p.add_argument("--id", required=True, help="spiffe://<domain>/agent/<department> or similar")
     p.add_argument("--out", required=True, type=Path, help="directory to write into")
-    p.add_argument("--dns", action="append", help="DNS SAN (repeat; default localhost)")
-    p.add_argument("--ip", action="append", help="IP SAN (repeat; default 127.0.0.1 and ::1)")
+    p.add_argument("--dns", action="append", default=[],
+                   help="DNS SAN the peers dial, e.g. banks-agent.county.example (repeat; the "
+                        "id's own name <name>.<kind>.<domain> is always included)")
+    p.add_argument("--ip", action="append", default=[],
+                   help="IP SAN, e.g. 127.0.0.1 for a trial on one machine (repeat; none "
+                        "unless asked)")
     p.add_argument("--days", type=int, default=397, help="certificate validity (default 397)")
     p.add_argument(
         "--box", action="store_true", help="also make an X25519 key for sealed offline bundles"
@@ -82,6 +93,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--root-key", required=True, type=Path, help="the center's root.key")
     p.add_argument("--out", required=True, type=Path, help="signed bundle file to write")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
+    p.add_argument(
+        "--valid-days", type=int, metavar="N",
+        help=f"the bundle expires N days after signing (default: the TOML's valid_days or "
+             f"valid_until, else {DEFAULT_VALID_DAYS}; at most {MAX_VALID_DAYS})",
+    )
     _passphrase_arg(p, "read the root key's passphrase from VAR")
     p.set_defaults(func=cmd_bundle)
 
@@ -164,8 +180,8 @@ def cmd_issue(args: argparse.Namespace) -> int:
         ca_cert,
         ca_key,  # type: ignore[arg-type]
         args.id,
-        dns_names=tuple(args.dns or ("localhost",)),
-        ip_addresses=tuple(args.ip or ("127.0.0.1", "::1")),
+        dns_names=tuple(args.dns),
+        ip_addresses=tuple(args.ip),
         days=args.days,
         now=_now(),
     )
@@ -205,13 +221,14 @@ def cmd_bundle(args: argparse.Namespace) -> int:
         raise RefusingToOverwrite(args.out)
     passphrase = keyfile.passphrase_from_env(args.passphrase_env)
     root = keyfile.load_signing_key(args.root_key, passphrase)
-    message = bundle_from_toml(args.config, now=_now())
+    message = bundle_from_toml(args.config, now=_now(), valid_days=args.valid_days)
     envelope = sign_bundle(message, root)
     data = envelope.SerializeToString(deterministic=True)
     write_atomic(args.out, data, mode=0o644, overwrite=args.force)
     print(f"wrote {args.out}")
     print(f"trust domain: {message.trust_domain}")
     print(f"serial: {message.serial}")
+    print(f"valid until: {_lifetime(Bundle(message))}")
     print(f"participants: {len(message.participants)}")
     print(f"policies: {len(message.policies)}")
     print(f"signed by root keyid: {signing.keyid(root)}")
@@ -375,6 +392,7 @@ def _print_bundle(bundle: Bundle) -> None:
     print(f"trust domain: {bundle.trust_domain}")
     print(f"serial: {bundle.serial}")
     print(f"issued at: {bundle.issued_at.isoformat()}")
+    print(f"valid until: {_lifetime(bundle)}")
     for cert in bundle.ca_certificates():
         subject = cert.subject.rfc4514_string()
         print(f"ca certificate: {subject} sha256 {ca.cert_fingerprint(cert)}")
@@ -393,6 +411,18 @@ def _print_bundle(bundle: Bundle) -> None:
         print(f"  {policy.purpose}: {consent}, retention {policy.retention_days} days")
         for dep in policy.departments:
             print(f"    {dep.department}: {', '.join(dep.field_paths)}")
+
+
+def _lifetime(bundle: Bundle) -> str:
+    """``2026-06-01T12:00:00+00:00 (90 days left)``, or ``… (EXPIRED …)``."""
+    until, left = bundle.valid_until, bundle.remaining(_now())
+    if until is None or left is None:
+        return "unknown (the bundle states neither valid_until nor issued_at)"
+    legacy = ("" if bundle.proto.HasField("valid_until")
+              else f"; none stated, so {LEGACY_LIFETIME.days} days from issued_at")
+    if left <= timedelta(0):
+        return f"{until.isoformat()} (EXPIRED{legacy}; sign a new bundle)"
+    return f"{until.isoformat()} ({left.days} days left{legacy})"
 
 
 def cmd_secret(args: argparse.Namespace) -> int:

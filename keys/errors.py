@@ -251,6 +251,24 @@ class ConflictingBundle(StaleBundle):
     reason = "CONFLICTING_BUNDLE"
 
 
+class BundleExpired(BundleError):
+    """The trust bundle's lifetime (``valid_until``) is over: nothing may rely on it.
+
+    Servers refuse queries with FAILED_PRECONDITION and this reason, and refuse to start
+    with such a bundle, the way X-Road servers stop on expired global configuration.
+    """
+
+    reason = "BUNDLE_EXPIRED"
+
+    def __init__(self, serial: int, valid_until: str, detail: str = "") -> None:
+        self.serial = serial
+        self.valid_until = valid_until
+        super().__init__(
+            f"trust bundle serial {serial} expired on {valid_until}{detail}; the center must "
+            "sign a new one (hedui keys bundle) and every participant must install it"
+        )
+
+
 class NoTrustBundle(BundleError):
     reason = "NO_TRUST_BUNDLE"
 

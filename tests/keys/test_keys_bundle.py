@@ -47,6 +47,7 @@ def _toml(serial: int, extra: str = "") -> str:
     return f"""
 trust_domain = "county.example"
 serial = {serial}
+valid_days = 366                       # the lookups below range over the whole year
 
 [[participants]]
 id = "{GATEWAY}"

@@ -49,14 +49,24 @@ def test_certificate_carries_spiffe_uri_san(county_ca: tuple) -> None:
         "banks.agent.county.example",
         "agent.bank.example",
     ]
-    assert san.get_values_for_type(x509.IPAddress) == [
-        ipaddress.ip_address("127.0.0.1"),
-        ipaddress.ip_address("::1"),
-    ]
+    assert san.get_values_for_type(x509.IPAddress) == []
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert set(eku) == {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH}
     assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()
+
+
+def test_loopback_names_only_when_asked(county_ca: tuple) -> None:
+    """A production certificate must not also stand for whatever answers on localhost."""
+    plain, _ = ca.issue_certificate(*county_ca, BANKS, now=NOW)
+    assert _san(plain).get_values_for_type(x509.DNSName) == ["banks.agent.county.example"]
+    assert _san(plain).get_values_for_type(x509.IPAddress) == []
+    trial, _ = ca.issue_certificate(*county_ca, BANKS, dns_names=("localhost",),
+                                    ip_addresses=("127.0.0.1", "::1"), now=NOW)
+    assert _san(trial).get_values_for_type(x509.DNSName) == [
+        "banks.agent.county.example", "localhost"]
+    assert _san(trial).get_values_for_type(x509.IPAddress) == [
+        ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")]
 
 
 def test_certificate_verifies_against_its_ca(county_ca: tuple) -> None:
@@ -139,6 +149,19 @@ def test_mtls_server_learns_client_spiffe_id(mtls_server: tuple, county_ca: tupl
     assert _call(port, creds, tls.channel_options(BANKS)) == GATEWAY.encode()
 
 
+def test_mtls_without_loopback_sans_dialling_127_0_0_1(mtls_server: tuple,
+                                                       county_ca: tuple) -> None:
+    """hedui clients check the id's own name, so a server needs no loopback SAN; a client
+    that checks the dialled address instead is refused (nothing stands for 127.0.0.1)."""
+    port, ca_pem = mtls_server
+    cert, key = ca.issue_certificate(*county_ca, GATEWAY, now=datetime.now(UTC))
+    creds = tls.channel_credentials(ca.certificate_pem(cert), keyfile.private_key_pem(key), ca_pem)
+    assert _call(port, creds, tls.channel_options(BANKS)) == GATEWAY.encode()
+    with pytest.raises(grpc.RpcError) as err:
+        _call(port, creds)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
 def test_mtls_client_refuses_server_with_other_identity(
     mtls_server: tuple, county_ca: tuple
 ) -> None:
@@ -155,8 +178,8 @@ def test_mtls_server_refuses_client_from_another_ca(mtls_server: tuple) -> None:
     rogue = ca.create_ca(D)
     cert, key = ca.issue_certificate(*rogue, GATEWAY)
     creds = tls.channel_credentials(ca.certificate_pem(cert), keyfile.private_key_pem(key), ca_pem)
-    with pytest.raises(grpc.RpcError) as err:
-        _call(port, creds)
+    with pytest.raises(grpc.RpcError) as err:  # the server's name is right: the client is refused
+        _call(port, creds, tls.channel_options(BANKS))
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
 
 

@@ -280,3 +280,116 @@ def test_show_unknown_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_show_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "show", tmp_path / "nope")
     assert code == 1 and "does not exist" in err
+
+
+# --- loopback names only when asked; the bundle's lifetime -------------------------------
+
+
+def _sans(path: Path) -> tuple[list[str], list[str]]:
+    from cryptography import x509
+
+    san = ca.load_certificate(path).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value
+    return san.get_values_for_type(x509.DNSName), [
+        str(ip) for ip in san.get_values_for_type(x509.IPAddress)]
+
+
+def test_issue_adds_loopback_names_only_when_asked(
+    pki: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "issue", "--ca-dir", pki / "ca", "--id", ID,
+                        "--out", tmp_path / "prod")
+    assert code == 0, err
+    assert _sans(tmp_path / "prod" / "tls.crt") == (["banks.agent.county.example"], [])
+    code, _, err = _run(capsys, "issue", "--ca-dir", pki / "ca", "--id", ID,
+                        "--out", tmp_path / "trial", "--dns", "localhost", "--ip", "127.0.0.1")
+    assert code == 0, err
+    assert _sans(tmp_path / "trial" / "tls.crt") == (
+        ["banks.agent.county.example", "localhost"], ["127.0.0.1"])
+
+
+def _trust_toml(pki: Path, tmp_path: Path, extra: str = "") -> Path:
+    gw = tmp_path / "gateway"
+    gw.mkdir(exist_ok=True)
+    signing.write_public_key(gw / "signing.pub", signing.generate_signing_key())
+    config = tmp_path / "trust.toml"
+    config.write_text(f"""
+trust_domain = "county.example"
+serial = 1
+{extra}
+ca_certificates = ["{pki / "ca" / "ca.crt"}"]
+[[participants]]
+id = "spiffe://county.example/gateway/center"
+[[participants.signing_keys]]
+public_key_file = "gateway/signing.pub"
+""")
+    return config
+
+
+def _bundle(capsys: pytest.CaptureFixture[str], pki: Path, config: Path, out: Path,
+            *extra: str) -> tuple[int, str, str]:
+    return _run(capsys, "bundle", "--config", config, "--root-key", pki / "ca" / "root.key",
+                "--out", out, "--force", *extra)
+
+
+def _valid_until(out_file: Path) -> datetime:
+    from hedui.keys import dsse
+    from hedui.keys.bundle import Bundle
+
+    bundle = Bundle.from_payload(dsse.parse_envelope(out_file.read_bytes()).payload)
+    assert bundle.valid_until is not None
+    return bundle.valid_until
+
+
+def test_bundle_lives_90_days_unless_told(
+    pki: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import timedelta
+
+    config, out_file = _trust_toml(pki, tmp_path), tmp_path / "bundle.dsse"
+    code, out, err = _bundle(capsys, pki, config, out_file)
+    assert code == 0, err
+    assert "valid until: " in out and "(89 days left)" in out  # 89 days and 23:59:59
+    left = _valid_until(out_file) - datetime.now(UTC)
+    assert timedelta(days=89, hours=23) < left <= timedelta(days=90)
+
+    code, out, err = _bundle(capsys, pki, config, out_file, "--valid-days", "30")
+    assert code == 0, err
+    assert timedelta(days=29, hours=23) < _valid_until(out_file) - datetime.now(UTC)
+    assert _valid_until(out_file) - datetime.now(UTC) <= timedelta(days=30)
+    code, out, _ = _run(capsys, "show", out_file, "--root-pub", pki / "ca" / "root.pub")
+    assert code == 0 and "valid until: " in out and "days left)" in out
+
+
+@pytest.mark.parametrize("days", ["0", "367", "-3"])
+def test_bundle_refuses_a_lifetime_out_of_range(
+    pki: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], days: str
+) -> None:
+    config = _trust_toml(pki, tmp_path)
+    code, _, err = _bundle(capsys, pki, config, tmp_path / "b.dsse", "--valid-days", days)
+    assert code == 1 and "--valid-days: must be from 1 to 366 days" in err
+    assert err.count("\n") == 1 and not (tmp_path / "b.dsse").exists()
+
+
+def test_bundle_valid_until_from_the_toml(
+    pki: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _trust_toml(pki, tmp_path, "valid_until = 2099-01-01T00:00:00Z\n"
+                                        "issued_at = 2098-12-01T00:00:00Z")
+    out_file = tmp_path / "bundle.dsse"
+    code, _, err = _bundle(capsys, pki, config, out_file)
+    assert code == 0, err
+    assert _valid_until(out_file) == datetime(2099, 1, 1, tzinfo=UTC)
+    code, _, err = _bundle(capsys, pki, config, out_file, "--valid-days", "10")
+    assert code == 1 and "leave out --valid-days" in err and err.count("\n") == 1
+
+
+def test_show_says_an_expired_bundle_is_expired(
+    pki: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _trust_toml(pki, tmp_path, "issued_at = 2025-01-01T00:00:00Z\nvalid_days = 30")
+    out_file = tmp_path / "bundle.dsse"
+    assert _bundle(capsys, pki, config, out_file)[0] == 0
+    code, out, _ = _run(capsys, "show", out_file, "--root-pub", pki / "ca" / "root.pub")
+    assert code == 0 and "valid until: 2025-01-31T00:00:00+00:00 (EXPIRED" in out
+    assert "signature: verified" in out

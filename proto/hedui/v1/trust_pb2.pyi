@@ -22,7 +22,7 @@ ROLE_AGENT: Role
 ROLE_AUDIT: Role
 
 class TrustBundle(_message.Message):
-    __slots__ = ("trust_domain", "serial", "issued_at", "ca_certificates", "participants", "revoked_keys", "policies")
+    __slots__ = ("trust_domain", "serial", "issued_at", "ca_certificates", "participants", "revoked_keys", "policies", "valid_until")
     TRUST_DOMAIN_FIELD_NUMBER: _ClassVar[int]
     SERIAL_FIELD_NUMBER: _ClassVar[int]
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class TrustBundle(_message.Message):
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
     REVOKED_KEYS_FIELD_NUMBER: _ClassVar[int]
     POLICIES_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
     trust_domain: str
     serial: int
     issued_at: _timestamp_pb2.Timestamp
@@ -37,7 +38,8 @@ class TrustBundle(_message.Message):
     participants: _containers.RepeatedCompositeFieldContainer[Participant]
     revoked_keys: _containers.RepeatedCompositeFieldContainer[RevokedKey]
     policies: _containers.RepeatedCompositeFieldContainer[PurposePolicy]
-    def __init__(self, trust_domain: _Optional[str] = ..., serial: _Optional[int] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ca_certificates: _Optional[_Iterable[bytes]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., revoked_keys: _Optional[_Iterable[_Union[RevokedKey, _Mapping]]] = ..., policies: _Optional[_Iterable[_Union[PurposePolicy, _Mapping]]] = ...) -> None: ...
+    valid_until: _timestamp_pb2.Timestamp
+    def __init__(self, trust_domain: _Optional[str] = ..., serial: _Optional[int] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ca_certificates: _Optional[_Iterable[bytes]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., revoked_keys: _Optional[_Iterable[_Union[RevokedKey, _Mapping]]] = ..., policies: _Optional[_Iterable[_Union[PurposePolicy, _Mapping]]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Participant(_message.Message):
     __slots__ = ("id", "role", "department", "endpoint", "certificate_sha256", "signing_keys", "offline", "box_public_key", "display_name")
