@@ -73,8 +73,15 @@ class AccessRecorder:
         reason: str = "",
         authorization_number: str = "",
         report_digest: bytes = b"",
+        pseudonyms: Iterable[str] = (),
+        reason_code: str = "",
+        client: str = "",
     ) -> audit_pb2.AuditEntry:
-        """Build (but do not write) an entry; ID numbers become pseudonyms here."""
+        """Build (but do not write) an entry; ID numbers become pseudonyms here.
+
+        ``pseudonyms`` are subjects already known only by pseudonym (an authorization's
+        covered members, as the registry keeps them); they follow the ID numbers'.
+        """
         return audit_pb2.AuditEntry(
             time=to_timestamp(self._clock()),
             actor=self.actor,
@@ -84,7 +91,8 @@ class AccessRecorder:
             purpose=purpose,
             department=department,
             field_paths=list(field_paths),
-            subject_pseudonyms=[self.pseudonymizer.pseudonym(i) for i in id_numbers],
+            subject_pseudonyms=[*(self.pseudonymizer.pseudonym(i) for i in id_numbers),
+                                *pseudonyms],
             query_id=query_id,
             query_digest=query_digest,
             answer_digest=answer_digest,
@@ -92,6 +100,8 @@ class AccessRecorder:
             reason=reason[:MAX_REASON],
             authorization_number=authorization_number,
             report_digest=report_digest,
+            reason_code=reason_code,
+            client=client,
         )
 
     def record(self, kind: int, **fields: object) -> int:

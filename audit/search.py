@@ -19,6 +19,21 @@ from hedui.v1 import audit_pb2
 
 MAX_LIMIT = 10_000
 
+#: the kinds a person's access report lists: every entry that touched their data or was
+#: about them — reads of their case included, not only the queries to departments
+ACCESS_KINDS = frozenset({
+    audit_pb2.AUDIT_KIND_QUERY_SENT, audit_pb2.AUDIT_KIND_QUERY_REFUSED,
+    audit_pb2.AUDIT_KIND_QUERY_ANSWERED, audit_pb2.AUDIT_KIND_ANSWER_RECEIVED,
+    audit_pb2.AUDIT_KIND_ANSWER_WITHHELD, audit_pb2.AUDIT_KIND_QUERY_FAILED,
+    audit_pb2.AUDIT_KIND_CASE_OPENED, audit_pb2.AUDIT_KIND_CASE_DECIDED,
+    audit_pb2.AUDIT_KIND_CASE_CANCELLED, audit_pb2.AUDIT_KIND_REPORT_VIEWED,
+    audit_pb2.AUDIT_KIND_ANSWER_ERASED,
+    audit_pb2.AUDIT_KIND_BUNDLE_EXPORTED, audit_pb2.AUDIT_KIND_BUNDLE_IMPORTED,
+    audit_pb2.AUDIT_KIND_CASE_VIEWED, audit_pb2.AUDIT_KIND_CASES_LISTED,
+    audit_pb2.AUDIT_KIND_REQUEST_REFUSED,
+    audit_pb2.AUDIT_KIND_AUTHORIZATION_REGISTERED, audit_pb2.AUDIT_KIND_AUTHORIZATION_REVOKED,
+})
+
 
 @dataclass(frozen=True)
 class Criteria:
@@ -114,18 +129,11 @@ class AuditQueries:
         return hits, truncated
 
     def subject_report(self, id_number: str, *, requested_by: str) -> list[Hit]:
-        """Every access to one person's data (not the officers' own searches)."""
+        """Every access to one person's data (not the officers' own searches): queries
+        and answers, who looked at their case or saw it listed, refused requests about
+        them, their authorization's registration and revocation."""
         pseudonym = self.pseudonym(id_number)
-        access_kinds = frozenset({
-            audit_pb2.AUDIT_KIND_QUERY_SENT, audit_pb2.AUDIT_KIND_QUERY_REFUSED,
-            audit_pb2.AUDIT_KIND_QUERY_ANSWERED, audit_pb2.AUDIT_KIND_ANSWER_RECEIVED,
-            audit_pb2.AUDIT_KIND_ANSWER_WITHHELD, audit_pb2.AUDIT_KIND_QUERY_FAILED,
-            audit_pb2.AUDIT_KIND_CASE_OPENED, audit_pb2.AUDIT_KIND_CASE_DECIDED,
-            audit_pb2.AUDIT_KIND_CASE_CANCELLED, audit_pb2.AUDIT_KIND_REPORT_VIEWED,
-            audit_pb2.AUDIT_KIND_ANSWER_ERASED,
-            audit_pb2.AUDIT_KIND_BUNDLE_EXPORTED, audit_pb2.AUDIT_KIND_BUNDLE_IMPORTED,
-        })
-        hits, _ = search(self.log, Criteria(subject_pseudonym=pseudonym, kinds=access_kinds),
+        hits, _ = search(self.log, Criteria(subject_pseudonym=pseudonym, kinds=ACCESS_KINDS),
                          MAX_LIMIT)
         self.recorder.record(
             audit_pb2.AUDIT_KIND_SUBJECT_REPORT,

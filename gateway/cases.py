@@ -5,7 +5,8 @@ audit-logged; state changes are compare-and-set so replicas sharing one database
 never both run or both decide a case. A case that lost a department is
 INCOMPLETE (with the department and reason) and ``retry`` asks only the missing ones.
 Every state has a way out (``case_states``); the checks at opening live in ``intake``,
-the decision in ``decision``.
+the decision in ``decision``, reading cases (with the entry each read leaves) in
+``case_reads``. Every refusal is a ``CaseError`` with a stable reason.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ from hedui.audit.entries import AccessRecorder
 from hedui.audit.publisher import CheckpointPublisher
 from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
+from hedui.gateway import access, intake
 from hedui.gateway import decision as decision_mod
-from hedui.gateway import intake
 from hedui.gateway.authorizations import AuthorizationRegistry
-from hedui.gateway.case_errors import CaseError, NoStandardInForce, NotAllowed, NotFound
+from hedui.gateway.case_errors import (
+    CaseError,
+    NoStandardInForce,
+    NotAllowed,
+    NotFound,
+    WrongState,
+)
 from hedui.gateway.fanout import CaseRequest, DepartmentResult, FanOut
+from hedui.gateway.masking import named, safe_case_id
 from hedui.gateway.planner import plan
 from hedui.gateway.queries import SubjectRef
 from hedui.gateway.sealing import Vault
@@ -37,24 +45,19 @@ from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseRow, CaseStore, Conflict, DepartmentPart
 from hedui.keys.bundle import Bundle
 from hedui.timestamps import to_timestamp
-from hedui.v1 import audit_pb2, case_pb2, envelope_pb2
+from hedui.v1 import audit_pb2, case_pb2
 
 log = structlog.get_logger("hedui.gateway")
 
 CASE_SECONDS = Histogram("hedui_gateway_verify_seconds", "Time to verify a case",
                          buckets=(0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30))
 
-#: purposes hedui serves; anything else is refused before a case exists
-SOCIAL_ASSISTANCE = frozenset({
-    "dibao", "low-income", "tekun", "low-rent-housing", "affordable-housing",
-    "medical-assistance", "education-assistance", "temporary-assistance",
-})
-
+SOCIAL_ASSISTANCE = access.SOCIAL_ASSISTANCE
 MAX_MEMBERS = intake.MAX_MEMBERS
 #: re-exported: the report digest cases cite
 dsse_digest = decision_mod.dsse_digest
 __all__ = ["CaseError", "CaseManager", "NoStandardInForce", "NotAllowed", "NotFound",
-           "dsse_digest", "erase_expired"]
+           "WrongState", "dsse_digest", "erase_expired"]
 
 State = case_pb2.CaseState
 _T = TypeVar("_T")
@@ -114,20 +117,17 @@ class CaseManager:
     # ------------------------------------------------------------- checks
 
     def _require_staff(self, operator: str, programme: str) -> None:
-        if not operator:
-            raise NotAllowed("the request names no operator (verifier staff id)")
-        if operator not in self.staff.get(programme, ()):
-            raise NotAllowed(
-                f"operator {operator} is not on the staff list for programme {programme}"
-            )
+        access.require_staff(self.staff, operator, programme)
 
-    @staticmethod
-    def _require_purpose(programme: str) -> None:
-        if programme not in SOCIAL_ASSISTANCE:
-            raise NotAllowed(
-                f"purpose {programme!r} is not a social-assistance programme; hedui verifies "
-                "household economic status for social assistance only"
-            )
+    def known_operators(self) -> frozenset[str]:
+        """Every staff id on any programme's list."""
+        return access.known_operators(self.staff)
+
+    def programmes_of(self, operator: str) -> list[str]:
+        """The programmes whose staff list names ``operator``."""
+        return sorted(p for p, ops in self.staff.items() if operator and operator in ops)
+
+    require_programme = staticmethod(access.require_programme)
 
     # --------------------------------------------------------------- cases
 
@@ -136,24 +136,39 @@ class CaseManager:
         """Open a case in the calling thread (tools, tests); the service uses open_case."""
         opening = intake.prepare(self, request, batch_key)
         if isinstance(opening, case_pb2.Case):
+            self.recorder.record(**self.viewed_entry(opening, request.operator, "OpenCase"))
             return opening
         return intake.insert(self, opening, self.recorder.record(**opening.entry))
 
     async def open_case(self, request: case_pb2.OpenCaseRequest, *,
-                        batch_key: str | None = None) -> case_pb2.Case:
+                        batch_key: str | None = None, client: str = "") -> case_pb2.Case:
         """Open a case: checks, then its CASE_OPENED entry, then the case and its
-        departments' parts in one transaction."""
+        departments' parts in one transaction. A repeated request (same request id)
+        returns the case it opened: a read, logged as one."""
         opening = await self.step(intake.prepare, self, request, batch_key)
         if isinstance(opening, case_pb2.Case):
+            await self.recorder.record_async(**self.viewed_entry(
+                opening, request.operator, "OpenCase (repeated request id)", client))
             return opening
         leaf = await self.recorder.record_async(**opening.entry)
         return await self.step(intake.insert, self, opening, leaf)
 
     def _load(self, case_id: str) -> CaseRow:
-        row = self.store.get(case_id)
+        row = self.store.get(case_id) if case_id else None
         if row is None:
-            raise NotFound(f"no case {case_id}")
+            raise NotFound(f"no case {named(case_id, safe_case_id(case_id))}")
         return row
+
+    def viewed_entry(self, case: case_pb2.Case, operator: str, how: str,
+                     client: str = "") -> dict[str, Any]:
+        """The CASE_VIEWED entry of a read that returned ``case`` in full."""
+        return {
+            "kind": audit_pb2.AUDIT_KIND_CASE_VIEWED, "operator": operator,
+            "case_id": case.case_id, "purpose": case.programme,
+            "id_numbers": [mm.id_number for mm in case.members],
+            "authorization_number": case.authorization_number,
+            "reason": f"case read in full ({how})", "client": client,
+        }
 
     def members(self, row: CaseRow) -> list[case_pb2.Member]:
         holder = case_pb2.OpenCaseRequest()
@@ -190,28 +205,19 @@ class CaseManager:
             )
         return case
 
-    def list(self, request: case_pb2.ListCasesRequest) -> case_pb2.ListCasesResponse:
-        size = min(request.page_size or 50, 500)
-        offset = int(request.page_token or 0)
-        state = State.Name(request.state) if request.state else None
-        rows = self.store.list(state=state, programme=request.programme or None,
-                               limit=size + 1, offset=offset)
-        out = case_pb2.ListCasesResponse(cases=[self.describe(r) for r in rows[:size]])
-        if len(rows) > size:
-            out.next_page_token = str(offset + size)
-        return out
-
     # ------------------------------------------------------------- verify
 
-    async def verify(self, case_id: str, operator: str) -> case_pb2.Case:
+    async def verify(self, case_id: str, operator: str, *, client: str = "") -> case_pb2.Case:
         """Fan out to every department still missing, then decide if all answered."""
         with CASE_SECONDS.time():
-            return await self._verify(case_id, operator)
+            return await self._verify(case_id, operator, client)
 
-    async def _verify(self, case_id: str, operator: str) -> case_pb2.Case:
+    async def _verify(self, case_id: str, operator: str, client: str = "") -> case_pb2.Case:
         step = self.step
         begun = await step(self._begin, case_id, operator)
-        if isinstance(begun, case_pb2.Case):
+        if isinstance(begun, case_pb2.Case):  # nothing to do: the case as it is, a read
+            await self.recorder.record_async(**self.viewed_entry(
+                begun, operator, "VerifyCase with nothing to ask", client))
             return begun
         results = await self.fanout.run(begun.request, only=begun.pending) if begun.pending \
             else {}
@@ -246,8 +252,8 @@ class CaseManager:
         if row.state == State.Name(State.CASE_STATE_DECIDED):
             return self.describe(row)
         if row.state not in RUNNABLE:
-            raise CaseError(f"case {case_id} is {row.state} and cannot be verified: "
-                            f"{row.state_reason or 'it is closed'}")
+            raise WrongState(f"case {case_id} is {row.state} and cannot be verified: "
+                             f"{row.state_reason or 'it is closed'}")
         self._require_unclaimed(row)
         offline = {p.department for p in plan(self.bundle(), row.programme) if p.offline}
         if row.state == State.Name(State.CASE_STATE_AWAITING_OFFLINE_ANSWER):
@@ -260,10 +266,14 @@ class CaseManager:
         try:
             consent = self.consent_digest(row, members)
         except HeduiError as exc:
+            reason = exc.reason if isinstance(exc, CaseError) else "AUTHORIZATION_REVOKED"
+            # the case's own members (from the store, not from a caller): their access
+            # reports show that no query was sent about them, and why
             self.recorder.record(
                 audit_pb2.AUDIT_KIND_QUERY_REFUSED, outcome=audit_pb2.AUDIT_OUTCOME_REFUSED,
                 operator=operator, case_id=case_id, purpose=row.programme,
-                reason=f"gateway refused to send queries: {exc}",
+                id_numbers=[mm.id_number for mm in members],
+                reason=f"gateway refused to send queries: {exc}", reason_code=reason,
                 authorization_number=row.authorization_number,
             )
             with self.store.tx() as conn:
@@ -274,7 +284,9 @@ class CaseManager:
                 )
             if not cancelled:
                 raise _changed(case_id) from exc
-            raise NotAllowed(str(exc)) from None
+            refused = NotAllowed(str(exc), reason)
+            refused.logged = True  # the QUERY_REFUSED entry above is this refusal's
+            raise refused from None
         pending = {d["department"] for d in departments if d["state"] != "ANSWERED"}
         if pending & offline:
             self._await_offline(case_id, pending & offline)
@@ -291,7 +303,7 @@ class CaseManager:
             "", self.replica
         ) and (self.clock() - row.updated_at) < self.claim_ttl:
             raise CaseError(f"case {row.case_id} is being verified by {row.claimed_by} right "
-                            "now; look again shortly")
+                            "now; look again shortly", "CASE_BEING_VERIFIED")
 
     def _claim(self, row: CaseRow, from_states: Sequence[str]
                ) -> tuple[CaseRow, list[dict[str, Any]]]:
@@ -352,8 +364,8 @@ class CaseManager:
         row = self._load(case_id)
         states = {d["department"]: d["state"] for d in self.store.departments(case_id)}
         if states.get(result.department) != "AWAITING_OFFLINE":
-            raise CaseError(f"case {case_id} is not waiting for an answer from "
-                            f"{result.department}")
+            raise WrongState(f"case {case_id} is not waiting for an answer from "
+                             f"{result.department}")
         rows = self._results_rows(case_id, row.programme, {result.department: result})
         with self.store.tx() as conn:
             self._save_results(conn, case_id, rows)
@@ -442,33 +454,13 @@ class CaseManager:
                                      claimed_by="", state_reason=""),
                              members=members, departments=departments)
 
-    async def retry(self, case_id: str, operator: str) -> case_pb2.Case:
+    async def retry(self, case_id: str, operator: str, *, client: str = "") -> case_pb2.Case:
         """Ask again what is missing (also offline departments online again); decide."""
-        return await self.verify(case_id, operator)
+        return await self.verify(case_id, operator, client=client)
 
     def cancel(self, case_id: str, reason: str, operator: str) -> case_pb2.Case:
         """Close a case that will not be completed, without a decision (CANCELLED)."""
         return decision_mod.cancel(self, case_id, reason, operator)
-
-    def report(self, case_id: str, operator: str) -> envelope_pb2.Envelope:
-        row = self._load(case_id)
-        self._require_staff(operator, row.programme)
-        sealed = self.store.report(case_id)
-        if sealed is None and row.state == State.Name(State.CASE_STATE_DECIDED):
-            raise NotFound(
-                f"case {case_id}'s report was erased with its answers after the programme's "
-                f"retention period; the case keeps its outcome ({row.outcome}) and the "
-                f"report digest {row.report_digest.hex()[:16]}…")
-        if sealed is None:
-            raise CaseError(f"case {case_id} has no report yet (it is {row.state})")
-        envelope = envelope_pb2.Envelope()
-        envelope.ParseFromString(self.vault.open(sealed))
-        self.recorder.record(
-            audit_pb2.AUDIT_KIND_REPORT_VIEWED, operator=operator, case_id=case_id,
-            purpose=row.programme, authorization_number=row.authorization_number,
-        )
-        return envelope
-
 
 def erase_expired(manager: CaseManager, now: dt.datetime | None = None) -> int:
     """Erase answers (and the stored reports that embed them) past their retention.

@@ -9,7 +9,9 @@
     key = "pki/desk/tls.key"
     ca = "pki/ca.crt"
 
-gRPC errors become one-line ``GatewayError`` messages for the CLI.
+gRPC errors become one-line ``GatewayError`` messages for the CLI, carrying the
+gateway's machine-readable reason (``GatewayError.reason``, read from the status
+details, never from the text).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import grpc
 
+from hedui import status
 from hedui.errors import HeduiError
 from hedui.keys import tls
 from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
@@ -28,9 +31,12 @@ from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
 class GatewayError(HeduiError):
     """The gateway refused a request or could not be reached."""
 
-    def __init__(self, code: grpc.StatusCode, detail: str) -> None:
+    def __init__(self, code: grpc.StatusCode, detail: str, reason: str = "") -> None:
         self.code = code
-        super().__init__(f"{detail} ({code.name})")
+        #: the ErrorInfo reason (e.g. NOT_ON_STAFF_LIST), "" when the peer gave none
+        self.reason = reason
+        super().__init__(f"{detail} ({code.name}: {reason})" if reason
+                         else f"{detail} ({code.name})")
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,8 @@ class GatewayClient:
         try:
             return method(request, timeout=timeout)
         except grpc.RpcError as exc:
-            raise GatewayError(exc.code(), exc.details() or "no detail") from None
+            why = status.reason_of(exc)
+            raise GatewayError(why.code, why.message or "no detail", why.reason) from None
 
     def close(self) -> None:
         self.channel.close()

@@ -22,8 +22,9 @@ from hedui.audit.checkpoint import signed_size
 from hedui.errors import HeduiError
 from hedui.gateway import assessment as assessment_mod
 from hedui.gateway import report as report_mod
-from hedui.gateway.case_errors import CaseError
+from hedui.gateway.case_errors import WrongState
 from hedui.gateway.fanout import DepartmentResult
+from hedui.gateway.masking import logged_reason
 from hedui.gateway.store import CaseRow, Conflict
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2
 
@@ -206,15 +207,11 @@ def cancel(m: CaseManager, case_id: str, reason: str, operator: str) -> case_pb2
     compare-and-set: a decided case is never cancelled, nor one another replica is
     querying for right now.
     """
-    reason = " ".join(reason.split())
-    if not reason:
-        raise CaseError("closing a case needs a reason (--reason)")
-    if len(reason) > 500:
-        raise CaseError("the reason is at most 500 characters")
+    reason = logged_reason(reason, "closing a case")
     row = m._load(case_id)
     m._require_staff(operator, row.programme)
     if row.state not in CANCELLABLE:
-        raise CaseError(f"case {case_id} is {row.state} and cannot be cancelled")
+        raise WrongState(f"case {case_id} is {row.state} and cannot be cancelled")
     m._require_unclaimed(row)
     m.recorder.record(
         audit_pb2.AUDIT_KIND_CASE_CANCELLED,

@@ -3,31 +3,42 @@
 Split out of ``cases.py`` (``prepare`` and ``insert`` work on a ``CaseManager``, ``m``).
 A case that could never be decided must not be opened: its
 members' ID numbers are normalised (``hedui.resident_id``) and a bad one refused naming
-the member, its application date must be a real one, and a standard must be in force
-for its programme, region and application date — all before its CASE_OPENED entry, its
-row or any query exists.
+the member, the household has exactly one applicant (relation SELF), its application
+date must be a real one, and a standard must be in force for its programme, region and
+application date — all before its CASE_OPENED entry, its row or any query exists. Each
+refusal carries a reason (``case_errors.REASONS``) and names a member by its position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from hedui.gateway.authorizations import AuthorizationError, check_number
 from hedui.gateway.case_errors import CaseError, NoStandardInForce
 from hedui.gateway.household import member_label
 from hedui.gateway.planner import plan
 from hedui.gateway.standards import NoStandard, Standard, StandardsLibrary
 from hedui.gateway.store import CaseRow
 from hedui.resident_id import InvalidIdNumber, normalize
-from hedui.v1 import audit_pb2, case_pb2, common_pb2
+from hedui.v1 import audit_pb2, case_pb2, common_pb2, records_pb2
 
 if TYPE_CHECKING:
     from hedui.gateway.cases import CaseManager
 
 MAX_MEMBERS = 20
+#: longest member name kept (names are echoed in refusals and printed on reports)
+MAX_NAME = 64
+#: longest idempotency key (it is stored prefixed with the operator id)
+MAX_REQUEST_ID = 63
+_REGION = re.compile(r"[1-9][0-9]{5}")
+_REQUEST_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_REQUEST_ID}}}")
+_RELATIONS = frozenset(v for v in records_pb2.Relation.values()
+                       if v != records_pb2.RELATION_UNSPECIFIED)
 
 #: how far back an application date may lie: older figures describe another year, and
 #: the household applies again
@@ -54,17 +65,29 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
             ) -> case_pb2.Case | Opening:
     """Every check and the sealed row of a new case, or the case a batch row opened
     before (idempotent per ``batch_key``)."""
-    m._require_purpose(request.programme)
+    m.require_programme(request.programme)
     m._require_staff(request.operator, request.programme)
     if batch_key:
+        if not _REQUEST_ID.fullmatch(batch_key):
+            raise IntakeError(f"request_id is 1 to {MAX_REQUEST_ID} printable ASCII "
+                              "characters without spaces")
         batch_key = f"{request.operator}:{batch_key}"
         existing = m.store.case_by_batch_key(batch_key)
         if existing is not None:
+            m._require_staff(request.operator, existing.programme)
             return m.describe(existing)
     if not request.members or len(request.members) > MAX_MEMBERS:
-        raise IntakeError(f"a household has 1 to {MAX_MEMBERS} members")
+        raise IntakeError(f"a household has 1 to {MAX_MEMBERS} members", "HOUSEHOLD_SIZE")
     if not request.region or not request.authorization_number:
-        raise IntakeError("a case needs a region code and an authorization number")
+        raise IntakeError("a case needs a region code and an authorization number",
+                          "MISSING_FIELD")
+    if not _REGION.fullmatch(request.region):
+        raise IntakeError("the region is a six-digit region code (GB/T 2260), e.g. 310000",
+                          "BAD_REGION")
+    try:
+        check_number(request.authorization_number)
+    except AuthorizationError as exc:
+        raise IntakeError(str(exc), exc.reason) from None
     members = normalized_members(request.members)
     now = m.clock()
     applied = application_date(request, now.date())
@@ -105,16 +128,31 @@ def insert(m: CaseManager, opening: Opening, leaf: int) -> case_pb2.Case:
 
 def normalized_members(members: Sequence[case_pb2.Member]) -> list[case_pb2.Member]:
     """The members with their ID numbers in canonical form (full-width digits, lowercase
-    x and spaces normalised); raises IntakeError naming the first bad member."""
+    x and spaces normalised), each with a name and a relation, exactly one of them the
+    applicant (SELF); raises IntakeError naming the first bad member by position."""
     out = []
     for n, m in enumerate(members, 1):
+        if len(m.name) > MAX_NAME or not m.name.isprintable():
+            raise IntakeError(f"member {n}: a name is at most {MAX_NAME} printable characters",
+                              "BAD_NAME", metadata={"member": str(n)})
         try:
             number = normalize(m.id_number)
         except InvalidIdNumber as exc:
-            raise IntakeError(f"{member_label(n, m.name)}: {exc}") from None
+            raise IntakeError(f"{member_label(n, m.name)}: {exc}", "MALFORMED_ID_NUMBER",
+                              metadata={"member": str(n)}) from None
+        if m.relation not in _RELATIONS:
+            known = ", ".join(records_pb2.Relation.Name(v).removeprefix("RELATION_").lower()
+                              for v in sorted(_RELATIONS))
+            raise IntakeError(f"{member_label(n, m.name)}: the relation to the applicant must "
+                              f"be one of {known}", "BAD_RELATION", metadata={"member": str(n)})
         out.append(case_pb2.Member(id_number=number, name=m.name, relation=m.relation))
     if len({m.id_number for m in out}) != len(out):
-        raise IntakeError("the same person is listed twice in the household")
+        raise IntakeError("the same person is listed twice in the household", "DUPLICATE_MEMBER")
+    applicants = sum(m.relation == records_pb2.RELATION_SELF for m in out)
+    if applicants != 1:
+        raise IntakeError(
+            f"a household has exactly one applicant (relation self); this one has {applicants}",
+            "ONE_APPLICANT_REQUIRED", metadata={"applicants": str(applicants)})
     return out
 
 
@@ -124,8 +162,8 @@ def to_date(d: common_pb2.Date) -> dt.date:
         return dt.date(d.year, d.month, d.day)
     except ValueError:
         raise IntakeError(
-            f"the application date {d.year:04d}-{d.month:02d}-{d.day:02d} is not a real date"
-        ) from None
+            f"the application date {d.year:04d}-{d.month:02d}-{d.day:02d} is not a real date",
+            "BAD_APPLICATION_DATE") from None
 
 
 def to_pb(d: dt.date) -> common_pb2.Date:
@@ -145,12 +183,11 @@ def application_date(request: case_pb2.OpenCaseRequest, today: dt.date) -> dt.da
     when = to_date(request.application_date)
     if when > today:
         raise IntakeError(f"the application date {when.isoformat()} is in the future "
-                          f"(today is {today.isoformat()})")
+                          f"(today is {today.isoformat()})", "BAD_APPLICATION_DATE")
     if today - when > MAX_APPLICATION_AGE:
         raise IntakeError(
             f"the application date {when.isoformat()} is more than a year ago; the household "
-            "applies again with a new application date"
-        )
+            "applies again with a new application date", "BAD_APPLICATION_DATE")
     return when
 
 

@@ -13,6 +13,7 @@ from html import escape
 
 from hedui.agents.departments import DEPARTMENTS
 from hedui.gateway.assessment import RULE_UNITS
+from hedui.gateway.masking import mask_id_number, mask_name
 from hedui.gateway.profile import format_area, format_yuan
 from hedui.timestamps import from_timestamp
 from hedui.v1 import case_pb2
@@ -88,20 +89,6 @@ pre{white-space:pre-wrap;word-break:break-all;font-size:.85em;background:#f6f6f6
  h2{page-break-after:avoid}tr,.outcome{page-break-inside:avoid}
  a{color:inherit;text-decoration:none}}
 """
-
-
-def mask_name(name: str) -> str:
-    """Keep the surname (first character) only: 张三丰 → 张**; at most three stars."""
-    name = name.strip()
-    return name[:1] + "*" * min(max(len(name) - 1, 1), 3) if name else ""
-
-
-def mask_id_number(id_number: str) -> str:
-    """First four and last four characters: 3101**********1234."""
-    compact = "".join(id_number.split())
-    if len(compact) <= 8:
-        return "*" * len(compact)
-    return compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
 
 
 def _e(value: object) -> str:

@@ -38,6 +38,7 @@ from hedui.gateway.fanout import FanOut
 from hedui.gateway.planner import DepartmentPlan
 from hedui.gateway.sealing import Vault
 from hedui.gateway.service import CaseService
+from hedui.gateway.service import add_to_server as add_case_service
 from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseStore
 from hedui.keys import identity, keyfile, tls
@@ -45,7 +46,7 @@ from hedui.keys.bundle import TrustStore
 from hedui.keys.bundle_watch import watch_bundle
 from hedui.keys.secrets import load_secret
 from hedui.keys.signing import read_public_key
-from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
+from hedui.v1 import audit_pb2_grpc
 
 log = structlog.get_logger("hedui.gateway")
 
@@ -166,9 +167,8 @@ async def serve(config: GatewayConfig) -> None:
     committer = LoopCommitter(gw.audit_log)
     gw.audit_log.route_appends(committer)
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)])
-    case_pb2_grpc.add_CaseServiceServicer_to_server(
-        CaseService(gw.cases, gw.cases.authorizations, config.allowed_clients), server
-    )
+    add_case_service(CaseService(gw.cases, gw.cases.authorizations, config.allowed_clients),
+                     server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(
         AuditService(
             gw.audit_log, AuditQueries(gw.audit_log, gw.cases.recorder),

@@ -1,43 +1,101 @@
-"""The case service over gRPC: verifiers' requests in, precise statuses out.
+"""The case service over gRPC: verifiers' requests in, precise statuses out, every
+refusal in the audit log.
 
 Callers are authenticated by their client certificate (SPIFFE id on the gateway's
 allow-list) before any method runs; the operator named in each request must be on
-the staff list for the case's programme (checked by ``CaseManager``).
+the staff list for the case's programme (checked by ``CaseManager``). Every error is
+``google.rpc.Status`` with an ``ErrorInfo`` reason (``case_errors.REASONS``); a request
+that cannot even be parsed is INVALID_ARGUMENT, never grpc's UNKNOWN naming a Python
+class.
+
+**Refusals are logged** (AUDIT_KIND_REQUEST_REFUSED, outcome REFUSED, ``reason_code``).
+What a request claims is not verified, so the entry keeps a claim only when it passes a
+strict grammar (``masking.safe_*``) and never the refusal's sentence (it may name a
+member). Subjects: a refused read or change of an existing case names the case's own
+members — data the gateway holds, not the caller's. A refused opening or authorization
+names the members the caller listed (well-formed ID numbers only). Unlike a department
+refusing a forged query (logged without pseudonyms, ``docs/architecture.md``), this
+caller is an authenticated client desk: the entry carries its certificate id, so an
+entry it "plants" in someone's access report is a true record of that desk asking about
+that person — exactly what the person is entitled to see. A client not on the
+allow-list, or a request that cannot be parsed, is logged with no claim and no subject.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import structlog
+from google.protobuf import message_factory
 
+from hedui import status
 from hedui.errors import HeduiError
-from hedui.gateway.authorizations import AuthorizationError, AuthorizationRegistry
-from hedui.gateway.cases import CaseError, CaseManager, NoStandardInForce, NotAllowed, NotFound
+from hedui.gateway import authorizations as authorizations_mod
+from hedui.gateway import case_reads
+from hedui.gateway.authorizations import AuthorizationRegistry
+from hedui.gateway.case_errors import CaseError
+from hedui.gateway.cases import CaseManager
+from hedui.gateway.masking import (
+    safe_authorization_number,
+    safe_case_id,
+    safe_client,
+    safe_operator,
+    safe_purpose,
+)
 from hedui.gateway.planner import NoPolicy
 from hedui.gateway.store import Conflict
 from hedui.keys import identity
 from hedui.keys.errors import KeysError
-from hedui.v1 import case_pb2, case_pb2_grpc
+from hedui.resident_id import InvalidIdNumber, normalize
+from hedui.v1 import audit_pb2, case_pb2, case_pb2_grpc
 
 log = structlog.get_logger("hedui.gateway")
 
+SERVICE = "hedui.v1.CaseService"
+#: most subjects a refusal's entry names (a household has at most 20 members)
+MAX_SUBJECTS = 50
 
-def _status(exc: Exception) -> grpc.StatusCode:
-    if isinstance(exc, NotFound):
-        return grpc.StatusCode.NOT_FOUND
-    if isinstance(exc, NotAllowed | AuthorizationError):
-        return grpc.StatusCode.PERMISSION_DENIED
+
+@dataclass(frozen=True)
+class Claim:
+    """What a request says about itself, for the entry of its refusal (checked there)."""
+
+    operator: str = ""
+    case_id: str = ""
+    purpose: str = ""
+    authorization_number: str = ""
+    #: members an authenticated desk named (an opening, an authorization)
+    id_numbers: Sequence[str] = ()
+    #: a registered authorization's members are the subjects (revocation)
+    covered_by_authorization: bool = False
+
+
+def _as_case_error(exc: Exception) -> CaseError | None:
+    """The case-service error an exception stands for; None for an unexpected one."""
+    if isinstance(exc, CaseError):
+        return exc
     if isinstance(exc, Conflict):
-        return grpc.StatusCode.ABORTED
-    if isinstance(exc, NoPolicy | NoStandardInForce):
-        return grpc.StatusCode.FAILED_PRECONDITION
-    return grpc.StatusCode.INVALID_ARGUMENT
+        return CaseError(str(exc), "CONCURRENT_CHANGE")
+    if isinstance(exc, NoPolicy):
+        return CaseError(str(exc), "NO_EXCHANGE_POLICY")
+    if isinstance(exc, HeduiError):
+        return CaseError(str(exc), "GATEWAY_NOT_READY")
+    return None
+
+
+def _well_formed(id_numbers: Sequence[str]) -> list[str]:
+    out = []
+    for number in id_numbers:
+        try:
+            out.append(normalize(number))
+        except (InvalidIdNumber, TypeError):
+            continue
+    return list(dict.fromkeys(out))
 
 
 class CaseService(case_pb2_grpc.CaseServiceServicer):
@@ -49,78 +107,187 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
         self.registry = registry
         self.allowed_clients = frozenset(allowed_clients)
 
-    async def _guard(self, context: grpc.aio.ServicerContext,
-                     call: Callable[[], Awaitable[Any]]) -> Any:
+    # ------------------------------------------------------------ the guard
+
+    async def _run(self, context: grpc.aio.ServicerContext, method: str, claim: Claim,
+                   call: Callable[[str], Awaitable[Any]]) -> Any:
+        """Authenticate, run ``call(client_id)``, and turn every failure into a logged
+        refusal with a reason (or, for a bug, INTERNAL with a reference)."""
+        client = await self._client(context, method)
+        refused: CaseError | None = None
         try:
-            peer = identity.peer_identity(context.auth_context())
-        except KeysError as exc:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(exc))
-        if peer not in self.allowed_clients:
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED,
-                f"{peer} is not a client allowed to use the case service",
-            )
-        try:
-            return await call()
-        except (CaseError, AuthorizationError, Conflict, NoPolicy) as exc:
-            await context.abort(_status(exc), str(exc))
-        except HeduiError as exc:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            return await call(client)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            ref = uuid.uuid4().hex[:12]
-            log.exception("case service failed", ref=ref)
-            await context.abort(grpc.StatusCode.INTERNAL,
-                                f"internal error in the gateway; the administrator finds "
-                                f"reference {ref} in the gateway log")
+        except Exception as exc:
+            refused = _as_case_error(exc)
+            if refused is None:
+                ref = uuid.uuid4().hex[:12]
+                log.exception("case service failed", ref=ref, method=method)
+                await status.abort(context, grpc.StatusCode.INTERNAL, "INTERNAL_ERROR",
+                                   "internal error in the gateway; the administrator finds "
+                                   f"reference {ref} in the gateway log", {"ref": ref})
+        assert refused is not None
+        await self._refuse(context, method, refused, claim, client)
 
-    def _now(self) -> dt.datetime:
-        return self.cases.clock()
+    async def _client(self, context: grpc.aio.ServicerContext, method: str) -> str:
+        try:
+            client = identity.peer_identity(context.auth_context())
+        except KeysError:
+            await self._refuse(context, method, CaseError(
+                "the client presented no valid certificate identity", "UNAUTHENTICATED"))
+            raise AssertionError("unreachable") from None
+        if client not in self.allowed_clients:
+            await self._refuse(context, method, CaseError(
+                f"{safe_client(client) or 'this client'} is not a client allowed to use the "
+                "case service", "CLIENT_NOT_ALLOWED"), client=client)
+        return client
+
+    async def _refuse(self, context: grpc.aio.ServicerContext, method: str, err: CaseError,
+                      claim: Claim | None = None, client: str = "") -> None:
+        """Log the refusal (unless its step logged it already), then end the call."""
+        if not err.logged:
+            try:
+                entry = await self.cases.step(self._refusal_entry, method, err, claim, client)
+                await self.cases.recorder.record_async(audit_pb2.AUDIT_KIND_REQUEST_REFUSED,
+                                                       **entry)
+            except Exception:  # the refusal stands; the log failure is the operator's to see
+                log.exception("refusal not written to the audit log", method=method,
+                              reason=err.reason)
+        await status.abort(context, err.code, err.reason, str(err), err.metadata)
+
+    def _refusal_entry(self, method: str, err: CaseError, claim: Claim | None,
+                       client: str) -> dict[str, Any]:
+        """The REQUEST_REFUSED entry's fields: grammar-checked claims, known subjects."""
+        details = "".join(f"; {k} {v}" for k, v in sorted(err.metadata.items()))
+        entry: dict[str, Any] = {
+            "outcome": audit_pb2.AUDIT_OUTCOME_REFUSED, "reason_code": err.reason,
+            "reason": f"{method} refused: {err.reason}{details}", "client": safe_client(client),
+        }
+        if claim is None:
+            return entry
+        m = self.cases
+        case_id = safe_case_id(claim.case_id)
+        entry.update(operator=safe_operator(claim.operator, m.known_operators()),
+                     case_id=case_id, purpose=safe_purpose(claim.purpose),
+                     authorization_number=safe_authorization_number(claim.authorization_number))
+        row = m.store.get(case_id) if case_id.startswith("case-") else None
+        if row is not None:  # the case's own members and programme, as the store has them
+            entry.update(purpose=row.programme, authorization_number=row.authorization_number,
+                         id_numbers=[x.id_number for x in m.members(row)])
+        elif claim.covered_by_authorization:
+            number = claim.authorization_number
+            if entry["authorization_number"] == number and self.registry.exists(number):
+                entry["pseudonyms"] = self.registry.covered(number)
+        else:
+            named = _well_formed(claim.id_numbers)
+            if len(named) > MAX_SUBJECTS:
+                entry["reason"] += f"; first {MAX_SUBJECTS} of {len(named)} members named"
+            entry["id_numbers"] = named[:MAX_SUBJECTS]
+        return entry
+
+    async def refuse_malformed(self, context: grpc.aio.ServicerContext, method: str) -> None:
+        """A request whose bytes are not its message: refused, logged with no claim."""
+        client = await self._client(context, method)
+        await self._refuse(context, method, CaseError(
+            f"the {method} request is not a valid message of its type", "MALFORMED_REQUEST"),
+            client=client)
+
+    # ------------------------------------------------------------ the methods
 
     async def RegisterAuthorization(self, request, context):
-        async def call() -> case_pb2.Authorization:
-            self.cases._require_staff(request.operator, request.authorization.programme)
-            return await self.cases.step(
-                self.registry.register, request.authorization, operator=request.operator,
-                now=self._now(),
-            )
-        return await self._guard(context, call)
+        auth = request.authorization
+        return await self._run(context, "RegisterAuthorization", Claim(
+            operator=request.operator, purpose=auth.programme,
+            authorization_number=auth.number, id_numbers=auth.covered_id_numbers,
+        ), lambda client: authorizations_mod.register(self.cases, auth, request.operator,
+                                                      client=client))
 
     async def RevokeAuthorization(self, request, context):
-        async def call() -> case_pb2.Authorization:
-            auth = await asyncio.to_thread(self.registry.get, request.number)
-            self.cases._require_staff(request.operator, auth.programme)
-            return await asyncio.to_thread(
-                self.registry.revoke, request.number, reason=request.reason, now=self._now()
-            )
-        return await self._guard(context, call)
+        return await self._run(context, "RevokeAuthorization", Claim(
+            operator=request.operator, authorization_number=request.number,
+            covered_by_authorization=True,
+        ), lambda client: authorizations_mod.revoke(self.cases, request.number, request.reason,
+                                                    request.operator, client=client))
 
     async def OpenCase(self, request, context):
-        return await self._guard(context, lambda: self.cases.open_case(
-            request, batch_key=request.request_id or None))
+        return await self._run(context, "OpenCase", Claim(
+            operator=request.operator, purpose=request.programme,
+            authorization_number=request.authorization_number,
+            id_numbers=[x.id_number for x in request.members],
+        ), lambda client: self.cases.open_case(request, batch_key=request.request_id or None,
+                                               client=client))
 
     async def VerifyCase(self, request, context):
-        return await self._guard(
-            context, lambda: self.cases.verify(request.case_id, request.operator)
-        )
+        return await self._run(
+            context, "VerifyCase", Claim(operator=request.operator, case_id=request.case_id),
+            lambda client: self.cases.verify(request.case_id, request.operator, client=client))
 
     async def RetryCase(self, request, context):
-        return await self._guard(
-            context, lambda: self.cases.retry(request.case_id, request.operator)
-        )
+        return await self._run(
+            context, "RetryCase", Claim(operator=request.operator, case_id=request.case_id),
+            lambda client: self.cases.retry(request.case_id, request.operator, client=client))
 
     async def CancelCase(self, request, context):
-        return await self._guard(context, lambda: asyncio.to_thread(
-            self.cases.cancel, request.case_id, request.reason, request.operator))
+        return await self._run(
+            context, "CancelCase", Claim(operator=request.operator, case_id=request.case_id),
+            lambda client: asyncio.to_thread(self.cases.cancel, request.case_id,
+                                             request.reason, request.operator))
 
     async def GetCase(self, request, context):
-        return await self._guard(context, lambda: self.cases.step(
-            self.cases.get, request.case_id, request.operator))
+        return await self._run(
+            context, "GetCase", Claim(operator=request.operator, case_id=request.case_id),
+            lambda client: case_reads.view(self.cases, request.case_id, request.operator,
+                                           client=client))
 
     async def ListCases(self, request, context):
-        return await self._guard(context, lambda: asyncio.to_thread(self.cases.list, request))
+        return await self._run(
+            context, "ListCases", Claim(operator=request.operator, purpose=request.programme),
+            lambda client: case_reads.list_cases(self.cases, request, client=client))
 
     async def GetReport(self, request, context):
-        return await self._guard(context, lambda: asyncio.to_thread(
-            self.cases.report, request.case_id, request.operator))
+        return await self._run(
+            context, "GetReport", Claim(operator=request.operator, case_id=request.case_id),
+            lambda client: asyncio.to_thread(case_reads.report, self.cases, request.case_id,
+                                             request.operator, client=client))
+
+
+class _Malformed:
+    """What a request deserializes to when its bytes are not its message."""
+
+
+MALFORMED = _Malformed()
+
+
+def _parser(cls: Any) -> Callable[[bytes], Any]:
+    def parse(data: bytes) -> Any:
+        try:
+            return cls.FromString(data)
+        except Exception:  # DecodeError, bad UTF-8, recursion: all one refusal
+            return MALFORMED
+    return parse
+
+
+def _tolerant(service: CaseService, name: str,
+              behaviour: Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]
+              ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
+    async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if request is MALFORMED:
+            return await service.refuse_malformed(context, name)
+        return await behaviour(request, context)
+    return handle
+
+
+def add_to_server(service: CaseService, server: grpc.aio.Server) -> None:
+    """Register the case service with request parsers that never raise: grpc's own
+    answer an unparsable request with UNKNOWN and the Python exception's class name."""
+    handlers = {}
+    for method in case_pb2.DESCRIPTOR.services_by_name["CaseService"].methods:
+        request_cls = message_factory.GetMessageClass(method.input_type)
+        handlers[method.name] = grpc.unary_unary_rpc_method_handler(
+            _tolerant(service, method.name, getattr(service, method.name)),
+            request_deserializer=_parser(request_cls),
+            response_serializer=lambda message: message.SerializeToString(),
+        )
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+    server.add_registered_method_handlers(SERVICE, handlers)

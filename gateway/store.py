@@ -359,15 +359,24 @@ class CaseStore:
         )
 
     def list(self, *, state: str | None, programme: str | None, limit: int,
-             offset: int) -> list[CaseRow]:
+             offset: int, programmes: Sequence[str] | None = None) -> list[CaseRow]:
+        """Cases newest first; ``programmes`` limits them to those programmes (a reader
+        sees only the programmes whose staff list names them; empty: none)."""
         where = [(name, value) for name, value in (("state", state), ("programme", programme))
                  if value]
+        clauses = [f"{name} = {self._mark}" for name, _ in where]
+        params: list[Any] = [value for _, value in where]
+        if programmes is not None:
+            if not programmes:
+                return []
+            clauses.append(f"programme IN ({', '.join([self._mark] * len(programmes))})")
+            params.extend(programmes)
         sql = f"SELECT {_columns(_CASE_COLUMNS)} FROM cases"
-        if where:
-            sql += " WHERE " + " AND ".join(f"{name} = {self._mark}" for name, _ in where)
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
         sql += f" ORDER BY created_at DESC, case_id LIMIT {self._mark} OFFSET {self._mark}"
         with self.tx() as conn, self._cursor(conn) as cur:
-            cur.execute(sql, [value for _, value in where] + [limit, offset])
+            cur.execute(sql, [*params, limit, offset])
             rows = cur.fetchall()
         return [self._row(r) for r in rows]
 

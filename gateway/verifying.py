@@ -44,7 +44,7 @@ def register_authorization(client: GatewayClient, auth: case_pb2.Authorization) 
         client.call(client.cases.RegisterAuthorization, case_pb2.RegisterAuthorizationRequest(
             authorization=auth, operator=client.config.operator))
     except GatewayError as exc:
-        if "already registered" not in str(exc):
+        if exc.reason != "AUTHORIZATION_ALREADY_REGISTERED":
             raise
 
 

@@ -25,7 +25,7 @@ from hedui.gateway.demo import write_client_config
 from hedui.gateway.profile import income_window
 from hedui.gateway.report import window_period
 from hedui.gateway.standards import StandardsLibrary
-from hedui.v1 import case_pb2, common_pb2, envelope_pb2
+from hedui.v1 import audit_pb2, case_pb2, common_pb2, envelope_pb2
 
 TODAY = dt.date.today()
 #: a day at least two months back: its income window is not today's
@@ -322,7 +322,22 @@ def test_a_programme_without_a_standard_is_refused_before_anything_exists(
     assert "temporary-assistance" in message and "310000" in message
     assert TODAY.isoformat() in message and "administrator must publish" in message
     assert not listed.cases  # no case row
-    assert _audit_size(system) == after_register >= audit_before  # no CASE_OPENED, no query
+    # no CASE_OPENED, no query: only the refusal itself is logged
+    assert _audit_size(system) == after_register + 1 and after_register >= audit_before
+    refusal = _last_entry(system)
+    assert refusal.kind == audit_pb2.AUDIT_KIND_REQUEST_REFUSED
+    assert refusal.reason_code == "NO_STANDARD_IN_FORCE" and not refusal.case_id
+
+
+def _last_entry(system: System) -> audit_pb2.AuditEntry:
+    import sqlite3
+
+    conn = sqlite3.connect(system.sb.gateway_config.parent / "state" / "audit.sqlite")
+    try:
+        row = conn.execute("SELECT entry FROM audit_leaves ORDER BY idx DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    return audit_pb2.AuditEntry.FromString(bytes(row[0]))
 
 
 def _audit_size(system: System) -> int:

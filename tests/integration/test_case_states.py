@@ -181,9 +181,15 @@ def test_open_is_shown_with_its_way_out_and_can_be_cancelled(site: Site) -> None
     assert after.state == S.CASE_STATE_CANCELLED
     assert "household moved away" in after.state_reason
     assert all(d.attempts == 0 for d in after.departments)  # nothing was asked
-    entries = site.audit_entries(case.case_id)
-    assert [e.kind for e in entries] == [audit_pb2.AUDIT_KIND_CASE_OPENED,
-                                         audit_pb2.AUDIT_KIND_CASE_CANCELLED]
+    logged = site.audit_entries(case.case_id)
+    # the reads (case get) and the refused cancel without a reason are logged too
+    assert [e.kind for e in logged] == [
+        audit_pb2.AUDIT_KIND_CASE_OPENED, audit_pb2.AUDIT_KIND_CASE_VIEWED,
+        audit_pb2.AUDIT_KIND_REQUEST_REFUSED, audit_pb2.AUDIT_KIND_CASE_CANCELLED,
+        audit_pb2.AUDIT_KIND_CASE_VIEWED]
+    assert logged[2].reason_code == "REASON_REQUIRED"
+    entries = [e for e in logged if e.kind in (audit_pb2.AUDIT_KIND_CASE_OPENED,
+                                               audit_pb2.AUDIT_KIND_CASE_CANCELLED)]
     assert entries[-1].reason == "cancelled without a decision: household moved away"
     assert entries[-1].operator == sandbox.VERIFIER and not entries[-1].report_digest
     again = site.case_cli("retry", case.case_id)
