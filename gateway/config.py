@@ -1,6 +1,8 @@
-"""The gateway's TOML configuration.
+"""The gateway's TOML configuration, checked against a schema (``hedui.config_schema``).
 
-Relative paths resolve against the configuration file's folder.
+Relative paths resolve against the configuration file's folder. An unknown section or
+key is refused with the name it most resembles: ``[staf]`` used to start a gateway
+with no staff at all.
 
     [gateway]
     id = "spiffe://county.example/gateway/center"
@@ -53,10 +55,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import Field, field_validator
+
+from hedui.config_schema import ConfigProblem, Section, load_toml
 from hedui.database_url import resolve_sqlite_url
 from hedui.errors import HeduiError
 from hedui.keys.bundle import WARN_BEFORE
@@ -120,92 +124,139 @@ class GatewayConfig:
         return self.state_dir / "bundle-serial.json"
 
 
+class _Gateway(Section):
+    id: str
+    listen: str
+    state_dir: str = "state"
+    metrics_listen: str | None = None
+    replica: str = ""
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is not None and not _HOST_PORT.fullmatch(value):
+            raise ValueError(f'must be host:port, e.g. "127.0.0.1:9464", not {value!r}')
+        return value
+
+
+class _Tls(Section):
+    certificate: str
+    key: str
+    ca: str
+
+
+class _Signing(Section):
+    key: str
+
+
+class _Trust(Section):
+    bundle: str
+    root_public_key: str
+    warn_days: float = Field(default=WARN_BEFORE.total_seconds() / 86400, ge=0, le=366)
+
+
+class _Store(Section):
+    cases: str | None = None
+    cases_env: str | None = None
+    audit: str | None = None
+    audit_env: str | None = None
+    audit_origin: str = "hedui-gateway-audit"
+    audit_key: str | None = None
+    audit_key_id: str = ""
+    checkpoint_interval_seconds: float = Field(default=CHECKPOINT_INTERVAL, gt=0)
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
+
+
+class _Keys(Section):
+    pseudonym: str
+    answers: str
+
+
+class _Clients(Section):
+    allowed: list[str] = Field(default_factory=list)
+    officers: list[str] = Field(default_factory=list)
+
+
+class _Fanout(Section):
+    deadline_seconds: float = Field(default=5.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=10)
+
+
+class _Standards(Section):
+    directory: str | None = None
+
+
+class _File(Section):
+    """The whole gateway.toml: an unknown section (``[staf]``) is refused, never ignored."""
+
+    gateway: _Gateway
+    tls: _Tls
+    signing: _Signing
+    trust: _Trust
+    store: _Store
+    keys: _Keys
+    clients: _Clients = _Clients()
+    staff: dict[str, list[str]] = Field(default_factory=dict)
+    fanout: _Fanout = _Fanout()
+    standards: _Standards = _Standards()
+
+
 def load(path: str | Path) -> GatewayConfig:
     """Read and validate a gateway configuration file."""
     path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"configuration file {path} does not exist")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raw, _ = load_toml(_File, path)
+    except ConfigProblem as exc:
+        raise ConfigError(str(exc)) from None
     here = path.resolve().parent
 
-    def get(section: str, key: str, default: object = ...) -> object:
-        try:
-            return raw[section][key]
-        except KeyError:
-            if default is ...:
-                raise ConfigError(f"{path}: [{section}] {key} is missing") from None
-            return default
-
-    def p(section: str, key: str) -> Path:
-        value = get(section, key)
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}: [{section}] {key} must be a path string")
+    def p(value: str) -> Path:
         return (here / value).resolve()
 
     def url(key: str) -> str:
         """A database URL given in the file, or named by an environment variable
         (``cases_env = "HEDUI_CASES_DB"``) so passwords stay in a Secret."""
-        env = get("store", f"{key}_env", None)
+        given, env = getattr(raw.store, key), getattr(raw.store, f"{key}_env")
         if env is None:
-            return resolve_sqlite_url(str(get("store", key)), here)
-        if key in raw.get("store", {}):
+            if given is None:
+                raise ConfigError(f"{path}: [store] {key} is missing")
+            return resolve_sqlite_url(given, here)
+        if given is not None:
             raise ConfigError(f"{path}: [store] give {key} or {key}_env, not both")
-        value = os.environ.get(str(env), "")
+        value = os.environ.get(env, "")
         if not value:
             raise ConfigError(f"{path}: [store] {key}_env names {env}, which is not set")
         return resolve_sqlite_url(value, here)
 
-    state_dir = (here / str(get("gateway", "state_dir", "state"))).resolve()
-    staff_raw = raw.get("staff", {})
-    if not all(isinstance(v, list) for v in staff_raw.values()):
-        raise ConfigError(f"{path}: [staff] maps each programme to a list of operator ids")
-    standards = get("standards", "directory", None)
-    try:
-        deadline = float(get("fanout", "deadline_seconds", 5.0))  # type: ignore[arg-type]
-        retries = int(get("fanout", "retries", 2))  # type: ignore[call-overload]
-        interval = float(get("store", "checkpoint_interval_seconds",  # type: ignore[arg-type]
-                             CHECKPOINT_INTERVAL))
-        sweep = float(get("store", "retention_sweep_seconds", 3600.0))  # type: ignore[arg-type]
-        warn_days = float(get("trust", "warn_days",  # type: ignore[arg-type]
-                              WARN_BEFORE.total_seconds() / 86400))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: a number is expected ({exc})") from None
-    if not 0 <= warn_days <= 366:
-        raise ConfigError(f"{path}: [trust] warn_days must be from 0 to 366 days")
-    metrics = get("gateway", "metrics_listen", None)
-    if metrics is not None and not (isinstance(metrics, str) and _HOST_PORT.fullmatch(metrics)):
-        raise ConfigError(f"{path}: [gateway] metrics_listen must be host:port, e.g. "
-                          f'"127.0.0.1:9464", not {metrics!r}')
     return GatewayConfig(
         path=path,
-        gateway_id=str(get("gateway", "id")),
-        listen=str(get("gateway", "listen")),
-        state_dir=state_dir,
-        tls_certificate=p("tls", "certificate"),
-        tls_key=p("tls", "key"),
-        tls_ca=p("tls", "ca"),
-        signing_key=p("signing", "key"),
-        bundle=p("trust", "bundle"),
-        root_public_key=p("trust", "root_public_key"),
+        gateway_id=raw.gateway.id,
+        listen=raw.gateway.listen,
+        state_dir=p(raw.gateway.state_dir),
+        tls_certificate=p(raw.tls.certificate),
+        tls_key=p(raw.tls.key),
+        tls_ca=p(raw.tls.ca),
+        signing_key=p(raw.signing.key),
+        bundle=p(raw.trust.bundle),
+        root_public_key=p(raw.trust.root_public_key),
         cases_db=url("cases"),
         audit_db=url("audit"),
-        audit_origin=str(get("store", "audit_origin", "hedui-gateway-audit")),
-        pseudonym_key=p("keys", "pseudonym"),
-        answers_key=p("keys", "answers"),
-        allowed_clients=tuple(get("clients", "allowed", ())),  # type: ignore[arg-type]
-        officer_clients=tuple(get("clients", "officers", ())),  # type: ignore[arg-type]
-        staff={k: tuple(v) for k, v in staff_raw.items()},
-        deadline=deadline,
-        retries=retries,
-        standards_dir=(here / standards).resolve() if isinstance(standards, str) else None,
-        checkpoint_interval=interval,
-        replica=str(get("gateway", "replica", "")),
-        audit_key=p("store", "audit_key") if "audit_key" in raw.get("store", {}) else None,
-        audit_key_id=str(get("store", "audit_key_id", "")),
-        metrics_listen=metrics,
-        retention_sweep=sweep,
-        bundle_warn_before=dt.timedelta(days=warn_days),
+        audit_origin=raw.store.audit_origin,
+        pseudonym_key=p(raw.keys.pseudonym),
+        answers_key=p(raw.keys.answers),
+        allowed_clients=tuple(raw.clients.allowed),
+        officer_clients=tuple(raw.clients.officers),
+        staff={programme: tuple(ids) for programme, ids in raw.staff.items()},
+        deadline=raw.fanout.deadline_seconds,
+        retries=raw.fanout.retries,
+        standards_dir=p(raw.standards.directory) if raw.standards.directory else None,
+        checkpoint_interval=raw.store.checkpoint_interval_seconds,
+        replica=raw.gateway.replica,
+        audit_key=p(raw.store.audit_key) if raw.store.audit_key else None,
+        audit_key_id=raw.store.audit_key_id,
+        metrics_listen=raw.gateway.metrics_listen,
+        retention_sweep=raw.store.retention_sweep_seconds,
+        bundle_warn_before=dt.timedelta(days=raw.trust.warn_days),
     )
