@@ -4,14 +4,19 @@
     hedui audit search --db URL [--id NUMBER] [--operator ..] [--department ..]
                        [--purpose ..] [--case ..] [--kind ..] [--since ..] [--until ..] [--json]
     hedui audit subject-report --db URL --id NUMBER
-    hedui audit proof --db URL --leaf N [--size M]
+    hedui audit proof --db URL (--leaf N | --from M) [--size S] [--out DIR]
+    hedui audit verify-proof --proof FILE --checkpoint NOTE --vkey VKEY
+                             (--entry FILE | --old-checkpoint NOTE)
     hedui audit checkpoint --db URL
 
 Searches and subject reports need the pseudonym key (``--pseudonym-key``, a hex
 file with mode 0600) to turn an ID number into its pseudonym, and are themselves
 appended to the log. ``--vkey`` pins the log's checkpoint key (as printed by
 ``hedui audit checkpoint``); without it the key stored in the log is used and
-``verify`` says so.
+``verify`` says so. Searches are refused when the pseudonym key is not the one the
+log was written with (its check value is stored in the log). Proofs are made against
+the latest *signed* checkpoint and checked offline by ``verify-proof`` (exit 0 OK,
+1 does not verify, 2 cannot check).
 """
 
 from __future__ import annotations
@@ -74,11 +79,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=_subject_report)
 
-    proof = cmds.add_parser("proof", help="print an inclusion proof as JSON")
+    proof = cmds.add_parser("proof", help="an inclusion or consistency proof against a "
+                            "signed checkpoint, for offline checking (verify-proof)")
     db(proof)
-    proof.add_argument("--leaf", type=int, required=True)
-    proof.add_argument("--size", type=int)
+    which = proof.add_mutually_exclusive_group(required=True)
+    which.add_argument("--leaf", type=int, help="prove that this entry is in the log")
+    which.add_argument("--from", dest="old_size", type=int, metavar="SIZE",
+                       help="prove that the log extends its checkpoint of SIZE entries")
+    proof.add_argument("--size", type=int, help="against the signed checkpoint of this "
+                       "size (default: the latest signed one)")
+    proof.add_argument("--out", help="write the proof, the entry and the checkpoint "
+                       "note(s) as files into this folder (default: print the proof)")
+    proof.add_argument("--signing-key", help="the log's signing key: sign a checkpoint "
+                       "over the whole log first")
     proof.set_defaults(func=_proof)
+
+    vp = cmds.add_parser("verify-proof", help="check a proof file offline: one line, "
+                         "exit 0 OK, 1 does not verify, 2 cannot check")
+    vp.add_argument("--proof", required=True, help="the proof file hedui audit proof wrote")
+    vp.add_argument("--checkpoint", required=True, help="the signed checkpoint note file")
+    vp.add_argument("--vkey", required=True, help="the log's verifier key "
+                    "(name+keyid+base64, as hedui audit checkpoint prints it)")
+    given = vp.add_mutually_exclusive_group(required=True)
+    given.add_argument("--entry", help="the entry file (inclusion proofs)")
+    given.add_argument("--old-checkpoint", help="the earlier signed checkpoint note "
+                       "(consistency proofs)")
+    vp.set_defaults(func=_verify_proof)
 
     migrate = cmds.add_parser("migrate", help="bring a log's tables up to date (Alembic)")
     migrate.add_argument("--db", required=True)
@@ -118,10 +144,19 @@ def _open(args: argparse.Namespace, *, writable: bool = False):
     signing_key = None
     if writable and getattr(args, "signing_key", None):
         signing_key = keyfile.load_signing_key(args.signing_key)
-    log = AuditLog.open(args.db, origin=origin, key_name=key_name, prefix=args.prefix,
-                        verify_key=None if signing_key else verify_key,
-                        signing_key=signing_key, pseudonym_key=pseudonym_key,
-                        writable=writable)
+    from hedui.audit.meta import PseudonymKeyError
+
+    try:
+        log = AuditLog.open(args.db, origin=origin, key_name=key_name, prefix=args.prefix,
+                            verify_key=None if signing_key else verify_key,
+                            signing_key=signing_key, pseudonym_key=pseudonym_key,
+                            writable=writable)
+    except PseudonymKeyError as exc:
+        raise AuditCliError(str(exc)) from None
+    if log.key_check_recorded:
+        print("hedui: this log had no pseudonym key check value yet: recorded the one of "
+              "--pseudonym-key, so from now on searches and the log's writers must use "
+              "this key", file=sys.stderr)
     return log, vkey
 
 
@@ -140,17 +175,18 @@ def _recorder(log, args: argparse.Namespace):
 
 
 def _verify(args: argparse.Namespace) -> int:
+    """Exit 0 intact, 1 damaged (one line naming where), 2 unreadable or another key."""
     from hedui.audit.errors import TamperError
 
-    log, _ = _open(args)
     try:
-        size = log.size()
-        try:
-            log.verify_all()
-        except TamperError as exc:
-            print(f"AUDIT LOG DAMAGED: {exc}", file=sys.stderr)
-            return 1
+        log, _ = _open(args)
+    except TamperError as exc:  # the meta row itself
+        return _damaged(exc)
+    try:
+        size = log.verify_all()
         latest = log.latest_checkpoint()
+    except TamperError as exc:
+        return _damaged(exc)
     finally:
         log.close()
     pinned = "pinned key" if args.vkey else "the key stored in the log (pin it with --vkey)"
@@ -158,6 +194,12 @@ def _verify(args: argparse.Namespace) -> int:
     print(f"audit log intact: {size} entries, every leaf and subtree hash recomputed; "
           f"checkpoints up to size {signed} verify against {pinned}")
     return 0
+
+
+def _damaged(exc: Exception) -> int:
+    message = " ".join(str(exc).split())  # one line, whatever a damaged value held
+    print(f"AUDIT LOG DAMAGED: {message}", file=sys.stderr)
+    return 1
 
 
 def _parse_time(value: str | None, what: str) -> dt.datetime | None:
@@ -199,7 +241,29 @@ def _row(hit) -> dict:
         "department": e.department, "fields": list(e.field_paths),
         "subjects": list(e.subject_pseudonyms), "reason": e.reason,
         "query_digest": e.query_digest.hex(), "answer_digest": e.answer_digest.hex(),
+        "reason_code": e.reason_code, "client": e.client, "what": _what(e),
     }
+
+
+#: what an access report says happened, for the kinds a person asks about most
+_WHAT = {
+    "CASE_VIEWED": "looked at the case / 查看案件",
+    "CASES_LISTED": "saw the case in a list, masked / 案件列表（脱敏）",
+    "REPORT_VIEWED": "read the report / 查看认定报告",
+    "AUTHORIZATION_REGISTERED": "authorization registered / 登记授权书",
+    "AUTHORIZATION_REVOKED": "authorization revoked / 撤销授权书",
+}
+
+
+def _what(entry) -> str:
+    """The access in words (a refusal with its reason code); empty for the other kinds,
+    which the kind column names."""
+    from hedui.v1 import audit_pb2
+
+    name = audit_pb2.AuditKind.Name(entry.kind).removeprefix("AUDIT_KIND_")
+    if name == "REQUEST_REFUSED":
+        return f"refused / 拒绝: {entry.reason_code or '?'}"
+    return _WHAT.get(name, "")
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
@@ -275,7 +339,7 @@ def _subject_report(args: argparse.Namespace) -> int:
     print("个人信息查询记录 — who read which of your records, when, for which programme and "
           "case, with what result")
     print(_table(rows, ["time", "actor", "operator", "department", "purpose", "case", "kind",
-                        "outcome", "fields"]))
+                        "outcome", "what", "fields"]))
     return 0
 
 
@@ -286,24 +350,86 @@ def _publish(log, args: argparse.Namespace) -> None:
 
 
 def _proof(args: argparse.Namespace) -> int:
-    log, _ = _open(args)
+    """A proof against a signed checkpoint: the only root a third party can trust."""
+    from hedui.audit import proof_file
+
+    log, _ = _open(args, writable=bool(args.signing_key))
     try:
-        size = args.size or log.size()
-        hashes = log.inclusion_proof(args.leaf, size)
-        entry = log.leaf(args.leaf)
-        root = log.root(size)
+        if args.signing_key:
+            log.checkpoint()
+        found = log.signed_checkpoint(args.size)
+        if found is None:
+            raise AuditCliError(
+                "the log has no signed checkpoint yet" if args.size is None else
+                f"the log signed no checkpoint of {args.size} entries; give the size of "
+                "one it signed, or leave --size out for the latest")
+        note, cp = found
+        files: dict[str, bytes] = {f"checkpoint-{cp.size}.txt": note.encode()}
+        if args.leaf is not None:
+            if not 0 <= args.leaf < cp.size:
+                raise AuditCliError(
+                    f"entry {args.leaf} is not covered by the signed checkpoint of {cp.size} "
+                    "entries yet: the gateway signs a newer one when it next serves a query "
+                    "or report; or give --signing-key (the log's key) to sign one now")
+            entry = log.leaf(args.leaf)
+            doc = proof_file.inclusion_document(
+                cp, args.leaf, entry, log.inclusion_proof(args.leaf, cp.size))
+            name = f"proof-entry-{args.leaf}-at-{cp.size}.json"
+            files[f"entry-{args.leaf}.bin"] = entry
+        else:
+            old_found = log.signed_checkpoint(args.old_size)
+            if old_found is None or not 0 < args.old_size <= cp.size:
+                raise AuditCliError(f"--from {args.old_size}: the log signed no checkpoint "
+                                    f"of that size at or below {cp.size} entries")
+            old_note, old = old_found
+            doc = proof_file.consistency_document(
+                old, cp, log.consistency_proof(old.size, cp.size))
+            name = f"proof-consistency-{old.size}-to-{cp.size}.json"
+            files[f"checkpoint-{old.size}.txt"] = old_note.encode()
     except HeduiError as exc:
         raise AuditCliError(str(exc)) from None
     finally:
         log.close()
-    from hedui.audit.hashing import leaf_hash
+    text = json.dumps(doc, indent=1)
+    if not args.out:
+        print(text)
+        return 0
+    from pathlib import Path
 
-    print(json.dumps({
-        "leaf_index": args.leaf, "tree_size": size,
-        "leaf_hash": base64.b64encode(leaf_hash(entry)).decode(),
-        "root": base64.b64encode(root).decode(),
-        "proof": [base64.b64encode(h).decode() for h in hashes],
-    }, indent=1))
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text + "\n", encoding="utf-8")
+        for file_name, data in files.items():
+            (out / file_name).write_bytes(data)
+    except OSError as exc:
+        raise AuditCliError(f"cannot write into {out}: {exc.strerror}") from None
+    print(f"wrote {name} and {', '.join(files)} to {out}: check them with "
+          "hedui audit verify-proof")
+    return 0
+
+
+def _verify_proof(args: argparse.Namespace) -> int:
+    """Exit 0 OK, 1 the proof does not hold, 2 the inputs cannot be checked."""
+    from hedui.audit import proof_file
+
+    try:
+        doc = proof_file.load_document(proof_file.read_input(args.proof, "proof file"),
+                                       args.proof)
+        note = proof_file.read_input(args.checkpoint, "checkpoint file")
+        if args.entry is not None:
+            line = proof_file.check_inclusion(
+                doc, proof_file.read_input(args.entry, "entry file"), note, args.vkey)
+        else:
+            line = proof_file.check_consistency(
+                doc, proof_file.read_input(args.old_checkpoint, "checkpoint file"), note,
+                args.vkey)
+    except proof_file.ProofFailed as exc:
+        print(f"PROOF FAILED: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except proof_file.ProofInputError as exc:
+        raise AuditCliError(str(exc)) from None
+    print(line)
     return 0
 
 

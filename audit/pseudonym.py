@@ -23,6 +23,24 @@ RECENT = 4096
 #: shortest accepted HMAC key: below 128 bits an offline search becomes thinkable
 MIN_KEY_BYTES = 16
 
+#: what the key check value is the HMAC of (never an ID number: 17 digits and a check)
+KEY_CHECK_MESSAGE = b"hedui pseudonym key check v1"
+#: hex digits of the check value kept (128 bits: a different key matches by chance never)
+KEY_CHECK_HEX = 32
+
+
+def key_check_value(key: bytes) -> str:
+    """The check value a log stores of its pseudonym key: HMAC(key, KEY_CHECK_MESSAGE),
+    truncated to 128 bits, lowercase hex.
+
+    Why: a search with another key finds nobody and says "no entries" — a false "nobody
+    read your data". Comparing check values refuses the wrong key instead. It reveals
+    nothing of the key, and the fixed message can never be a pseudonym's input.
+    """
+    if not isinstance(key, bytes) or len(key) < MIN_KEY_BYTES:
+        raise PseudonymError(f"a pseudonym key must be at least {MIN_KEY_BYTES} bytes")
+    return hmac.new(key, KEY_CHECK_MESSAGE, hashlib.sha256).hexdigest()[:KEY_CHECK_HEX]
+
 
 class Pseudonymizer:
     """Turns resident ID numbers into lowercase-hex HMAC-SHA-256 pseudonyms.
@@ -41,6 +59,10 @@ class Pseudonymizer:
 
     def __repr__(self) -> str:  # never show the key
         return "Pseudonymizer(<key>)"
+
+    def check_value(self) -> str:
+        """This key's :func:`key_check_value`, to compare with the one a log stores."""
+        return key_check_value(self._key)
 
     @staticmethod
     def normalize(id_number: str) -> str:

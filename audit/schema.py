@@ -1,6 +1,6 @@
 """The audit log's tables and the triggers that make them append-only in the database.
 
-Four tables, named ``<prefix>audit_<name>`` in an optional PostgreSQL schema, so several
+Five tables, named ``<prefix>audit_<name>`` in an optional PostgreSQL schema, so several
 logs (or tests) can share one database:
 
 - ``audit_leaves(idx, entry, leaf_hash, row_hash)``: the exact entry bytes, their RFC 6962
@@ -12,6 +12,9 @@ logs (or tests) can share one database:
   of them instead of rebuilding anything.
 - ``audit_checkpoints(size, note, created_at)``: every signed checkpoint note.
 - ``audit_meta``: one row naming the log (origin, key name, verifier key).
+- ``audit_pseudonym_key``: at most one row, the check value of the pseudonym key the
+  log's entries are written with (:func:`hedui.audit.pseudonym.key_check_value`), so a
+  search with another key is refused instead of finding nobody (revision 0002).
 
 Append-only at the database depth: triggers refuse UPDATE and DELETE on every table (and
 TRUNCATE on PostgreSQL). SQLite's ``INSERT OR REPLACE`` deletes the old row without firing
@@ -59,13 +62,14 @@ class AuditTables:
     nodes: Table
     checkpoints: Table
     meta: Table
+    pseudonym_key: Table
     prefix: str
     schema: str | None
 
     @property
     def all(self) -> tuple[Table, ...]:
         """Every table, in creation order."""
-        return (self.meta, self.leaves, self.nodes, self.checkpoints)
+        return (self.meta, self.leaves, self.nodes, self.checkpoints, self.pseudonym_key)
 
     @property
     def lock_key(self) -> int:
@@ -123,7 +127,15 @@ def make_tables(prefix: str = "", schema: str | None = None) -> AuditTables:
         Column("note", Text, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
     )
-    return AuditTables(md, leaves, nodes, checkpoints, meta, prefix, schema)
+    pseudonym_key = Table(
+        f"{prefix}audit_pseudonym_key",
+        md,
+        Column("id", SmallInteger, primary_key=True, autoincrement=False),
+        Column("check_value", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        CheckConstraint("id = 1", name=f"{prefix}audit_pseudonym_key_one_row"),
+    )
+    return AuditTables(md, leaves, nodes, checkpoints, meta, pseudonym_key, prefix, schema)
 
 
 def row_hash(idx: int, leaf_hash: bytes) -> bytes:
@@ -138,6 +150,7 @@ def _sqlite_triggers(t: AuditTables) -> list[str]:
         t.nodes.name: "EXISTS (SELECT 1 FROM {t} WHERE level = NEW.level AND idx = NEW.idx)",
         t.checkpoints.name: "NEW.size <= COALESCE((SELECT MAX(size) FROM {t}), -1)",
         t.meta.name: "EXISTS (SELECT 1 FROM {t})",
+        t.pseudonym_key.name: "EXISTS (SELECT 1 FROM {t})",
     }
     for table in t.all:
         name = table.name

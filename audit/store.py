@@ -9,8 +9,9 @@ PostgreSQL (shared by gateway replicas) with the same code; the tables are in
 database* — ``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite — and
 inside it the writer reads the current size and the right-edge subtree hashes from the
 database, never from a cache another process could have made stale. So any number of
-processes append to one log without gaps, duplicates or forks. Within a process, one
-writer thread group-commits concurrent appends (:mod:`hedui.audit.group_commit`).
+processes append to one log without gaps, duplicates or forks (:mod:`hedui.audit.append`).
+Within a process, one writer thread group-commits concurrent appends
+(:mod:`hedui.audit.group_commit`).
 
 **Proofs without rebuilding.** Each transaction also stores every perfect subtree its
 leaves complete, so any root or proof is O(log n) stored hashes fetched in one query.
@@ -19,16 +20,17 @@ leaves complete, so any root or proof is O(log n) stored hashes fetched in one q
 verifying a consistency proof from the previous one, under the same lock.
 
 **Tampering is named.** :meth:`AuditLog.verify_all` recomputes everything from the stored
-entries and raises :class:`TamperError` naming the first bad leaf or checkpoint.
+entries and raises :class:`TamperError` naming the first bad leaf, row or checkpoint
+(:mod:`hedui.audit.verify`); the meta rows and the pseudonym key check are read in
+:mod:`hedui.audit.meta`. Opening a log with a pseudonym key checks it against the
+key's stored check value, so a log never mixes pseudonym keys.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -38,35 +40,38 @@ from sqlalchemy import (
     URL,
     Connection,
     Engine,
-    LargeBinary,
-    and_,
     bindparam,
-    cast,
     create_engine,
     event,
     func,
     inspect,
     make_url,
-    or_,
     select,
     text,
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from hedui.audit.append import Appending, StagedAppend
 from hedui.audit.checkpoint import Checkpoint, format_vkey, open_checkpoint, sign_checkpoint
 from hedui.audit.errors import (
     AuditError,
-    CheckpointError,
-    EntryError,
     LogRangeError,
     ProofError,
     StoreError,
     TamperError,
 )
 from hedui.audit.group_commit import GroupCommitter
-from hedui.audit.hashing import EMPTY_ROOT, leaf_hash
+from hedui.audit.hashing import EMPTY_ROOT
+from hedui.audit.meta import (
+    PseudonymKeyError,
+    as_stored,
+    bind_key_check,
+    database_error,
+    load_meta,
+    read_meta,
+    stored_text,
+)
 from hedui.audit.proof_build import (
-    CompactRange,
     NodeID,
     ProofPlan,
     consistency_plan,
@@ -74,20 +79,20 @@ from hedui.audit.proof_build import (
     inclusion_plan,
     plans_hashes,
     plans_node_ids,
-    range_nodes,
     root_plan,
 )
 from hedui.audit.proof_verify import verify_consistency
-from hedui.audit.pseudonym import Pseudonymizer
-from hedui.audit.schema import LAYOUT_VERSION, AuditTables, install, make_tables, row_hash
+from hedui.audit.pseudonym import Pseudonymizer, key_check_value
+from hedui.audit.schema import LAYOUT_VERSION, AuditTables, install, make_tables
+from hedui.audit.verify import VERIFY_CHUNK, stored_checkpoint, verify_log
 
 if TYPE_CHECKING:
     from hedui.audit.loop_commit import LoopCommitter
 
 #: largest entry accepted by default; an AuditEntry is a few hundred bytes
 MAX_ENTRY_BYTES = 1 << 20
-#: leaves per chunk streamed by verify_all (bounds its memory)
-VERIFY_CHUNK = 1 << 14
+__all__ = ["MAX_ENTRY_BYTES", "VERIFY_CHUNK", "AuditLog", "PseudonymKeyError", "StagedAppend",
+           "make_engine", "read_meta"]
 
 _WRITE = "hedui_audit_write"  # execution option: this transaction will write
 
@@ -163,44 +168,25 @@ def _nodes_sql(
     return " UNION ALL ".join(parts)
 
 
-class StagedAppend:
-    """Entries written inside an open write transaction, not yet durable.
+def _bring_key_check_table(url: str | URL, engine: Engine, tables: AuditTables) -> None:
+    """Run the log's migrations when it predates the pseudonym key check table.
 
-    Exactly one of :meth:`commit` or :meth:`rollback` must follow, from any one thread.
-    Holds a driver connection checked out of the log's pool: the append path is the
-    log's hottest, and SQLAlchemy's per-statement work cost more than the statements.
+    Why here: a gateway or agent upgraded to this release opens its existing log with its
+    pseudonym key, and must be checked against it from its first start on; the migration
+    only adds the (empty) table, under the log's write lock.
     """
+    with engine.connect() as conn:
+        insp = inspect(conn)
+        if not insp.has_table(tables.meta.name, schema=tables.schema) or insp.has_table(
+                tables.pseudonym_key.name, schema=tables.schema):
+            return
+    from hedui.audit.migrations import upgrade
 
-    __slots__ = ("_dbapi", "_log", "_range", "first")
-
-    def __init__(self, log: AuditLog, dbapi: Any, first: int, grown: CompactRange) -> None:
-        self._log = log
-        self._dbapi = dbapi
-        self._range = grown
-        #: the leaf index of the first staged entry
-        self.first = first
-
-    def commit(self) -> int:
-        """Make the entries durable (one fsync); return the first one's leaf index."""
-        log = self._log
-        try:
-            log._end_tx(self._dbapi, commit=True)
-        except log._driver_error as exc:
-            raise StoreError(f"appending to the audit log failed: {exc}") from exc
-        finally:
-            self._dbapi.close()
-        log._edge_cache = (self._range.size, self._range.edge)
-        return self.first
-
-    def rollback(self) -> None:
-        """Drop the staged entries and release the write lock."""
-        try:
-            self._log._end_tx(self._dbapi, commit=False)
-        finally:
-            self._dbapi.close()
+    upgrade(url if isinstance(url, str) else url.render_as_string(hide_password=False),
+            prefix=tables.prefix, schema=tables.schema)
 
 
-class AuditLog:
+class AuditLog(Appending):
     """An append-only, verifiable log of audit entries (exact bytes) in one database.
 
     Build with :meth:`create` or :meth:`open`; use as a context manager or :meth:`close`.
@@ -231,6 +217,8 @@ class AuditLog:
         self.verify_key = verify_key
         self.vkey = format_vkey(key_name, verify_key)
         self.pseudonymizer = Pseudonymizer(pseudonym_key) if pseudonym_key is not None else None
+        #: whether opening recorded the pseudonym key's check value (the log had none)
+        self.key_check_recorded = False
         self._clock = clock
         self._max_entry_bytes = max_entry_bytes
         self._postgres = engine.dialect.name == "postgresql"
@@ -364,8 +352,11 @@ class AuditLog:
         tables = make_tables(prefix, schema)
         if schema is not None and make_url(url).get_backend_name() != "postgresql":
             raise StoreError("a schema is a PostgreSQL option; use a table prefix on SQLite")
+        may_write = signing_key is not None or writable
         engine = make_engine(url)
         try:
+            if pseudonym_key is not None and may_write:
+                _bring_key_check_table(url, engine, tables)
             log = cls(
                 engine,
                 tables,
@@ -410,9 +401,13 @@ class AuditLog:
 
                     stamp(conn, prefix=prefix, schema=schema)
                 log._check_meta(conn)
+                if pseudonym_key is not None:
+                    log.key_check_recorded = bind_key_check(
+                        conn, tables, key_check_value(pseudonym_key), clock(),
+                        may_record=may_write)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise StoreError(f"cannot open the audit log database: {exc}") from exc
+            raise database_error(exc, "the audit log database") from exc
         except BaseException:
             engine.dispose()
             raise
@@ -433,17 +428,16 @@ class AuditLog:
         self.close()
 
     def _check_meta(self, conn: Connection) -> None:
-        m = self._t.meta.c
-        rows = conn.execute(select(m.origin, m.key_name, m.vkey, m.layout)).all()
-        if len(rows) != 1:
-            raise TamperError(f"the audit log has {len(rows)} meta rows instead of one")
-        origin, key_name, vkey, layout = rows[0]
-        if origin != self.origin:
-            raise StoreError(f"this audit log's origin is {origin!r}, not {self.origin!r}")
-        if key_name != self.key_name or vkey != self.vkey:
-            raise StoreError(f"this audit log is signed by {vkey}, not {self.vkey}")
-        if layout != LAYOUT_VERSION:
-            raise StoreError(f"audit table layout {layout} is not {LAYOUT_VERSION}; migrate it")
+        meta = load_meta(conn, self._t)
+        if meta.origin != self.origin:
+            raise StoreError(f"this audit log's origin is {meta.origin!r}, not {self.origin!r}")
+        if meta.key_name != self.key_name or meta.vkey != self.vkey:
+            raise StoreError(f"this audit log is signed by {meta.vkey}, not {self.vkey}")
+
+    @property
+    def tables(self) -> AuditTables:
+        """The log's tables (for :mod:`hedui.audit.verify` and tests)."""
+        return self._t
 
     # ------------------------------------------------------------ transactions
 
@@ -451,8 +445,11 @@ class AuditLog:
     def _read(self) -> Iterator[Connection]:
         if self._closed:
             raise StoreError("the audit log is closed")
-        with self._engine.connect() as conn, conn.begin():
-            yield conn
+        try:
+            with self._engine.connect() as conn, conn.begin():
+                yield conn
+        except SQLAlchemyError as exc:  # one line, and damage when the file is damaged
+            raise database_error(exc, "the audit log database") from exc
 
     @contextmanager
     def _write_tx(self) -> Iterator[Connection]:
@@ -502,159 +499,6 @@ class AuditLog:
     def _current_size(self, conn: Connection) -> int:
         last = conn.execute(self._last_leaf_sql).scalar()
         return 0 if last is None else last + 1
-
-    # ------------------------------------------------------------------ append
-
-    def _check_entry(self, entry: bytes) -> bytes:
-        if isinstance(entry, bytearray | memoryview):
-            entry = bytes(entry)
-        if not isinstance(entry, bytes):
-            raise EntryError(f"an audit entry must be bytes, got {type(entry).__name__}")
-        if len(entry) > self._max_entry_bytes:
-            raise EntryError(
-                f"audit entry of {len(entry)} bytes exceeds the limit of {self._max_entry_bytes}"
-            )
-        return entry
-
-    @property
-    def shared_database(self) -> bool:
-        """Whether other processes may append to this log too (PostgreSQL)."""
-        return self._postgres
-
-    def route_appends(self, committer: LoopCommitter | None) -> None:
-        """Send this process's appends through ``committer``, an event loop's group
-        commit: the loop's own appends (:meth:`append_async`) and other threads'
-        (:meth:`append`, :meth:`append_many`) alike, so the process has one writer and
-        no writer thread fighting the loop for the GIL. ``None`` undoes it."""
-        self._loop_committer = committer
-
-    def append(self, entry: bytes) -> int:
-        """Append one entry's exact bytes; return its leaf index once it is durable."""
-        self._require_writable()
-        checked = [self._check_entry(entry)]
-        via = self._loop_committer
-        if via is not None and not via.on_loop_thread:
-            return via.append_from_thread(checked)
-        return self._committer.submit(checked)
-
-    def append_future(self, entry: bytes) -> Future[int]:
-        """Append without blocking; the future holds the leaf index once durable."""
-        self._require_writable()
-        return self._committer.submit_future([self._check_entry(entry)])
-
-    async def append_async(self, entry: bytes) -> int:
-        """Append from a coroutine; returns the leaf index once durable. Uses the
-        loop's committer when :meth:`route_appends` set one for this loop."""
-        self._require_writable()
-        checked = self._check_entry(entry)
-        via = self._loop_committer
-        if via is not None and via.on_loop_thread:
-            return await via.append(checked)
-        return await asyncio.wrap_future(self._committer.submit_future([checked]))
-
-    def append_many(self, entries: Iterable[bytes]) -> list[int]:
-        """Append entries in one transaction; return their (consecutive) leaf indexes."""
-        self._require_writable()
-        checked = [self._check_entry(e) for e in entries]
-        if not checked:
-            return []
-        via = self._loop_committer
-        if via is not None and not via.on_loop_thread:
-            first = via.append_from_thread(checked)
-        else:
-            first = self._committer.submit(checked)
-        return list(range(first, first + len(checked)))
-
-    def begin_append(self, entries: Sequence[bytes]) -> StagedAppend:
-        """Write ``entries`` into an open transaction that holds the log's write lock;
-        they count only once :meth:`StagedAppend.commit` returns.
-
-        For an event loop that gathers its own batches
-        (:class:`~hedui.audit.loop_commit.LoopCommitter`): it stages on the loop and
-        hands only the commit (the fsync, which needs no GIL) to a thread. A writer
-        thread running Python beside the loop fights it for the GIL instead.
-        """
-        self._require_writable()
-        checked = [self._check_entry(e) for e in entries]
-        if not checked:
-            raise EntryError("nothing to append")
-        return self._stage(checked)
-
-    def _commit_entries(self, entries: list[bytes]) -> int:
-        """Writer thread: extend the tree by ``entries`` in one locked transaction."""
-        return self._stage(entries).commit()
-
-    def _stage(self, entries: list[bytes]) -> StagedAppend:
-        if self._closed:
-            raise StoreError("the audit log is closed")
-        dbapi = self._engine.raw_connection()
-        try:
-            cur = dbapi.cursor()
-            if self._postgres:  # the lock, and durability whatever the server default
-                cur.execute(self._raw_lock_sql, (self._t.lock_key,))
-            else:  # the write lock before the size is read
-                cur.execute("BEGIN IMMEDIATE")
-            cur.execute(self._raw_last_leaf_sql)
-            last = cur.fetchone()[0]
-            size = 0 if last is None else last + 1
-            cr = CompactRange(size, self._right_edge(cur, size))
-            hashes = [leaf_hash(e) for e in entries]
-            parents = cr.extend(hashes, include_leaves=False)
-            cur.executemany(
-                self._insert_leaves_sql,
-                [
-                    (i, e, h, row_hash(i, h))
-                    for i, e, h in zip(
-                        range(size, size + len(entries)), entries, hashes, strict=True
-                    )
-                ],
-            )
-            if parents:
-                cur.executemany(self._insert_nodes_sql, parents)
-            cur.close()
-        except BaseException as exc:
-            with suppress(self._driver_error):  # the connection is released below anyway
-                self._end_tx(dbapi, commit=False)
-            dbapi.close()
-            if isinstance(exc, self._driver_error):
-                raise StoreError(f"appending to the audit log failed: {exc}") from exc
-            raise
-        return StagedAppend(self, dbapi, size, cr)
-
-    def _end_tx(self, dbapi: Any, *, commit: bool) -> None:
-        """Commit or roll back a driver-level append transaction."""
-        if self._postgres:
-            dbapi.commit() if commit else dbapi.rollback()
-        else:  # the driver's implicit transactions are off (make_engine)
-            cur = dbapi.cursor()
-            try:
-                cur.execute("COMMIT" if commit else "ROLLBACK")
-            finally:
-                cur.close()
-
-    def _right_edge(self, cur: Any, size: int) -> list[bytes]:
-        """The hashes of ``range_nodes(0, size)``: remembered from this process's last
-        append when the tree has not grown since (append-only, so they cannot differ),
-        read from the tables otherwise (another writer, or the first append)."""
-        cached = self._edge_cache
-        if cached is not None and cached[0] == size:
-            return list(cached[1])
-        edge_ids = range_nodes(0, size)
-        stored, _ = self._read_nodes(cur, edge_ids)
-        try:
-            return [stored[n] for n in edge_ids]
-        except KeyError as exc:
-            raise TamperError(
-                f"stored subtree {exc.args[0]} on the tree's right edge is missing; run verify",
-                node=exc.args[0],
-            ) from None
-
-    def _require_writable(self) -> None:
-        """Appending needs no key (checkpoints do): a log opened ``writable`` with only
-        its verify key takes entries — a privacy officer's search — and the log's owner
-        signs the next checkpoint over them."""
-        if self._signing_key is None and not self._writable:
-            raise StoreError("this audit log was opened read-only (no signing key)")
 
     def _require_signer(self) -> SigningKey:
         if self._signing_key is None:
@@ -747,9 +591,26 @@ class AuditLog:
 
     def latest_checkpoint(self) -> str | None:
         """Return the latest stored signed checkpoint note, or ``None`` before the first."""
+        found = self.signed_checkpoint()
+        return None if found is None else found[0]
+
+    def signed_checkpoint(self, size: int | None = None) -> tuple[str, Checkpoint] | None:
+        """The stored checkpoint of ``size`` leaves (default: the latest), verified against
+        this log's key, with its note; ``None`` when none was signed at that size.
+
+        What proofs for third parties are made against: an entry is provable once a
+        signed checkpoint covers it, not when it is appended. Raises
+        :class:`TamperError` when the stored note does not verify.
+        """
         c = self._t.checkpoints.c
+        sql = select(c.size, as_stored(c.note, self._engine.dialect.name))
+        sql = sql.order_by(c.size.desc()).limit(1) if size is None else sql.where(c.size == size)
         with self._read() as conn:
-            return conn.execute(select(c.note).order_by(c.size.desc()).limit(1)).scalar()
+            row = conn.execute(sql).first()
+        if row is None:
+            return None
+        cp = self._stored_checkpoint(row[0], row[1])
+        return stored_text(row[1], "checkpoint note"), cp
 
     def open_note(self, note: str) -> Checkpoint:
         """Verify a checkpoint note against this log's key and origin; return its content."""
@@ -766,13 +627,16 @@ class AuditLog:
         c = self._t.checkpoints.c
         try:
             with self._write_tx() as conn:
-                last = conn.execute(select(c.size, c.note).order_by(c.size.desc()).limit(1)).first()
+                last = conn.execute(
+                    select(c.size, as_stored(c.note, conn.dialect.name))
+                    .order_by(c.size.desc()).limit(1)
+                ).first()
                 size = self._current_size(conn)
                 prev: Checkpoint | None = None
                 if last is not None:
-                    prev = self._stored_checkpoint(last.size, last.note)
+                    prev = self._stored_checkpoint(last[0], last[1])
                     if prev.size == size:
-                        return str(last.note)
+                        return stored_text(last[1], "checkpoint note")
                     if prev.size > size:
                         raise TamperError(
                             f"checkpoint {prev.size} was signed but the log has only {size} "
@@ -803,19 +667,9 @@ class AuditLog:
         except SQLAlchemyError as exc:
             raise StoreError(f"writing a checkpoint failed: {exc}") from exc
 
-    def _stored_checkpoint(self, size: int, note: str) -> Checkpoint:
-        try:
-            cp = self.open_note(note)
-        except CheckpointError as exc:
-            raise TamperError(
-                f"stored checkpoint {size} is invalid: {exc}", checkpoint_size=size
-            ) from exc
-        if cp.size != size:
-            raise TamperError(
-                f"stored checkpoint row {size} holds the note for size {cp.size}",
-                checkpoint_size=size,
-            )
-        return cp
+    def _stored_checkpoint(self, size: int, note: object) -> Checkpoint:
+        return stored_checkpoint(self._t, size, note, key_name=self.key_name,
+                                 verify_key=self.verify_key, origin=self.origin)
 
     @staticmethod
     def _check_extends(prev: Checkpoint, size: int, root: bytes, proof: list[bytes]) -> None:
@@ -833,7 +687,7 @@ class AuditLog:
 
     # ------------------------------------------------------------------ verify
 
-    def verify_all(self) -> None:
+    def verify_all(self) -> int:
         """Recompute the whole log from its stored entries and check everything stored.
 
         Streams the leaves in index order and checks, naming the first fault in a
@@ -841,146 +695,20 @@ class AuditLog:
         row bound to its index (moved row), every stored subtree hash, no stored subtree
         beyond the last leaf, then every checkpoint's signature, origin, size and root
         against the recomputed tree (which also proves them mutually consistent).
-        Runs in one snapshot, so concurrent appends do not disturb it.
+        Runs in one snapshot, so concurrent appends do not disturb it. Returns the
+        number of leaves verified; any damage, of any stored byte, is a TamperError
+        naming its table and row (:mod:`hedui.audit.verify`).
         """
-        with self._engine.connect() as conn:
-            if self._postgres:
-                conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                self._check_meta(conn)
-                self._verify(conn)
-
-    def _verify(self, conn: Connection) -> None:
-        t = self._t
-        cp_sizes = set(conn.execute(select(t.checkpoints.c.size)).scalars())
-        roots: dict[int, bytes] = {0: EMPTY_ROOT}
-        cr = CompactRange()
-        n = 0
-        lc = t.leaves.c
-        leaf_sql = (
-            # CAST: a tamperer may store text where bytes belong; it must read as bytes
-            # (and fail its leaf hash) rather than crash the driver's text decoding
-            select(lc.idx, cast(lc.entry, LargeBinary), lc.leaf_hash, lc.row_hash)
-            .where(lc.idx >= bindparam("lo"), lc.idx < bindparam("hi"))
-            .order_by(lc.idx)
-        )
-        while True:
-            lo, hi = n, n + VERIFY_CHUNK
-            stored = self._completed_nodes(conn, lo, hi)
-            for idx, entry, lh, rh in conn.execute(leaf_sql, {"lo": lo, "hi": hi}):
-                if idx != n:
-                    raise TamperError(
-                        f"leaf {n} is missing (the next stored leaf is {idx})", leaf_index=n
-                    )
-                h = leaf_hash(bytes(entry))
-                if h != bytes(lh):
-                    raise TamperError(
-                        f"leaf {n} was changed: its entry does not match its stored leaf hash",
-                        leaf_index=n,
-                    )
-                if bytes(rh) != row_hash(n, h):
-                    raise TamperError(
-                        f"leaf {n} was moved or rewritten: its row is not bound to index {n}",
-                        leaf_index=n,
-                    )
-                for level, i, nh in cr.append(h)[1:]:
-                    self._check_node(stored, level, i, nh)
-                n += 1
-                if n in cp_sizes:
-                    roots[n] = cr.root()
-            if n < hi:
-                break
-        self._check_end(conn, n)
-        self._verify_checkpoints(conn, n, roots)
-
-    def _completed_nodes(self, conn: Connection, lo: int, hi: int) -> dict[NodeID, bytes]:
-        """Stored subtrees of level >= 1 whose last leaf is in ``[lo, hi)``."""
-        c = self._t.nodes.c
-        ranges = []
-        for level in range(1, 64):
-            first, last = lo >> level, (hi >> level) - 1
-            if first <= last:
-                ranges.append(and_(c.level == level, c.idx.between(first, last)))
-            elif hi >> level == 0:
-                break
-        if not ranges:
-            return {}
-        rows = conn.execute(select(c.level, c.idx, c.hash).where(or_(*ranges)))
-        return {(level, i): bytes(h) for level, i, h in rows}
-
-    @staticmethod
-    def _check_node(stored: dict[NodeID, bytes], level: int, i: int, computed: bytes) -> None:
-        got = stored.get((level, i))
-        first, last = i << level, ((i + 1) << level) - 1
-        if got is None:
-            raise TamperError(
-                f"the stored hash of subtree (level {level}, index {i}) over leaves "
-                f"{first}..{last} is missing",
-                node=(level, i),
-            )
-        if got == computed:
-            return
-        if level == 1:  # both leaves passed their own checks: the pair was rewritten
-            raise TamperError(
-                f"leaves {first} and {last} do not hash to their stored parent: leaf "
-                f"{first} or {last} was rewritten",
-                leaf_index=first,
-                node=(level, i),
-            )
-        raise TamperError(  # its children matched, so this stored hash itself was changed
-            f"the stored hash of subtree (level {level}, index {i}) over leaves "
-            f"{first}..{last} was changed",
-            node=(level, i),
-        )
-
-    def _check_end(self, conn: Connection, n: int) -> None:
-        """No leaf or subtree row may lie beyond the ``n`` leaves read in order."""
-        lc, nc = self._t.leaves.c, self._t.nodes.c
-        count, low, high = conn.execute(
-            select(func.count(), func.min(lc.idx), func.max(lc.idx))
-        ).one()
-        if low is not None and low < 0:
-            raise TamperError(f"a leaf row has the invalid index {low}", leaf_index=low)
-        if high is not None and high >= n:
-            raise TamperError(f"leaf {n} is missing (stored leaves go on to {high})", leaf_index=n)
-        if count != n:  # defensive: unreachable with a primary key on idx
-            raise TamperError(f"{count} leaf rows for {n} leaves", leaf_index=n)
-        expected = n - n.bit_count()
-        if conn.execute(select(func.count()).select_from(self._t.nodes)).scalar() == expected:
-            return
-        beyond = or_(
-            nc.level < 1,
-            nc.level > 63,
-            nc.idx < 0,
-            *[and_(nc.level == lv, nc.idx >= n >> lv) for lv in range(1, 64)],
-        )
-        row = conn.execute(select(nc.level, nc.idx).where(beyond).order_by(nc.idx).limit(1)).first()
-        if row is not None:
-            raise TamperError(
-                f"stored subtree (level {row.level}, index {row.idx}) covers leaves beyond "
-                f"the {n} stored: leaves from {n} on are missing",
-                leaf_index=n,
-                node=(row.level, row.idx),
-            )
-        raise TamperError(f"the subtree table does not have the {expected} rows of {n} leaves")
-
-    def _verify_checkpoints(self, conn: Connection, n: int, roots: dict[int, bytes]) -> None:
-        c = self._t.checkpoints.c
-        for size, note in conn.execute(select(c.size, c.note).order_by(c.size)):
-            cp = self._stored_checkpoint(size, note)
-            if size > n:
-                raise TamperError(
-                    f"checkpoint {size} was signed but the log has only {n} leaves: "
-                    f"leaves from {n} on are missing",
-                    leaf_index=n,
-                    checkpoint_size=size,
-                )
-            if not hmac.compare_digest(cp.root, roots[size]):
-                raise TamperError(
-                    f"checkpoint {size} does not match the stored leaves: the log's first "
-                    f"{size} leaves were rewritten after it was signed",
-                    checkpoint_size=size,
-                )
+        if self._closed:
+            raise StoreError("the audit log is closed")
+        try:
+            with self._engine.connect() as conn:
+                if self._postgres:
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    return verify_log(self, conn)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "the audit log database") from exc
 
     def iter_entries(
         self, start: int = 0, stop: int | None = None, *, batch: int = 5000
@@ -1014,28 +742,3 @@ class AuditLog:
         if self.pseudonymizer is None:
             raise AuditError("this audit log was opened without a pseudonym key")
         return self.pseudonymizer.pseudonym(id_number)
-
-
-def read_meta(url: str | URL, *, prefix: str = "", schema: str | None = None
-              ) -> tuple[str, str, str]:
-    """``(origin, key_name, vkey)`` stored with a log, for tools given only its URL.
-
-    The vkey comes from the database itself: a verifier that must not trust the
-    database pins the expected vkey and compares (``hedui audit verify --vkey``).
-    """
-    tables = make_tables(prefix, schema)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not inspect(conn).has_table(tables.meta.name, schema=schema):
-                raise StoreError(f"no audit log at prefix {prefix!r} in this database")
-            m = tables.meta.c
-            rows = conn.execute(select(m.origin, m.key_name, m.vkey)).all()
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the audit log database: {exc}") from exc
-    finally:
-        engine.dispose()
-    if len(rows) != 1:
-        raise TamperError(f"the audit log has {len(rows)} meta rows instead of one")
-    origin, key_name, vkey = rows[0]
-    return origin, key_name, vkey

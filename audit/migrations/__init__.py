@@ -5,13 +5,15 @@ so several logs can share a database; each keeps its revision in its own version
 ``<prefix>audit_alembic_version`` in the log's schema.
 
     from hedui.audit.migrations import upgrade
-    upgrade("postgresql+psycopg://hedui@db/hedui", schema="audit")   # -> "0001"
+    upgrade("postgresql+psycopg://hedui@db/hedui", schema="audit")   # -> "0002"
 
-Revisions live in ``versions/``. ``0001`` is the layout that ``hedui.audit.schema.install``
-creates (tables AND the append-only triggers; it calls ``install`` itself, so the DDL
-exists once). A log made before migrations existed (by ``AuditLog.open(create=True)``)
-has the tables but no version table: ``upgrade`` checks its ``audit_meta.layout`` and
-stamps it ``0001`` before going on.
+Revisions live in ``versions/``, their tables frozen in ``baseline.py``: ``0001`` the
+four tables and append-only triggers of the first release, ``0002`` the pseudonym key
+check table. ``head`` is what ``hedui.audit.schema.install`` creates today (the drift
+test compares them). A log made before migrations existed (by
+``AuditLog.open(create=True)``) has the tables but no version table: ``upgrade`` checks
+its ``audit_meta.layout`` and stamps it ``0001`` (``0002`` when the check table is
+there) before going on.
 
 Rules for a new revision (the audit log is append-only, and so is its history):
 
@@ -40,13 +42,17 @@ from hedui.audit.migrations.runner import (
 )
 from hedui.audit.schema import AuditTables, make_tables
 
-__all__ = ["INITIAL", "SCRIPT_LOCATION", "MigrationError", "current", "stamp", "tables",
-           "upgrade", "version_table"]
+__all__ = ["HEAD", "INITIAL", "PSEUDONYM_KEY", "SCRIPT_LOCATION", "MigrationError", "current",
+           "stamp", "tables", "upgrade", "version_table"]
 
 #: the folder holding env.py and versions/
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 #: the revision that reproduces the layout of the release before migrations
 INITIAL = "0001"
+#: the revision adding the pseudonym key check table
+PSEUDONYM_KEY = "0002"
+#: the revision this release's ``schema.install`` creates
+HEAD = PSEUDONYM_KEY
 
 
 def version_table(prefix: str = "") -> str:
@@ -70,6 +76,8 @@ def _baseline(t: AuditTables):
                 f"the audit log at prefix {t.prefix!r} has layout {layouts or 'none'}; only "
                 f"layout 1 (hedui before migrations) can be adopted"
             )
+        if inspect(conn).has_table(t.pseudonym_key.name, schema=t.schema):
+            return PSEUDONYM_KEY  # made by install() of a release with the check table
         return INITIAL
 
     return check

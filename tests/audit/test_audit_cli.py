@@ -39,7 +39,8 @@ def log_db(tmp_path: Path) -> tuple[str, Path, Path]:
     os.write(fd, KEY.hex().encode())
     os.close(fd)
     log = AuditLog.create(url, origin="county.example/gateway/audit",
-                          key_name="county.example/gateway/center", signing_key=key)
+                          key_name="county.example/gateway/center", signing_key=key,
+                          pseudonym_key=KEY)  # as the gateway writes it: check value stored
     rec = AccessRecorder(log, actor="spiffe://county.example/gateway/center",
                          pseudonymizer=Pseudonymizer(KEY))
     for dept in ("banks", "tax", "housing"):

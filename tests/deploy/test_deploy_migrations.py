@@ -70,16 +70,16 @@ def downgrade():
     raise NotImplementedError
 '''
 
-#: A second audit revision: an index for "the checkpoint in force at time T" (witnesses,
+#: The next audit revision: an index for "the checkpoint in force at time T" (witnesses,
 #: officers' reports) and a nullable column, added to tables that carry triggers.
-AUDIT_0002 = '''"""audit_checkpoints: index on created_at, nullable published_to."""
+AUDIT_NEXT = '''"""audit_checkpoints: index on created_at, nullable published_to."""
 import sqlalchemy as sa
 from alembic import op
 
 from hedui.audit.migrations import tables
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -450,8 +450,8 @@ def _refuses_changes(url: str, schema: str | None) -> None:
         engine.dispose()
 
 
-def test_audit_initial_revision_is_install(backend: Backend) -> None:
-    """0001 == audit.schema.install(): same tables, columns, indexes and triggers."""
+def test_audit_head_is_install(backend: Backend) -> None:
+    """head == audit.schema.install(): same tables, columns, indexes and triggers."""
     made_url, made_schema = backend.audit("made")
     migrated_url, migrated_schema = backend.audit("migrated")
     if backend.kind == "sqlite":
@@ -463,7 +463,8 @@ def test_audit_initial_revision_is_install(backend: Backend) -> None:
             install(conn, make_tables("", made_schema))
     finally:
         engine.dispose()
-    assert audit_migrations.upgrade(migrated_url, schema=migrated_schema) == "0001"
+    assert audit_migrations.upgrade(migrated_url, schema=migrated_schema) == \
+        audit_migrations.HEAD
     if backend.kind == "sqlite":
         assert _sqlite_schema(backend.tmp_path / "made.sqlite") == _sqlite_schema(
             backend.tmp_path / "migrated.sqlite", skip="audit_alembic_version")
@@ -491,10 +492,11 @@ def _refuses_changes_empty_ok(url: str, schema: str | None) -> None:
 def test_audit_upgrade_from_previous_release(backend: Backend, tmp_path: Path) -> None:
     url, schema = backend.audit()
     key = SigningKey(b"\x05" * 32)
-    nxt = next_release(tmp_path, audit_migrations.SCRIPT_LOCATION, "0002_checkpoints.py",
-                       AUDIT_0002)
-    # the release in production: a log at 0001 (migrated, then used by the gateway)
-    assert audit_migrations.upgrade(url, "0001", schema=schema, script_location=nxt) == "0001"
+    nxt = next_release(tmp_path, audit_migrations.SCRIPT_LOCATION, "0003_checkpoints.py",
+                       AUDIT_NEXT)
+    # the release in production: a log at its head (migrated, then used by the gateway)
+    head = audit_migrations.HEAD
+    assert audit_migrations.upgrade(url, head, schema=schema, script_location=nxt) == head
     t = make_tables("", schema)
     engine = _engine(url)
     try:
@@ -512,7 +514,7 @@ def test_audit_upgrade_from_previous_release(backend: Backend, tmp_path: Path) -
         log.checkpoint()
         root_before = log.checkpoint()
     # the next release upgrades it, while nothing else writes
-    assert audit_migrations.upgrade(url, schema=schema, script_location=nxt) == "0002"
+    assert audit_migrations.upgrade(url, schema=schema, script_location=nxt) == "0003"
     engine = _engine(url)
     try:
         insp = inspect(engine)
@@ -544,8 +546,10 @@ def test_audit_log_made_before_migrations_is_adopted(backend: Backend) -> None:
         conn.execute(text(f"DROP TABLE {qualified}{audit_migrations.version_table()}"))
     engine.dispose()
     assert audit_migrations.current(url, schema=schema) is None
-    assert audit_migrations.upgrade(url, schema=schema) == audit_migrations.INITIAL
-    assert audit_migrations.upgrade(url, schema=schema) == audit_migrations.INITIAL
+    # made by this release's install(): adopted at head (a layout-1 log at 0001 and
+    # upgraded: tests/audit/test_audit_key_check.py)
+    assert audit_migrations.upgrade(url, schema=schema) == audit_migrations.HEAD
+    assert audit_migrations.upgrade(url, schema=schema) == audit_migrations.HEAD
     _refuses_changes(url, schema)
     with _open_log(url, schema, key) as log:
         log.verify_all()
@@ -553,9 +557,9 @@ def test_audit_log_made_before_migrations_is_adopted(backend: Backend) -> None:
 
 def test_two_logs_in_one_database_keep_separate_histories(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.sqlite'}"
-    assert audit_migrations.upgrade(url, prefix="gw_") == "0001"
+    assert audit_migrations.upgrade(url, prefix="gw_") == audit_migrations.HEAD
     assert audit_migrations.current(url) is None
-    assert audit_migrations.upgrade(url, prefix="officer_") == "0001"
+    assert audit_migrations.upgrade(url, prefix="officer_") == audit_migrations.HEAD
     assert case_migrations.upgrade(url) == HEAD  # the case tables may live there too
     names = set(inspect(create_engine(url)).get_table_names())
     assert {"gw_audit_alembic_version", "officer_audit_alembic_version",
@@ -620,8 +624,8 @@ def test_a_log_created_by_the_code_can_be_stamped_in_its_creating_transaction(
             audit_migrations.stamp(conn)
     finally:
         engine.dispose()
-    assert audit_migrations.current(url) == audit_migrations.INITIAL
-    assert audit_migrations.upgrade(url) == audit_migrations.INITIAL
+    assert audit_migrations.current(url) == audit_migrations.HEAD
+    assert audit_migrations.upgrade(url) == audit_migrations.HEAD
 
 
 def test_migrate_gateway_brings_both_databases_of_a_config_to_head(tmp_path: Path) -> None:
@@ -629,4 +633,5 @@ def test_migrate_gateway_brings_both_databases_of_a_config_to_head(tmp_path: Pat
 
     sb = sandbox.provision(tmp_path / "sb", persons=20)
     lines = case_migrations.migrate_gateway(str(sb.gateway_config))
-    assert lines == [f"case database at revision {HEAD}", "audit log at revision 0001"]
+    assert lines == [f"case database at revision {HEAD}",
+                     f"audit log at revision {audit_migrations.HEAD}"]

@@ -4,19 +4,15 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 
-Calls ``hedui.audit.schema.install`` — the same DDL ``AuditLog.open(create=True)`` runs —
-so tables and append-only triggers (SQLite and PostgreSQL) exist in one place only.
-When ``schema.py`` moves to a new layout it must keep layout 1 callable for this
-revision (e.g. ``make_tables(..., layout=1)``); the upgrade tests compare ``head`` with
-``install()`` and fail if this revision starts creating the new layout.
+Frozen in ``hedui.audit.migrations.baseline.install_layout1`` (it used to call the live
+``schema.install``, which now also makes the tables of later revisions).
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-from hedui.audit.migrations import tables
-from hedui.audit.schema import install
+from hedui.audit.migrations import baseline, tables
 
 revision = "0001"
 down_revision = None
@@ -25,7 +21,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    install(op.get_bind(), tables())
+    t = tables()
+    baseline.install_layout1(op.get_bind(), t.prefix, t.schema)
 
 
 def downgrade() -> None:
