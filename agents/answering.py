@@ -2,13 +2,18 @@
 
 The order is the guarantee: the department's records are read, masked down to
 what may be released, the access is written to the agent's audit log, and only then
-is the answer signed and handed back. A refusal or a failed read is logged too.
+is the answer signed and handed back. A refusal or a failed read is logged too — with
+only what was verified (the TLS peer, the payload digest, the reason code) and, from a
+query whose signature verified, the fields that pass a strict grammar (``loggable``):
+whoever holds a certificate must not be able to write words into a department's log.
+Every answer carries the agent's latest log checkpoint, for the gateway to witness.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,8 +39,22 @@ _WITHHELD_REASON = {
 }
 
 
+#: the grammar a refused query's field must pass to be logged. None may hold a resident
+#: ID number (18 characters) or a name: ASCII only, and too short or too constrained
+_LOGGABLE = {
+    "query_id": re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    "case_id": re.compile(r"case-20[0-9]{6}-[0-9a-f]{12}|[a-z][a-z0-9-]{0,15}"),
+    "operator": re.compile(r"[a-z]{1,8}-[0-9a-z]{1,8}"),
+}
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def loggable(name: str, value: str) -> str:
+    """``value`` when it passes the grammar of field ``name``, else "" (not logged)."""
+    return value if _LOGGABLE[name].fullmatch(value) else ""
 
 
 @dataclass(frozen=True)
@@ -58,12 +77,18 @@ class Answerer:
         recorder: AccessRecorder,
         signing_key: nacl.signing.SigningKey,
         clock: Callable[[], dt.datetime] = _now,
+        log_checkpoint: Callable[[], str] | None = None,
+        log_key: str = "",
     ) -> None:
         self.checker = checker
         self.source = source
         self.recorder = recorder
         self.signing_key = signing_key
         self._clock = clock
+        #: the latest signed checkpoint of the agent's own log and its vkey, put into
+        #: every answer (the gateway witnesses the agent's log; None: offline answers)
+        self.log_checkpoint = log_checkpoint
+        self.log_key = log_key
 
     def answer(
         self,
@@ -96,7 +121,7 @@ class Answerer:
                 envelope, peer_id=peer_id, now=now, peer_cert_sha256=peer_cert_sha256
             )
         except refusals.QueryRefused as exc:
-            return Prepared(self._refusal_entry(envelope, peer_id, exc), refusal=exc)
+            return self.refuse(envelope.payload, peer_id, exc)
         try:
             answer = self._build(checked, now)
         except SourceUnavailable as exc:
@@ -112,7 +137,13 @@ class Answerer:
                 f"the {self.checker.department} database cannot be read right now; try again later"
             ))
         payload = answer.SerializeToString()
-        withheld = "; ".join(f"{w.path} ({w.reason})" for w in checked.release.withheld)
+        # paths naming no field are the sender's words, not the department's: counted
+        named = [w for w in checked.release.withheld if w.reason != "NO_SUCH_FIELD"]
+        nameless = len(checked.release.withheld) - len(named)
+        withheld = "; ".join(
+            [f"{w.path} ({w.reason})" for w in named]
+            + ([f"{nameless} path(s) naming no field (NO_SUCH_FIELD)"] if nameless else [])
+        )
         entry = self._entry(
             checked,
             audit_pb2.AUDIT_KIND_QUERY_ANSWERED,
@@ -139,6 +170,8 @@ class Answerer:
             agent=self.checker.agent_id,
             answered_at=to_timestamp(now),
             data_as_of=common_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
+            agent_checkpoint=self.log_checkpoint() if self.log_checkpoint else "",
+            agent_log_key=self.log_key if self.log_checkpoint else "",
         )
         record_field = department(self.checker.department).record_field
         for id_number in checked.id_numbers:
@@ -185,27 +218,34 @@ class Answerer:
             authorization_number=q.authorization_number,
         ).SerializeToString()
 
+    def refuse(self, payload: bytes, peer_id: str | None,
+               exc: refusals.QueryRefused) -> Prepared:
+        """The audit entry of a refused request (``payload``: the signed bytes, or the
+        whole request when it did not parse), and the refusal to raise once it is
+        durable."""
+        return Prepared(self._refusal_entry(payload, peer_id, exc), refusal=exc)
+
     def _refusal_entry(
-        self, envelope: envelope_pb2.Envelope, peer_id: str | None, exc: refusals.QueryRefused
+        self, payload: bytes, peer_id: str | None, exc: refusals.QueryRefused
     ) -> bytes:
         """Log a refused query with what can be said about it without trusting it.
 
-        The payload may be forged, so its subjects are not pseudonymized into the log
-        (a forger could otherwise plant pseudonyms); only the digest and who sent it.
+        The TLS peer, the payload digest and the reason code, always; the query's ids,
+        operator and purpose only when its signature verified (``exc.verified_query``)
+        and each passes its grammar (a purpose: one the exchange policy names). Never
+        its subjects (a forger could plant pseudonyms) nor any sentence: the refusal's
+        words go to the peer and the program log, not into the department's log.
         """
-        query = query_pb2.Query()
-        try:
-            query.ParseFromString(envelope.payload)
-        except Exception:
-            query = query_pb2.Query()
+        query = exc.verified_query or query_pb2.Query()
+        purpose = query.purpose if self.checker.has_policy(query.purpose) else ""
         return self.recorder.entry(
             audit_pb2.AUDIT_KIND_QUERY_REFUSED,
             outcome=audit_pb2.AUDIT_OUTCOME_REFUSED,
-            operator=query.operator[:64],
-            case_id=query.case_id[:64],
-            purpose=query.purpose[:64],
+            operator=loggable("operator", query.operator),
+            case_id=loggable("case_id", query.case_id),
+            purpose=purpose,
             department=self.checker.department,
-            query_id=query.query_id[:64],
-            query_digest=hashlib.sha256(envelope.payload).digest(),
-            reason=f"{exc.reason}: {exc} (peer {peer_id or 'unauthenticated'})",
+            query_id=loggable("query_id", query.query_id),
+            query_digest=hashlib.sha256(payload).digest(),
+            reason=f"{exc.reason} (peer {peer_id or 'unauthenticated'})",
         ).SerializeToString()

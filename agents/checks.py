@@ -27,6 +27,17 @@ from hedui.timestamps import from_timestamp
 from hedui.v1 import envelope_pb2, query_pb2, trust_pb2
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+#: what a refusal's sentence may repeat of a query's own words: short, plain ASCII
+_SHOWN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,79}")
+
+
+def shown(value: str) -> str:
+    """``value`` as a refusal's sentence may repeat it, else a placeholder.
+
+    Only short ASCII identifiers are echoed (an id, a purpose, an agent's SPIFFE id);
+    anything else — a name, a 100 KB string, control characters — is not repeated.
+    """
+    return repr(value) if _SHOWN.fullmatch(value) else "(not shown)"
 
 
 @dataclass(frozen=True)
@@ -119,13 +130,25 @@ class QueryChecker:
                 f"the query is signed by {verified.signer} but was sent by {peer_id}"
             )
         query = self._parse(verified.payload)
+        try:
+            return self._check_verified(bundle, query, verified, now)
+        except refusals.QueryRefused as exc:
+            # signed by the very gateway that sent it: its fields may be logged (after
+            # their grammar check, hedui.agents.answering)
+            exc.verified_query = query
+            raise
+
+    def _check_verified(self, bundle: Bundle, query: query_pb2.Query,
+                        verified: dsse.VerifiedPayload, now: dt.datetime) -> CheckedQuery:
+        """The checks on a query whose signature and sender are established."""
         if query.issuer != verified.signer:
             raise refusals.SignerIsNotPeer(
-                f"the query names issuer {query.issuer!r} but is signed by {verified.signer}"
+                f"the query names issuer {shown(query.issuer)} but is signed by "
+                f"{verified.signer}"
             )
         if query.audience != self.agent_id:
             raise refusals.WrongAudience(
-                f"the query is addressed to {query.audience or 'nobody'}, not to this agent "
+                f"the query is addressed to {shown(query.audience)}, not to this agent "
                 f"({self.agent_id})"
             )
         self._check_time(query, now)
@@ -136,7 +159,8 @@ class QueryChecker:
             self._witness(query)
         if not self._replay.claim(query.nonce, from_timestamp(query.expires_at), now):
             raise refusals.ReplayedNonce(
-                f"query {query.query_id} reuses a nonce this agent has already accepted (replay)"
+                f"query {shown(query.query_id)} reuses a nonce this agent has already "
+                "accepted (replay)"
             )
         return CheckedQuery(
             query=query,
@@ -186,21 +210,27 @@ class QueryChecker:
         return query
 
     def _check_time(self, query: query_pb2.Query, now: dt.datetime) -> None:
-        issued = from_timestamp(query.issued_at)
-        expires = from_timestamp(query.expires_at)
+        try:
+            issued = from_timestamp(query.issued_at)
+            expires = from_timestamp(query.expires_at)
+        except (ValueError, OverflowError):
+            # protobuf's own error for seconds/nanos outside 0001..9999: the sender's fault
+            raise refusals.MalformedTimestamp(
+                "the query's issued_at or expires_at lies outside the years 1 to 9999"
+            ) from None
         if expires <= now:
             raise refusals.QueryExpired(
-                f"query {query.query_id} expired at {expires.isoformat()} "
+                f"query {shown(query.query_id)} expired at {expires.isoformat()} "
                 f"(agent time {now.isoformat(timespec='seconds')})"
             )
         if issued > now + self.limits.clock_skew:
             raise refusals.QueryNotYetValid(
-                f"query {query.query_id} is issued in the future ({issued.isoformat()}); "
+                f"query {shown(query.query_id)} is issued in the future ({issued.isoformat()}); "
                 "check the gateway's clock"
             )
         if expires - issued > self.limits.max_lifetime:
             raise refusals.MalformedQuery(
-                f"query {query.query_id} claims a validity of {expires - issued}; "
+                f"query {shown(query.query_id)} claims a validity of {expires - issued}; "
                 f"this agent accepts at most {self.limits.max_lifetime}"
             )
 
@@ -220,8 +250,8 @@ class QueryChecker:
                 out.append(validate_id_number(subject.id_number))
             except resident_id.InvalidIdNumber as exc:
                 raise refusals.MalformedIdNumber(
-                    f"subject #{i + 1} of query {query.query_id} has a malformed resident ID "
-                    f"number ({exc.reason}): {exc}"
+                    f"subject #{i + 1} of query {shown(query.query_id)} has a malformed "
+                    f"resident ID number ({exc.reason})"
                 ) from None
         return tuple(out)
 
@@ -229,23 +259,24 @@ class QueryChecker:
         policy = bundle.policy(query.purpose)
         if policy is None:
             raise refusals.PurposeNotAllowed(
-                f"purpose {query.purpose!r} is not in the exchange policy "
+                f"purpose {shown(query.purpose)} is not in the exchange policy "
                 f"(trust bundle serial {bundle.serial})"
             )
         if not any(d.department == self.department for d in policy.departments):
             raise refusals.PurposeNotAllowed(
-                f"the exchange policy for {query.purpose!r} does not ask the "
+                f"the exchange policy for {shown(query.purpose)} does not ask the "
                 f"{self.department} department"
             )
         if self._narrowing is not None and query.purpose not in self._narrowing:
             raise refusals.PurposeNotAllowed(
-                f"this department does not answer for purpose {query.purpose!r} (local policy)"
+                f"this department does not answer for purpose {shown(query.purpose)} "
+                "(local policy)"
             )
         if policy.consent_required and not (
             query.authorization_number and _HEX64.match(query.consent_digest)
         ):
             raise refusals.ConsentMissing(
-                f"purpose {query.purpose!r} requires the applicant's authorization; the query "
+                f"purpose {shown(query.purpose)} requires the applicant's authorization; the query "
                 "carries no authorization number and document digest"
             )
         return policy
@@ -264,7 +295,11 @@ class QueryChecker:
                 self.record_descriptor, paths, allowed, narrowing, self._held_paths()
             )
         except fieldmask.FieldPathError as exc:
-            raise refusals.MalformedFieldPath(str(exc)) from None
+            text = str(exc)
+            raise refusals.MalformedFieldPath(
+                text if text.isascii() and len(text) <= 200 else "a requested field path is "
+                "malformed (AIP-161 names over the department's record, '*' for every element)"
+            ) from None
         if len(self._releases) > 1024:
             self._releases.clear()
         self._releases[key] = release
@@ -282,14 +317,31 @@ class QueryChecker:
                 f"{self.limits.max_field_paths} are accepted"
             )
         release = self._release(bundle_sha, query.purpose, tuple(paths), policy)
+        if release.released:
+            return release
         outside = [w.path for w in release.withheld if w.reason == "NOT_IN_POLICY"]
-        if outside and not release.released:
+        if outside:
             raise refusals.FieldOutsidePolicy(
-                f"nothing requested is allowed for purpose {query.purpose!r}: "
-                f"{', '.join(outside[:5])} {'is' if len(outside) == 1 else 'are'} outside the "
-                "exchange policy"
+                f"nothing requested is allowed for purpose {shown(query.purpose)}: "
+                f"{', '.join(shown(p) for p in outside[:5])} "
+                f"{'is' if len(outside) == 1 else 'are'} outside the exchange policy"
             )
-        return release
+        # Nothing to read: answering would sign STATUS_NOT_FOUND ("holds nothing about
+        # this person") for persons the department does hold. Refuse instead.
+        counts: dict[str, int] = {}
+        for w in release.withheld:
+            counts[w.reason] = counts.get(w.reason, 0) + 1
+        refusal = refusals.NothingReleasable(
+            "no requested field can be released ("
+            + ", ".join(f"{n} {reason}" for reason, n in sorted(counts.items()))
+            + "); this agent does not answer found or not found without a field to read"
+        )
+        refusal.metadata = {reason.lower(): str(n) for reason, n in sorted(counts.items())}
+        raise refusal
+
+    def has_policy(self, purpose: str) -> bool:
+        """Does the current exchange policy name ``purpose``? (What a refusal may log.)"""
+        return bool(purpose) and self._bundle().policy(purpose) is not None
 
     def policy_leaves(self, policy: trust_pb2.PurposePolicy) -> frozenset[str]:
         """The leaf paths the central policy allows this department for a purpose."""

@@ -2,16 +2,21 @@
 
 One exception class per rule, named after what it refuses, so tests name the attack
 and the server maps every refusal in one place. ``reason`` is a stable code that
-goes into the audit log and the gRPC status message; ``str()`` is the sentence a
-department's IT person reads.
+travels as ``google.rpc.ErrorInfo.reason`` (``hedui.status``) and is the only part of a
+refusal that goes into the audit log; ``str()`` is the sentence a department's IT person
+reads (bounded on the wire, never stored: a refused query's words may be the sender's).
+``metadata`` is machine-readable detail for the peer (short, never personal data).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import grpc
 
 from hedui.errors import HeduiError
 from hedui.keys import errors as key_errors
+from hedui.v1 import query_pb2
 
 
 class QueryRefused(HeduiError):
@@ -19,6 +24,11 @@ class QueryRefused(HeduiError):
 
     code: grpc.StatusCode = grpc.StatusCode.PERMISSION_DENIED
     reason: str = "REFUSED"
+    #: ErrorInfo metadata for the peer: short codes and counts only
+    metadata: Mapping[str, str] = {}
+    #: the query, when its signature verified before this refusal (None otherwise):
+    #: only then may its fields (grammar-checked) go into the audit log
+    verified_query: query_pb2.Query | None = None
 
 
 class PeerNotAllowed(QueryRefused):
@@ -36,9 +46,24 @@ class SignerIsNotPeer(QueryRefused):
     reason = "SIGNER_IS_NOT_PEER"
 
 
+class MalformedEnvelope(QueryRefused):
+    """The request bytes are not a hedui.v1.Envelope (a DecodeError, not a Python class
+    name, is what the sender used to get back)."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    reason = "MALFORMED_ENVELOPE"
+
+
 class MalformedQuery(QueryRefused):
     code = grpc.StatusCode.INVALID_ARGUMENT
     reason = "MALFORMED_QUERY"
+
+
+class MalformedTimestamp(QueryRefused):
+    """issued_at/expires_at outside what a timestamp may hold (years 1 to 9999)."""
+
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    reason = "MALFORMED_TIMESTAMP"
 
 
 class WrongAudience(QueryRefused):
@@ -69,6 +94,15 @@ class PurposeNotAllowed(QueryRefused):
 class FieldOutsidePolicy(QueryRefused):
     code = grpc.StatusCode.PERMISSION_DENIED
     reason = "FIELD_OUTSIDE_POLICY"
+
+
+class NothingReleasable(QueryRefused):
+    """Every requested path names a field the department's record lacks, does not hold or
+    has narrowed away: an answer could only be a signed "holds nothing about this
+    person" — false for the persons it does hold — so the query is refused instead."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+    reason = "NOTHING_RELEASABLE"
 
 
 class MalformedFieldPath(QueryRefused):
@@ -103,6 +137,14 @@ class DataUnavailable(QueryRefused):
     reason = "DATA_UNAVAILABLE"
 
 
+class AgentFailed(QueryRefused):
+    """A fault in the agent itself (a bug): logged with its traceback locally, the peer
+    learns only that it happened — never a Python class name or message."""
+
+    code = grpc.StatusCode.INTERNAL
+    reason = "AGENT_FAILED"
+
+
 #: how the keys package's envelope errors travel
 _ENVELOPE_CODES: dict[type[key_errors.KeysError], grpc.StatusCode] = {
     key_errors.UnsignedEnvelope: grpc.StatusCode.UNAUTHENTICATED,
@@ -114,6 +156,9 @@ _ENVELOPE_CODES: dict[type[key_errors.KeysError], grpc.StatusCode] = {
     key_errors.TooManySignatures: grpc.StatusCode.INVALID_ARGUMENT,
     key_errors.MalformedEnvelope: grpc.StatusCode.INVALID_ARGUMENT,
 }
+_expired = getattr(key_errors, "BundleExpired", None)  # a bundle past its valid_until
+if _expired is not None:
+    _ENVELOPE_CODES[_expired] = grpc.StatusCode.FAILED_PRECONDITION
 
 
 def from_envelope_error(exc: key_errors.KeysError) -> QueryRefused:

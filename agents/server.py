@@ -4,6 +4,12 @@ What lives here is only what a network server needs: credentials, the peer's
 identity from the TLS handshake, message-size limits, the health service, metrics,
 reloading a newer trust bundle, and a graceful stop on SIGTERM. Every decision
 about a query is made by ``hedui.agents.checks`` and ``hedui.agents.answering``.
+
+Every request ends in an answer or in a ``google.rpc.Status`` with an ``ErrorInfo``
+reason (``hedui.status``), and every refusal — also of bytes that are not an
+envelope — is in the audit log first: the request is taken as raw bytes and parsed
+here, so no input reaches gRPC's own ``UNKNOWN`` with a Python class name. The agent's
+log is served to gateways (only) by the audit service, so they can witness it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import contextlib
 import datetime as dt
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -24,8 +31,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from prometheus_client import Counter, Histogram, start_http_server
 
+from hedui import status
 from hedui.agents import refusals
-from hedui.agents.answering import Answerer
+from hedui.agents.answering import Answerer, Prepared
 from hedui.agents.checks import QueryChecker
 from hedui.agents.config import AgentConfig
 from hedui.agents.departments import department as department_info
@@ -36,6 +44,7 @@ from hedui.agents.witness import Witness, grpc_proof_source
 from hedui.audit.entries import AccessRecorder
 from hedui.audit.loop_commit import LoopCommitter
 from hedui.audit.pseudonym import Pseudonymizer
+from hedui.audit.service import AuditService
 from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
 from hedui.keys import identity, keyfile, tls
@@ -45,7 +54,8 @@ from hedui.keys.ca import cert_fingerprint
 from hedui.keys.errors import KeysError
 from hedui.keys.secrets import load_secret
 from hedui.keys.signing import generate_signing_key, read_public_key
-from hedui.v1 import agent_pb2_grpc, envelope_pb2, trust_pb2
+from hedui.logging import ID_NUMBER, REDACTED_ID
+from hedui.v1 import audit_pb2_grpc, envelope_pb2, trust_pb2
 
 log = structlog.get_logger("hedui.agent")
 
@@ -60,6 +70,27 @@ LATENCY = Histogram(
 )
 
 
+class LatestCheckpoint:
+    """The agent log's latest signed checkpoint, as every answer carries it.
+
+    Read from the log on first use, then replaced by the signer task (``refresh``):
+    an answer never waits for a signature.
+    """
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+        self.note: str | None = None
+
+    def __call__(self) -> str:
+        if self.note is None:
+            self.note = self.log.latest_checkpoint() or self.log.checkpoint()
+        return self.note
+
+    def refresh(self) -> str:
+        self.note = self.log.checkpoint()
+        return self.note
+
+
 @dataclass
 class Agent:
     """Everything one running agent holds."""
@@ -71,6 +102,7 @@ class Agent:
     audit_log: AuditLog
     source: MappingSource
     material: tls.TlsMaterial
+    checkpoint: LatestCheckpoint
 
     def close(self) -> None:
         self.source.close()
@@ -135,8 +167,11 @@ def build(config: AgentConfig, *, serving: bool = False) -> Agent:
         bundle=lambda: trust.current, replay=replay, held_paths=source.held_paths,
         narrowing=narrowing, limits=config.limits, witness=witness.observe,
     )
-    answerer = Answerer(checker=checker, source=source, recorder=recorder, signing_key=signing_key)
-    return Agent(config, trust, answerer, replay, audit_log, source, material)
+    checkpoint = LatestCheckpoint(audit_log)
+    answerer = Answerer(checker=checker, source=source, recorder=recorder,
+                        signing_key=signing_key, log_checkpoint=checkpoint,
+                        log_key=audit_log.vkey)
+    return Agent(config, trust, answerer, replay, audit_log, source, material, checkpoint)
 
 
 def peer(auth_context: dict) -> tuple[str | None, str | None]:
@@ -162,8 +197,13 @@ def _peer(pem: bytes, spiffe: tuple[bytes, ...]) -> tuple[str | None, str | None
     return peer_id, fingerprint
 
 
-class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
-    """The gRPC face of the Answerer."""
+def wire_message(exc: refusals.QueryRefused) -> str:
+    """The sentence a peer reads: bounded, and nothing shaped like an ID number."""
+    return status.bounded(ID_NUMBER.sub(REDACTED_ID, str(exc)))
+
+
+class DepartmentAgentService:
+    """The gRPC face of the Answerer; requests arrive as raw bytes (``add_to_server``)."""
 
     def __init__(self, agent: Agent) -> None:
         self.agent = agent
@@ -172,28 +212,80 @@ class DepartmentAgentService(agent_pb2_grpc.DepartmentAgentServicer):
         self._answered = QUERIES.labels(self.department, "ANSWERED")
         self._latency = LATENCY.labels(self.department)
 
-    async def Answer(
-        self, request: envelope_pb2.Envelope, context: grpc.aio.ServicerContext
-    ) -> envelope_pb2.Envelope:
+    def _prepare(self, request: bytes | envelope_pb2.Envelope, peer_id: str | None,
+                 fingerprint: str | None) -> Prepared:
+        """The request's outcome and audit entry; never raises. (An Envelope already
+        parsed is taken as it is: benchmarks call the handler without gRPC.)"""
+        answerer = self.agent.answerer
+        envelope = request if isinstance(request, envelope_pb2.Envelope) \
+            else envelope_pb2.Envelope()
+        try:
+            if envelope is not request:
+                envelope.ParseFromString(request)
+        except Exception:  # DecodeError, and whatever else bytes from a peer may provoke
+            return answerer.refuse(bytes(request), peer_id, refusals.MalformedEnvelope(
+                "the request is not a hedui.v1.Envelope"))
+        try:
+            # Checks, lookup and the audit entry run here on the event loop: they are
+            # short CPU work and SQLite reads; a thread per query only added GIL hand-offs.
+            return answerer.prepare(envelope, peer_id=peer_id, peer_cert_sha256=fingerprint)
+        except Exception:  # a bug: the traceback stays here, the peer learns a reason code
+            log.exception("the agent failed on a query", peer=peer_id)
+            return answerer.refuse(envelope.payload, peer_id, refusals.AgentFailed(
+                "the agent failed on this query; its operator finds the fault in its log"))
+
+    async def Answer(self, request: bytes | envelope_pb2.Envelope,
+                     context: grpc.aio.ServicerContext) -> bytes:
         started = time.perf_counter()
         peer_id, fingerprint = peer(context.auth_context())
-        answerer = self.agent.answerer
-        # Checks, lookup and the audit entry run here on the event loop: they are short
-        # CPU work and SQLite reads; a thread per query only added GIL hand-offs.
-        prepared = answerer.prepare(request, peer_id=peer_id, peer_cert_sha256=fingerprint)
+        prepared = self._prepare(request, peer_id, fingerprint)
+        refused: refusals.QueryRefused | None = None
         try:
             # signed in the commit thread once the entry is durable: the signature
             # releases the GIL, so it runs beside the next queries' checks
             answer = await self.committer.append_then(
-                prepared.entry, partial(answerer.release, prepared)
+                prepared.entry, partial(self.agent.answerer.release, prepared)
             )
         except refusals.QueryRefused as exc:
-            QUERIES.labels(self.department, exc.reason).inc()
-            log.info("query refused", reason=exc.reason, detail=str(exc), peer=peer_id)
-            await context.abort(exc.code, f"{exc.reason}: {exc}")
+            refused = exc
+        except Exception:  # the audit log cannot be written: nothing may be released
+            log.exception("cannot write the agent's audit log", peer=peer_id)
+            refused = refusals.DataUnavailable(
+                "this agent cannot write its audit log right now; try again later")
+            refused.reason = "AUDIT_LOG_UNAVAILABLE"
+        if refused is not None:
+            QUERIES.labels(self.department, refused.reason).inc()
+            log.info("query refused", reason=refused.reason,
+                     detail=status.bounded(str(refused), 200), peer=peer_id)
+            await status.abort(context, refused.code, refused.reason, wire_message(refused),
+                               {"department": self.department, **refused.metadata})
         self._answered.inc()
         self._latency.observe(time.perf_counter() - started)
-        return answer
+        return answer.SerializeToString()
+
+
+def add_to_server(service: DepartmentAgentService, server: grpc.aio.Server) -> None:
+    """Mount ``Answer`` taking raw bytes: the service parses (and refuses) them itself."""
+    handlers = {"Answer": grpc.unary_unary_rpc_method_handler(
+        service.Answer, request_deserializer=None, response_serializer=None)}
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+
+
+def gateways_only(agent: Agent) -> Callable[[grpc.aio.ServicerContext], bool]:
+    """Who may read the agent's log through its audit service: gateways of the bundle."""
+
+    def allowed(context: grpc.aio.ServicerContext) -> bool:
+        peer_id, fingerprint = peer(context.auth_context())
+        if not peer_id:
+            return False
+        try:
+            participant = agent.trust.current.authorize_peer(peer_id, fingerprint)
+        except KeysError:
+            return False
+        return participant.role == trust_pb2.ROLE_GATEWAY
+
+    return allowed
 
 
 async def _sign_checkpoints(agent: Agent, interval: float = 5.0) -> None:
@@ -201,7 +293,7 @@ async def _sign_checkpoints(agent: Agent, interval: float = 5.0) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.to_thread(agent.audit_log.checkpoint)
+            await asyncio.to_thread(agent.checkpoint.refresh)
         except HeduiError as exc:
             log.error("cannot sign the local audit checkpoint", reason=str(exc))
 
@@ -217,7 +309,13 @@ async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> N
     ])
     service = DepartmentAgentService(agent)
     agent.audit_log.route_appends(service.committer)  # one writer: the loop's
-    agent_pb2_grpc.add_DepartmentAgentServicer_to_server(service, server)
+    add_to_server(service, server)
+    agent.checkpoint.refresh()  # answers carry a checkpoint over everything so far
+    audit_pb2_grpc.add_AuditServiceServicer_to_server(
+        AuditService(agent.audit_log, None, checkpoint=agent.checkpoint,
+                     may_read=gateways_only(agent)),
+        server,
+    )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     port = server.add_secure_port(config.listen, tls.server_credentials(*material))

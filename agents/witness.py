@@ -215,8 +215,12 @@ class Witness:
         except AuditError:
             raise
         except Exception as exc:
+            # the status code only: grpc's own text names Python classes and addresses
+            code = getattr(exc, "code", None)
+            said = code().name if isinstance(exc, grpc.RpcError) and callable(code) \
+                else "no reply"
             raise refusals.DataUnavailable(
-                f"cannot fetch a consistency proof from the center's audit service: {exc}"
+                f"cannot fetch a consistency proof from the center's audit service ({said})"
             ) from None
 
     def _keep(self, checkpoint: Checkpoint, note: str) -> None:

@@ -3,6 +3,12 @@
 Served by the gateway over mutual TLS. Agents call ``GetConsistencyProof`` to
 witness the center's log; privacy officers' tools call ``Search``. Who may search
 is decided by the server that mounts this service (``may_search``).
+
+Each agent serves it too, over its own log, so the gateway can witness the
+departments' logs (``hedui.gateway.agent_witness``); there ``may_read`` admits only
+gateways of the trust bundle. A proof that cannot be given says why in an ``ErrorInfo``
+reason (``hedui.status``): ``PROOF_OUT_OF_RANGE`` with the log's size in its metadata —
+a size below one the log once signed is evidence that it was cut back.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Callable
 
 import grpc
 
+from hedui import status
 from hedui.audit.errors import AuditError, LogRangeError
 from hedui.audit.search import AuditQueries, Criteria
 from hedui.audit.store import AuditLog
@@ -31,17 +38,26 @@ class AuditService(audit_pb2_grpc.AuditServiceServicer):
         *,
         checkpoint: Callable[[], str],
         may_search: Callable[[grpc.aio.ServicerContext], bool] = lambda _ctx: False,
+        may_read: Callable[[grpc.aio.ServicerContext], bool] = lambda _ctx: True,
     ) -> None:
         self.log = log
         self.queries = queries
         self.checkpoint = checkpoint
         self.may_search = may_search
+        self.may_read = may_read
+
+    async def _require_reader(self, context) -> None:
+        if not self.may_read(context):
+            await status.abort(context, grpc.StatusCode.PERMISSION_DENIED, "PEER_NOT_ALLOWED",
+                               "only gateways of the trust bundle may read this audit log")
 
     async def GetCheckpoint(self, request, context):
+        await self._require_reader(context)
         note = await asyncio.to_thread(self.checkpoint)
         return audit_pb2.GetCheckpointResponse(checkpoint=note)
 
     async def GetInclusionProof(self, request, context):
+        await self._require_reader(context)
         try:
             size = request.tree_size or await asyncio.to_thread(self._signed_size)
             hashes = await asyncio.to_thread(self.log.inclusion_proof, request.leaf_index, size)
@@ -58,15 +74,19 @@ class AuditService(audit_pb2_grpc.AuditServiceServicer):
         )
 
     async def GetConsistencyProof(self, request, context):
+        await self._require_reader(context)
         try:
             second = request.second_size or await asyncio.to_thread(self._signed_size)
             hashes = await asyncio.to_thread(
                 self.log.consistency_proof, request.first_size, second
             )
         except (LogRangeError, ValueError) as exc:
-            await context.abort(grpc.StatusCode.OUT_OF_RANGE, str(exc))
+            size = await asyncio.to_thread(self.log.size)
+            await status.abort(context, grpc.StatusCode.OUT_OF_RANGE, "PROOF_OUT_OF_RANGE",
+                               str(exc), {"log_size": str(size)})
         except AuditError as exc:
-            await context.abort(grpc.StatusCode.INTERNAL, f"audit log damaged: {exc}")
+            await status.abort(context, grpc.StatusCode.INTERNAL, "AUDIT_LOG_DAMAGED",
+                               f"audit log damaged: {exc}")
         return audit_pb2.GetConsistencyProofResponse(
             proof=audit_pb2.ConsistencyProof(
                 first_size=request.first_size, second_size=second, hashes=hashes

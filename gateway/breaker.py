@@ -10,18 +10,24 @@ to stop every case waiting out a deadline on an agent that cannot be reached; an
 that *refuses* a query (a malformed ID number, a purpose outside its policy …) has
 answered promptly and is plainly reachable. Counting refusals made one household's typo
 take a department "offline" for every later case.
+
+The agent's reason is the ``google.rpc.ErrorInfo`` reason of its status
+(``hedui.status.reason_of``), never parsed from the message. There is no fallback to the
+old ``"REASON: text"`` messages: an agent too old to send ErrorInfo is classified by its
+status code alone, which errs only on its breaker count (its ``QUERY_EXPIRED`` would count
+as an outage) and on the advice (the generic one).
 """
 
 from __future__ import annotations
 
 import enum
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import grpc
 
+from hedui import status
 from hedui.logging import ID_NUMBER, REDACTED_ID
 
 
@@ -50,6 +56,8 @@ _BUSY_CODES = frozenset({grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.ABO
 _REASON_OUTCOME: dict[str, Outcome] = {
     "QUERY_EXPIRED": Outcome.BUSY,
     "DATA_UNAVAILABLE": Outcome.OUTAGE,
+    # the gateway could not fetch a proof of the agent's log: not an alarm, try again
+    "AGENT_LOG_UNVERIFIED": Outcome.OUTAGE,
 }
 
 #: what a verifier can do about each refusal (agent reason codes, ``agents/refusals.py``
@@ -70,13 +78,18 @@ ADVICE: dict[str, str] = {
     "QUERY_EXPIRED": "the center's and the department's clocks disagree; ask the "
                      "administrator",
     "REPLAYED_NONCE": "retry the case",
+    "NOTHING_RELEASABLE": "the department holds none of the fields asked for this programme; "
+                          "ask the administrator to check the exchange policy and the "
+                          "department's mapping",
+    "MALFORMED_TIMESTAMP": "the center's clock or software is broken; ask the administrator",
+    "AGENT_LOG_INCONSISTENT": "the gateway found this department's audit log cut back or "
+                              "rewritten and refuses its answers; tell the administrator and "
+                              "privacy officer now",
+    "AGENT_CHECKPOINT_INVALID": "the department's answer carries no valid checkpoint of its "
+                                "audit log; ask the administrator (agent version or keys)",
 }
 _DEFAULT_ADVICE = ("the department will refuse this query again; ask the administrator "
                    "(trust bundle, policy or versions)")
-
-#: "REASON: sentence", as agents put refusals in a status message
-_REASON = re.compile(r"^([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*): ")
-
 
 @dataclass(frozen=True)
 class Classified:
@@ -85,6 +98,8 @@ class Classified:
     outcome: Outcome
     #: the agent's reason code, or the status code's name when it gave none
     reason: str
+    #: whether ``reason`` is one the agent (or the gateway's witness) gave
+    given: bool = True
 
     @property
     def counts(self) -> bool:
@@ -101,20 +116,15 @@ class Classified:
         return ADVICE.get(self.reason, _DEFAULT_ADVICE)
 
 
-def agent_reason(detail: str) -> str | None:
-    """The agent's reason code at the start of a status message, if it gave one."""
-    match = _REASON.match(detail)
-    return match.group(1) if match else None
-
-
-def classify(code: grpc.StatusCode, detail: str) -> Classified:
-    """Classify a failed call to an agent by its status code and message.
+def classify(code: grpc.StatusCode, reason: str | None) -> Classified:
+    """Classify a failed call to an agent by its status code and ErrorInfo reason.
 
     ===========================================  ========  =======  =======
     status (or agent reason)                     outcome   counts   retried
     ===========================================  ========  =======  =======
     UNAVAILABLE, DEADLINE_EXCEEDED (transport)   OUTAGE    yes      yes
     reason DATA_UNAVAILABLE (department's DB)    OUTAGE    yes      yes
+    reason AGENT_LOG_UNVERIFIED (no proof yet)   OUTAGE    yes      yes
     RESOURCE_EXHAUSTED, ABORTED                  BUSY      no       yes
     reason QUERY_EXPIRED (DEADLINE_EXCEEDED)     BUSY      no       yes
     anything else: INVALID_ARGUMENT,             REFUSED   no       no
@@ -122,8 +132,7 @@ def classify(code: grpc.StatusCode, detail: str) -> Classified:
     UNAUTHENTICATED, ALREADY_EXISTS, INTERNAL …
     ===========================================  ========  =======  =======
     """
-    reason = agent_reason(detail)
-    if reason in _REASON_OUTCOME:
+    if reason and reason in _REASON_OUTCOME:
         return Classified(_REASON_OUTCOME[reason], reason)
     if code in _OUTAGE_CODES:
         outcome = Outcome.OUTAGE
@@ -131,15 +140,14 @@ def classify(code: grpc.StatusCode, detail: str) -> Classified:
         outcome = Outcome.BUSY
     else:
         outcome = Outcome.REFUSED
-    return Classified(outcome, reason or code.name)
+    return Classified(outcome, reason or code.name, given=bool(reason))
 
 
 def refusal_text(department: str, classified: Classified, detail: str) -> str:
     """The sentence a verifier reads for a refused query; never an ID number."""
-    reason = classified.reason
-    explained = detail.removeprefix(f"{reason}: ").strip() if detail else ""
-    said = "refused" if agent_reason(detail) == reason else "failed for good"
-    text = f"{department} {said}: {reason} — {classified.advice}"
+    said = "refused" if classified.given else "failed for good"
+    text = f"{department} {said}: {classified.reason} — {classified.advice}"
+    explained = status.bounded(detail.strip(), 300) if detail else ""
     if explained:
         text += f" ({ID_NUMBER.sub(REDACTED_ID, explained)})"
     return text

@@ -7,6 +7,10 @@ neither retried nor counted by the breaker: it is an answer about that query, no
 outage. Every query is written to the audit log before it is
 sent, every answer or failure when it arrives. A retry is a new query (new id, new
 nonce): the agent rightly refuses to answer the same signed query twice.
+
+Every answer's checkpoint of the agent's own log is witnessed (``agent_witness``)
+before the answer is used: an agent whose log was cut back or rewritten is refused —
+not even asked — until an administrator clears the alarm.
 """
 
 from __future__ import annotations
@@ -17,13 +21,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import grpc
 import nacl.signing
 from prometheus_client import Histogram
 
 from hedui.audit.entries import AccessRecorder
 from hedui.gateway.agent_client import AgentCallFailed, AgentClient
+from hedui.gateway.agent_witness import (
+    AgentLogAlarm,
+    AgentLogUnverified,
+    AgentWitness,
+    BadAgentCheckpoint,
+)
 from hedui.gateway.answers import AnswerRejected, VerifiedAnswer
-from hedui.gateway.breaker import CircuitBreaker, Outcome, refusal_text
+from hedui.gateway.breaker import CircuitBreaker, Outcome, classify, refusal_text
 from hedui.gateway.planner import DepartmentPlan, plan
 from hedui.gateway.queries import SignedQuery, SubjectRef, build_query, sign_query
 from hedui.keys.bundle import Bundle
@@ -85,7 +96,11 @@ class FanOut:
         backoff: float = 0.05,
         breaker_threshold: int = 3,
         breaker_cooldown: float = 10.0,
+        agent_witness: AgentWitness | None = None,
     ) -> None:
+        """``agent_witness``: where the agents' log checkpoints are kept; a gateway passes
+        one persisted beside its state (``state/agent-witness.sqlite``). Without it they
+        are kept in memory, so a restart pins the agents' log keys anew."""
         self.gateway_id = gateway_id
         self.signing_key = signing_key
         self.bundle = bundle
@@ -101,6 +116,7 @@ class FanOut:
         self.backoff = backoff
         self._breaker_args = (breaker_threshold, breaker_cooldown)
         self.breakers: dict[str, CircuitBreaker] = {}
+        self.agent_witness = agent_witness or AgentWitness(None, recorder=recorder)
 
     def breaker(self, department: str) -> CircuitBreaker:
         if department not in self.breakers:
@@ -133,6 +149,15 @@ class FanOut:
         result = DepartmentResult(dept.department)
         breaker = self.breaker(dept.department)
         for attempt in range(self.retries + 1):
+            if self.agent_witness.alarm(dept.agent.id) is not None:
+                classified = classify(grpc.StatusCode.FAILED_PRECONDITION,
+                                      AgentLogAlarm.reason)
+                result.refusal = classified.reason
+                result.failure = refusal_text(dept.department, classified,
+                                              "not asked: its log alarm is not cleared")
+                result.audit_leaves.append(await self._record_failure(
+                    case, dept, None, result.failure, refused=True))
+                return result
             if not breaker.allow():
                 result.failure = (
                     f"{dept.department} is not answering (circuit open after "
@@ -166,7 +191,7 @@ class FanOut:
             )
             result.audit_leaves.append(sent_leaf)
             try:
-                answer = await self.client_for(dept).ask(signed, timeout=self.deadline)
+                answer = await self._ask_witnessed(dept, signed)
             except AgentCallFailed as exc:
                 classified = exc.classified
                 breaker.record(classified)  # only an outage counts
@@ -195,6 +220,23 @@ class FanOut:
             result.audit_leaves.append(await self._record_answer(case, dept, signed, answer))
             return result
         return result
+
+    async def _ask_witnessed(self, dept: DepartmentPlan, signed: SignedQuery) -> VerifiedAnswer:
+        """Ask, verify, and witness the agent's log checkpoint the answer carries."""
+        client = self.client_for(dept)
+        answer = await client.ask(signed, timeout=self.deadline)
+        try:
+            await self.agent_witness.observe(dept.agent.id, dept.department, answer.answer,
+                                             client.consistency_proof)
+        except AgentLogAlarm as exc:
+            raise AgentCallFailed(dept.department, grpc.StatusCode.FAILED_PRECONDITION,
+                                  str(exc), exc.reason) from None
+        except AgentLogUnverified as exc:
+            raise AgentCallFailed(dept.department, grpc.StatusCode.UNAVAILABLE,
+                                  str(exc), exc.reason) from None
+        except BadAgentCheckpoint as exc:
+            raise AnswerRejected(str(exc)) from None
+        return answer
 
     async def _record_answer(
         self, case: CaseRequest, dept: DepartmentPlan, signed: SignedQuery, answer: VerifiedAnswer

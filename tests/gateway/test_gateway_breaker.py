@@ -45,36 +45,43 @@ AGENT_REFUSALS = [  # (status, reason) as agents/refusals.py sends them
 
 @pytest.mark.parametrize(("code", "reason"), AGENT_REFUSALS)
 def test_an_agents_refusal_is_permanent_and_not_an_outage(code: S, reason: str) -> None:
-    c = classify(code, f"{reason}: subject #2 of query q-1 is refused")
+    c = classify(code, reason)
     assert c.outcome is Outcome.REFUSED and c.reason == reason
     assert not c.counts and not c.retry
 
 
-@pytest.mark.parametrize(("code", "detail"), [
-    (S.UNAVAILABLE, "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1"),
-    (S.UNAVAILABLE, "Socket closed"),
-    (S.DEADLINE_EXCEEDED, "Deadline Exceeded"),
-    (S.UNAVAILABLE, "DATA_UNAVAILABLE: the department database does not answer"),
+@pytest.mark.parametrize(("code", "reason"), [
+    (S.UNAVAILABLE, ""),  # a transport failure: no ErrorInfo
+    (S.DEADLINE_EXCEEDED, ""),
+    (S.UNAVAILABLE, "DATA_UNAVAILABLE"),
+    (S.UNAVAILABLE, "AGENT_LOG_UNVERIFIED"),  # the gateway could not fetch a log proof
 ])
-def test_transport_failures_and_timeouts_are_outages(code: S, detail: str) -> None:
-    c = classify(code, detail)
+def test_transport_failures_and_timeouts_are_outages(code: S, reason: str) -> None:
+    c = classify(code, reason)
     assert c.outcome is Outcome.OUTAGE and c.counts and c.retry
 
 
-@pytest.mark.parametrize(("code", "detail"), [
-    (S.RESOURCE_EXHAUSTED, "too many requests"), (S.ABORTED, ""),
-    (S.DEADLINE_EXCEEDED, "QUERY_EXPIRED: query q-1 expired at 2026-01-01T00:00:00+00:00"),
+@pytest.mark.parametrize(("code", "reason"), [
+    (S.RESOURCE_EXHAUSTED, ""), (S.ABORTED, ""), (S.DEADLINE_EXCEEDED, "QUERY_EXPIRED"),
 ])
-def test_a_busy_agent_is_retried_but_not_counted(code: S, detail: str) -> None:
-    c = classify(code, detail)
+def test_a_busy_agent_is_retried_but_not_counted(code: S, reason: str) -> None:
+    c = classify(code, reason)
     assert c.outcome is Outcome.BUSY and not c.counts and c.retry
 
 
-@given(st.sampled_from(list(S)), st.from_regex(r"[A-Z]{2,8}(_[A-Z]{2,8}){0,3}", fullmatch=True),
-       st.text(max_size=40))
-def test_only_unreachable_or_timed_out_calls_count(code: S, reason: str, words: str) -> None:
-    c = classify(code, f"{reason}: {words}")
-    expected = (reason == "DATA_UNAVAILABLE" or (
+def test_the_reason_is_never_parsed_from_the_message() -> None:
+    """The old "REASON: text" is only words now: a sender cannot steer the breaker by them."""
+    c = classify(S.UNAVAILABLE, "")
+    assert c.outcome is Outcome.OUTAGE and c.reason == "UNAVAILABLE" and not c.given
+    forged = AgentCallFailed(DEPT, S.PERMISSION_DENIED, "DATA_UNAVAILABLE: down")
+    assert forged.classified.outcome is Outcome.REFUSED
+    assert forged.classified.reason == "PERMISSION_DENIED"
+
+
+@given(st.sampled_from(list(S)), st.from_regex(r"[A-Z]{2,8}(_[A-Z]{2,8}){0,3}", fullmatch=True))
+def test_only_unreachable_or_timed_out_calls_count(code: S, reason: str) -> None:
+    c = classify(code, reason)
+    expected = (reason in ("DATA_UNAVAILABLE", "AGENT_LOG_UNVERIFIED") or (
         code in (S.UNAVAILABLE, S.DEADLINE_EXCEEDED) and reason != "QUERY_EXPIRED"))
     assert c.counts == expected
     assert c.retry == (c.counts or c.outcome is Outcome.BUSY)
@@ -83,8 +90,8 @@ def test_only_unreachable_or_timed_out_calls_count(code: S, reason: str, words: 
 
 
 def test_refusal_text_says_what_to_do_and_never_repeats_an_id_number() -> None:
-    detail = f"MALFORMED_ID_NUMBER: subject #2 of query q-1 has a malformed number {ID}"
-    c = classify(S.INVALID_ARGUMENT, detail)
+    detail = f"subject #2 of query q-1 has a malformed number {ID}"
+    c = classify(S.INVALID_ARGUMENT, "MALFORMED_ID_NUMBER")
     text = refusal_text(DEPT, c, detail)
     assert text.startswith(f"{DEPT} refused: MALFORMED_ID_NUMBER — correct the member's ID")
     assert "subject #2" in text
@@ -96,8 +103,8 @@ def test_refusal_text_says_what_to_do_and_never_repeats_an_id_number() -> None:
 
 def test_refusals_never_open_the_breaker_and_outages_do() -> None:
     breaker = CircuitBreaker(threshold=3, cooldown=10, clock=lambda: 0.0)
-    refused = classify(S.INVALID_ARGUMENT, "MALFORMED_ID_NUMBER: subject #1")
-    outage = classify(S.UNAVAILABLE, "Socket closed")
+    refused = classify(S.INVALID_ARGUMENT, "MALFORMED_ID_NUMBER")
+    outage = classify(S.UNAVAILABLE, "")
     for _ in range(10):
         breaker.record(refused)
     assert breaker.allow() and not breaker.is_open
@@ -109,11 +116,11 @@ def test_refusals_never_open_the_breaker_and_outages_do() -> None:
 def test_a_refusal_on_the_half_open_trial_closes_the_breaker() -> None:
     now = [0.0]
     breaker = CircuitBreaker(threshold=1, cooldown=10, clock=lambda: now[0])
-    breaker.record(classify(S.DEADLINE_EXCEEDED, "Deadline Exceeded"))
+    breaker.record(classify(S.DEADLINE_EXCEEDED, ""))
     assert not breaker.allow()
     now[0] = 11.0
     assert breaker.allow()  # the one trial
-    breaker.record(classify(S.PERMISSION_DENIED, "CONSENT_MISSING: no authorization"))
+    breaker.record(classify(S.PERMISSION_DENIED, "CONSENT_MISSING"))
     assert breaker.allow() and breaker.allow()  # the agent replied: closed, not stuck
 
 
@@ -134,12 +141,12 @@ class FakeRecorder:
 class FakeClient:
     """Fails every call with the given status, counting the calls."""
 
-    def __init__(self, code: S, detail: str) -> None:
-        self.code, self.detail, self.calls = code, detail, 0
+    def __init__(self, code: S, detail: str, reason: str = "") -> None:
+        self.code, self.detail, self.reason, self.calls = code, detail, reason, 0
 
     async def ask(self, signed: SignedQuery, *, timeout: float) -> object:
         self.calls += 1
-        raise AgentCallFailed(DEPT, self.code, self.detail)
+        raise AgentCallFailed(DEPT, self.code, self.detail, self.reason)
 
 
 def _fanout(client: FakeClient, recorder: FakeRecorder,
@@ -163,7 +170,7 @@ CASE = CaseRequest(case_id="case-1", purpose="dibao", operator="op-1001",
 def test_refused_cases_are_failed_once_each_and_leave_the_breaker_closed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    client = FakeClient(S.PERMISSION_DENIED, "PURPOSE_NOT_IN_POLICY: not for dibao (local)")
+    client = FakeClient(S.PERMISSION_DENIED, "not for dibao (local)", "PURPOSE_NOT_IN_POLICY")
     recorder = FakeRecorder()
     fan = _fanout(client, recorder, monkeypatch)
     for _ in range(6):  # twice the threshold

@@ -27,7 +27,7 @@ from hedui.v1 import common_pb2 as hedui_dot_v1_dot_common__pb2
 from hedui.v1 import records_pb2 as hedui_dot_v1_dot_records__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/query.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15hedui/v1/common.proto\x1a\x16hedui/v1/records.proto\"\xe7\x02\n\x05Query\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0e\n\x06issuer\x18\x03 \x01(\t\x12\x10\n\x08\x61udience\x18\x04 \x01(\t\x12-\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05nonce\x18\x07 \x01(\x0c\x12\x10\n\x08operator\x18\x08 \x01(\t\x12\x0f\n\x07purpose\x18\t \x01(\t\x12\x1c\n\x14\x61uthorization_number\x18\n \x01(\t\x12\x16\n\x0e\x63onsent_digest\x18\x0b \x01(\t\x12#\n\x08subjects\x18\x0c \x03(\x0b\x32\x11.hedui.v1.Subject\x12\x13\n\x0b\x66ield_paths\x18\r \x03(\t\x12\x18\n\x10\x61udit_checkpoint\x18\x0e \x01(\t\"P\n\x07Subject\x12\x11\n\tid_number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x08relation\x18\x03 \x01(\x0e\x32\x12.hedui.v1.Relation\"\xe5\x01\n\x06\x41nswer\x12\x14\n\x0cquery_digest\x18\x01 \x01(\x0c\x12\x10\n\x08query_id\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12/\n\x0b\x61nswered_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\ndata_as_of\x18\x05 \x01(\x0b\x32\x0e.hedui.v1.Date\x12)\n\x08subjects\x18\x06 \x03(\x0b\x32\x17.hedui.v1.SubjectAnswer\x12$\n\x08withheld\x18\x07 \x03(\x0b\x32\x12.hedui.v1.Withheld\"\xea\x01\n\rSubjectAnswer\x12\x11\n\tid_number\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.hedui.v1.SubjectAnswer.Status\x12*\n\x06record\x18\x03 \x01(\x0b\x32\x1a.hedui.v1.DepartmentRecord\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"Z\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATUS_FOUND\x10\x01\x12\x14\n\x10STATUS_NOT_FOUND\x10\x02\x12\x10\n\x0cSTATUS_ERROR\x10\x03\"\xdc\x01\n\x08Withheld\x12\x0c\n\x04path\x18\x01 \x01(\t\x12)\n\x06reason\x18\x02 \x01(\x0e\x32\x19.hedui.v1.Withheld.Reason\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x86\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_NOT_IN_POLICY\x10\x01\x12\x1b\n\x17REASON_NARROWED_LOCALLY\x10\x02\x12\x18\n\x14REASON_NO_SUCH_FIELD\x10\x03\x12\x13\n\x0fREASON_NOT_HELD\x10\x04\x42$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/query.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15hedui/v1/common.proto\x1a\x16hedui/v1/records.proto\"\xe7\x02\n\x05Query\x12\x10\n\x08query_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0e\n\x06issuer\x18\x03 \x01(\t\x12\x10\n\x08\x61udience\x18\x04 \x01(\t\x12-\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05nonce\x18\x07 \x01(\x0c\x12\x10\n\x08operator\x18\x08 \x01(\t\x12\x0f\n\x07purpose\x18\t \x01(\t\x12\x1c\n\x14\x61uthorization_number\x18\n \x01(\t\x12\x16\n\x0e\x63onsent_digest\x18\x0b \x01(\t\x12#\n\x08subjects\x18\x0c \x03(\x0b\x32\x11.hedui.v1.Subject\x12\x13\n\x0b\x66ield_paths\x18\r \x03(\t\x12\x18\n\x10\x61udit_checkpoint\x18\x0e \x01(\t\"P\n\x07Subject\x12\x11\n\tid_number\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12$\n\x08relation\x18\x03 \x01(\x0e\x32\x12.hedui.v1.Relation\"\x96\x02\n\x06\x41nswer\x12\x14\n\x0cquery_digest\x18\x01 \x01(\x0c\x12\x10\n\x08query_id\x18\x02 \x01(\t\x12\r\n\x05\x61gent\x18\x03 \x01(\t\x12/\n\x0b\x61nswered_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\"\n\ndata_as_of\x18\x05 \x01(\x0b\x32\x0e.hedui.v1.Date\x12)\n\x08subjects\x18\x06 \x03(\x0b\x32\x17.hedui.v1.SubjectAnswer\x12$\n\x08withheld\x18\x07 \x03(\x0b\x32\x12.hedui.v1.Withheld\x12\x18\n\x10\x61gent_checkpoint\x18\x08 \x01(\t\x12\x15\n\ragent_log_key\x18\t \x01(\t\"\xea\x01\n\rSubjectAnswer\x12\x11\n\tid_number\x18\x01 \x01(\t\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.hedui.v1.SubjectAnswer.Status\x12*\n\x06record\x18\x03 \x01(\x0b\x32\x1a.hedui.v1.DepartmentRecord\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"Z\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x10\n\x0cSTATUS_FOUND\x10\x01\x12\x14\n\x10STATUS_NOT_FOUND\x10\x02\x12\x10\n\x0cSTATUS_ERROR\x10\x03\"\xdc\x01\n\x08Withheld\x12\x0c\n\x04path\x18\x01 \x01(\t\x12)\n\x06reason\x18\x02 \x01(\x0e\x32\x19.hedui.v1.Withheld.Reason\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x86\x01\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_NOT_IN_POLICY\x10\x01\x12\x1b\n\x17REASON_NARROWED_LOCALLY\x10\x02\x12\x18\n\x14REASON_NO_SUCH_FIELD\x10\x03\x12\x13\n\x0fREASON_NOT_HELD\x10\x04\x42$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,13 +40,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBJECT']._serialized_start=476
   _globals['_SUBJECT']._serialized_end=556
   _globals['_ANSWER']._serialized_start=559
-  _globals['_ANSWER']._serialized_end=788
-  _globals['_SUBJECTANSWER']._serialized_start=791
-  _globals['_SUBJECTANSWER']._serialized_end=1025
-  _globals['_SUBJECTANSWER_STATUS']._serialized_start=935
-  _globals['_SUBJECTANSWER_STATUS']._serialized_end=1025
-  _globals['_WITHHELD']._serialized_start=1028
-  _globals['_WITHHELD']._serialized_end=1248
-  _globals['_WITHHELD_REASON']._serialized_start=1114
-  _globals['_WITHHELD_REASON']._serialized_end=1248
+  _globals['_ANSWER']._serialized_end=837
+  _globals['_SUBJECTANSWER']._serialized_start=840
+  _globals['_SUBJECTANSWER']._serialized_end=1074
+  _globals['_SUBJECTANSWER_STATUS']._serialized_start=984
+  _globals['_SUBJECTANSWER_STATUS']._serialized_end=1074
+  _globals['_WITHHELD']._serialized_start=1077
+  _globals['_WITHHELD']._serialized_end=1297
+  _globals['_WITHHELD_REASON']._serialized_start=1163
+  _globals['_WITHHELD_REASON']._serialized_end=1297
 # @@protoc_insertion_point(module_scope)

@@ -55,7 +55,7 @@ class Subject(_message.Message):
     def __init__(self, id_number: _Optional[str] = ..., name: _Optional[str] = ..., relation: _Optional[_Union[_records_pb2.Relation, str]] = ...) -> None: ...
 
 class Answer(_message.Message):
-    __slots__ = ("query_digest", "query_id", "agent", "answered_at", "data_as_of", "subjects", "withheld")
+    __slots__ = ("query_digest", "query_id", "agent", "answered_at", "data_as_of", "subjects", "withheld", "agent_checkpoint", "agent_log_key")
     QUERY_DIGEST_FIELD_NUMBER: _ClassVar[int]
     QUERY_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_FIELD_NUMBER: _ClassVar[int]
@@ -63,6 +63,8 @@ class Answer(_message.Message):
     DATA_AS_OF_FIELD_NUMBER: _ClassVar[int]
     SUBJECTS_FIELD_NUMBER: _ClassVar[int]
     WITHHELD_FIELD_NUMBER: _ClassVar[int]
+    AGENT_CHECKPOINT_FIELD_NUMBER: _ClassVar[int]
+    AGENT_LOG_KEY_FIELD_NUMBER: _ClassVar[int]
     query_digest: bytes
     query_id: str
     agent: str
@@ -70,7 +72,9 @@ class Answer(_message.Message):
     data_as_of: _common_pb2.Date
     subjects: _containers.RepeatedCompositeFieldContainer[SubjectAnswer]
     withheld: _containers.RepeatedCompositeFieldContainer[Withheld]
-    def __init__(self, query_digest: _Optional[bytes] = ..., query_id: _Optional[str] = ..., agent: _Optional[str] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_as_of: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., subjects: _Optional[_Iterable[_Union[SubjectAnswer, _Mapping]]] = ..., withheld: _Optional[_Iterable[_Union[Withheld, _Mapping]]] = ...) -> None: ...
+    agent_checkpoint: str
+    agent_log_key: str
+    def __init__(self, query_digest: _Optional[bytes] = ..., query_id: _Optional[str] = ..., agent: _Optional[str] = ..., answered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_as_of: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., subjects: _Optional[_Iterable[_Union[SubjectAnswer, _Mapping]]] = ..., withheld: _Optional[_Iterable[_Union[Withheld, _Mapping]]] = ..., agent_checkpoint: _Optional[str] = ..., agent_log_key: _Optional[str] = ...) -> None: ...
 
 class SubjectAnswer(_message.Message):
     __slots__ = ("id_number", "status", "record", "detail")
