@@ -141,7 +141,7 @@ def build(config: AgentConfig, *, serving: bool = False) -> Agent:
     audit_log = AuditLog.open(
         config.audit_db, origin=f"{config.agent_id.removeprefix('spiffe://')}/audit",
         signing_key=local_log_key(config), key_name=config.agent_id.removeprefix("spiffe://"),
-        create=True,
+        create=True, pseudonym_key=load_secret(config.pseudonym_key),  # one key per log
     )
     recorder = AccessRecorder(
         audit_log, actor=config.agent_id,

@@ -166,11 +166,47 @@ class AgentWitness:
 
     def refuse_if_alarmed(self, agent_id: str) -> None:
         reason = self.alarms.get(agent_id)
+        if reason is not None and self._cleared_elsewhere(agent_id):
+            reason = None  # an administrator cleared it (``hedui witness clear``)
         if reason is not None:
             raise AgentLogAlarm(
                 f"the gateway refuses {agent_id}'s answers: its audit log is inconsistent "
                 f"({reason}); an administrator must investigate"
             )
+
+    def _cleared_elsewhere(self, agent_id: str) -> bool:
+        """Whether the alarm was cleared in the file since (by the CLI, while this gateway
+        runs): then what the file now keeps for the agent is taken back in."""
+        with self._engine.connect() as conn:
+            open_alarm = conn.execute(
+                select(alarms.c.id).where(alarms.c.agent == agent_id,
+                                          alarms.c.cleared_at.is_(None))).first()
+            if open_alarm is not None:
+                return False
+            key = conn.execute(select(pinned_keys.c.vkey)
+                               .where(pinned_keys.c.agent == agent_id)).scalar()
+            row = conn.execute(select(kept.c.size, kept.c.root, kept.c.note)
+                               .where(kept.c.agent == agent_id)).first()
+        self.alarms.pop(agent_id, None)
+        if key is None:
+            self.keys.pop(agent_id, None)
+        else:
+            self.keys[agent_id] = key
+        if row is None:
+            self.latest.pop(agent_id, None)
+        else:
+            self.latest[agent_id] = (
+                Checkpoint(f"{log_key_name(agent_id)}/audit", row.size, bytes(row.root)),
+                row.note)
+        self._opened = {k: v for k, v in self._opened.items() if k[0] != agent_id}
+        return True
+
+    def open_alarms(self) -> list[tuple[str, str, str]]:
+        """(agent, reason, raised at) of every alarm not cleared, oldest first."""
+        with self._engine.connect() as conn:
+            return [(r.agent, r.reason, str(r.raised_at)) for r in conn.execute(
+                select(alarms.c.agent, alarms.c.reason, alarms.c.raised_at)
+                .where(alarms.c.cleared_at.is_(None)).order_by(alarms.c.id))]
 
     async def observe(self, agent_id: str, department: str, answer: query_pb2.Answer,
                       fetch: ProofFetch) -> None:

@@ -41,6 +41,7 @@ REASONS: dict[str, grpc.StatusCode] = {
     "BAD_APPLICATION_DATE": grpc.StatusCode.INVALID_ARGUMENT,
     "NO_STANDARD_IN_FORCE": grpc.StatusCode.FAILED_PRECONDITION,
     "NO_EXCHANGE_POLICY": grpc.StatusCode.FAILED_PRECONDITION,
+    "BUNDLE_EXPIRED": grpc.StatusCode.FAILED_PRECONDITION,
     # authorizations
     "BAD_AUTHORIZATION": grpc.StatusCode.INVALID_ARGUMENT,
     "BAD_AUTHORIZATION_NUMBER": grpc.StatusCode.INVALID_ARGUMENT,

@@ -24,6 +24,7 @@ from hedui.gateway.household import member_label
 from hedui.gateway.planner import plan
 from hedui.gateway.standards import NoStandard, Standard, StandardsLibrary
 from hedui.gateway.store import CaseRow
+from hedui.keys.errors import BundleExpired
 from hedui.resident_id import InvalidIdNumber, normalize
 from hedui.v1 import audit_pb2, case_pb2, common_pb2, records_pb2
 
@@ -76,6 +77,10 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
         if existing is not None:
             m._require_staff(request.operator, existing.programme)
             return m.describe(existing)
+    try:  # no case opens whose queries every department would refuse
+        m.bundle().check_current(m.clock())
+    except BundleExpired as exc:
+        raise IntakeError(str(exc), "BUNDLE_EXPIRED") from None
     if not request.members or len(request.members) > MAX_MEMBERS:
         raise IntakeError(f"a household has 1 to {MAX_MEMBERS} members", "HOUSEHOLD_SIZE")
     if not request.region or not request.authorization_number:

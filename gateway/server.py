@@ -31,6 +31,7 @@ from hedui.audit.service import AuditService
 from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
 from hedui.gateway.agent_client import AgentClient
+from hedui.gateway.agent_witness import AgentWitness
 from hedui.gateway.authorizations import AuthorizationRegistry
 from hedui.gateway.cases import CaseManager, erase_expired
 from hedui.gateway.config import GatewayConfig
@@ -103,6 +104,7 @@ def build(config: GatewayConfig) -> Gateway:
     audit_log = AuditLog.open(
         config.audit_db, origin=config.audit_origin, signing_key=log_key,
         key_name=log_key_id.removeprefix("spiffe://"), create=True,
+        pseudonym_key=pseudonym_key,  # a log never mixes pseudonym keys
     )
     recorder = AccessRecorder(audit_log, actor=config.gateway_id,
                               pseudonymizer=Pseudonymizer(pseudonym_key))
@@ -121,6 +123,8 @@ def build(config: GatewayConfig) -> Gateway:
         client_for=client_for, recorder=recorder, checkpoint=publisher.latest,
         checkpoint_blocks=audit_log.shared_database,
         deadline=config.deadline, retries=config.retries,
+        # the agents' log keys and largest checkpoints survive a restart (per replica)
+        agent_witness=AgentWitness(config.state_dir / "agent-witness.sqlite", recorder=recorder),
     )
     migrate_cases(config.cases_db)
     store = CaseStore(config.cases_db)
@@ -190,7 +194,8 @@ async def serve(config: GatewayConfig) -> None:
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gateway serving", gateway=config.gateway_id, listen=config.listen,
              bundle_serial=gw.trust.current.serial)
-    watcher = asyncio.create_task(watch_bundle(gw.trust, config.bundle))
+    watcher = asyncio.create_task(watch_bundle(gw.trust, config.bundle,
+                                               warn_before=config.bundle_warn_before))
     sweeper = asyncio.create_task(_sweep_retention(gw, config.retention_sweep))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

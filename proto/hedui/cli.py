@@ -4,13 +4,15 @@ Each group lives beside its component (``hedui.keys.cli``, ``hedui.audit.cli``, 
 and exposes ``register(subparsers)``. Groups are imported lazily by name so that
 the root package depends on none of them and a broken optional group cannot stop
 another from running. Every :class:`~hedui.errors.HeduiError` becomes one line on
-stderr and a non-zero exit; nothing prints a traceback to a user.
+stderr and a non-zero exit; nothing prints a traceback to a user — not even when a
+listing is piped into ``head``, which closes the pipe early (handled once, here).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,6 +26,7 @@ GROUPS: tuple[str, ...] = (
     "hedui.gateway.cli",
     "hedui.gateway.offline_cli",
     "hedui.gateway.standards_cli",
+    "hedui.gateway.witness_cli",
     "hedui.audit.cli",
 )
 
@@ -47,11 +50,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: exit status of a command whose reader closed the pipe (128 + SIGPIPE, as a shell says)
+BROKEN_PIPE = 141
+
+
+def group_first(argv: Sequence[str], groups: Sequence[str]) -> list[str]:
+    """``hedui --client F case list`` as ``hedui case --client F list``: options written
+    before the command group belong to the group (the root parser has none of its own
+    but ``--help`` and ``--version``, which are left where they are)."""
+    argv = list(argv)
+    if not argv or argv[0] in ("-h", "--help", "--version") or not argv[0].startswith("-"):
+        return argv
+    at = next((i for i, a in enumerate(argv) if a in groups), None)
+    if at is None or any(a in ("-h", "--help", "--version") for a in argv[:at]):
+        return argv
+    return [argv[at], *argv[:at], *argv[at + 1:]]
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's last flush
+    cannot raise again on its way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    groups = [name for action in parser._subparsers._group_actions  # noqa: SLF001
+              for name in getattr(action, "choices", None) or ()]
+    args = parser.parse_args(group_first(sys.argv[1:] if argv is None else argv, groups))
     try:
         result = args.func(args)
+        sys.stdout.flush()  # a pipe closed early shows here, not in the exit's own flush
+    except BrokenPipeError:
+        _quiet_stdout()
+        return BROKEN_PIPE
     except HeduiError as exc:
         print(f"hedui: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -343,3 +343,29 @@ def test_a_departments_log_restored_to_an_earlier_checkpoint_is_caught(
     kinds = [decode(log.leaf(i)).kind for i in range(1, log.size())]
     assert kinds.count(audit_pb2.AUDIT_KIND_WITNESS_ALARM) == 1
     log.close()
+
+
+def test_an_alarm_cleared_with_the_cli_takes_effect_in_a_running_gateway(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`hedui witness alarms` lists it (exit 1), `hedui witness clear` clears it in the
+    file, and the witness a gateway holds in memory uses the agent's answers again."""
+    from hedui.cli import main
+    from hedui.gateway import witness_cli
+
+    key = signing.generate_signing_key()
+    honest = agent_log(tmp_path / "honest.sqlite", key, [b"a", b"b", b"c", b"d", b"e"])
+    cut = agent_log(tmp_path / "cut.sqlite", key, [b"a", b"b", b"c"])
+    running = AgentWitness(tmp_path / "agent-witness.sqlite", recorder=Recorder())  # type: ignore[arg-type]
+    observe(running, answer_from(honest), proofs(honest))
+    with pytest.raises(AgentLogAlarm):
+        observe(running, answer_from(cut), proofs(cut))
+    monkeypatch.setattr(witness_cli, "_witness",
+                        lambda _cfg: AgentWitness(tmp_path / "agent-witness.sqlite",
+                                                  recorder=None))
+    assert main(["witness", "alarms", "--config", "gateway.toml"]) == 1
+    assert AGENT in capsys.readouterr().out
+    assert main(["witness", "clear", AGENT, "--config", "gateway.toml", "--by", "admin-1"]) == 0
+    observe(running, answer_from(honest), proofs(honest))  # no restart needed
+    assert main(["witness", "alarms", "--config", "gateway.toml"]) == 0
+    assert main(["witness", "clear", AGENT, "--config", "gateway.toml", "--by", "a"]) == 1
