@@ -99,9 +99,15 @@ def _check(args: argparse.Namespace) -> int:
             problems.append(f"{what}: {exc.strerror or exc}: {getattr(exc, 'filename', '')}")
         return None
 
+    passphrase = attempt("key passphrase", lambda: keyfile.passphrase_from_env(
+        cfg.passphrase_env)) if cfg.passphrase_env else None
+    # the keys exactly as serving loads them: with the passphrase, TLS key included
     attempt("TLS certificate and key",
-            lambda: tls.load_tls_material(cfg.tls_certificate, cfg.tls_key, cfg.tls_ca))
-    attempt("signing key", lambda: keyfile.load_signing_key(cfg.signing_key))
+            lambda: tls.load_tls_material(cfg.tls_certificate, cfg.tls_key, cfg.tls_ca,
+                                          passphrase))  # type: ignore[arg-type]
+    attempt("signing key", lambda: keyfile.load_signing_key(
+        cfg.signing_key, passphrase))  # type: ignore[arg-type]
+    problems.extend(config_mod.serving_problems(cfg) if not cfg.offline_only else [])
     attempt("pseudonym key", lambda: keyfile.check_key_file_mode(cfg.pseudonym_key))
     root = attempt("root public key", lambda: read_public_key(cfg.root_public_key))
     if root is not None:

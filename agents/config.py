@@ -1,9 +1,11 @@
 """The agent's TOML configuration: who it is, its keys, its data, its limits.
 
 Relative paths are resolved against the configuration file's folder, so a
-department can keep one folder with the config, keys and mapping and move it.
-Every problem is reported with the key that is wrong; see ``deploy/agents/`` for
-annotated examples.
+department can keep one folder with the config, keys and mapping and move it. The file
+is checked against a schema (``hedui.config_schema``): an unknown section or key is
+refused with the name it most resembles and its line, and every narrowing path must
+name a field of the department's record. See ``deploy/examples/agents/`` for annotated
+examples.
 
     [agent]
     id = "spiffe://county.example/agent/banks"
@@ -19,7 +21,7 @@ annotated examples.
 
     [signing]
     key = "keys/banks/signing.key"
-    passphrase_env = "HEDUI_KEY_PASSPHRASE"   # only when the key is encrypted
+    passphrase_env = "HEDUI_KEY_PASSPHRASE"   # only when the keys are encrypted (signing, TLS)
 
     [trust]
     bundle = "bundle.dsse"
@@ -32,6 +34,9 @@ annotated examples.
     [audit]
     pseudonym_key = "keys/pseudonym.key"
 
+    [witness]                      # the center's audit service, to check its checkpoints
+    gateway_audit_endpoint = "gateway.county.example:7443"
+
     [limits]
     max_subjects = 20
     max_message_bytes = 262144
@@ -43,12 +48,15 @@ annotated examples.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import Field, ValidationInfo, field_validator
+
 from hedui.agents.checks import Limits
 from hedui.agents.departments import DEPARTMENTS
+from hedui.agents.fieldmask import expand
+from hedui.config_schema import ConfigProblem, Section, load_toml
 from hedui.database_url import resolve_sqlite_url
 from hedui.errors import HeduiError
 
@@ -81,6 +89,8 @@ class AgentConfig:
     gateway_audit_endpoint: str | None = None
     #: host:port for Prometheus /metrics over HTTP (counters only, no personal data)
     metrics_listen: str | None = None
+    #: answers sealed bundles only; never serves
+    offline_only: bool = False
 
     @property
     def replay_db(self) -> Path:
@@ -99,75 +109,156 @@ class AgentConfig:
         return self.state_dir / "witness.sqlite"
 
 
-def _get(table: dict, section: str, key: str, path: Path) -> object:
-    try:
-        return table[section][key]
-    except KeyError:
-        raise ConfigError(f"{path}: [{section}] {key} is missing") from None
+class _Agent(Section):
+    id: str
+    department: str
+    listen: str
+    state_dir: str = "state"
+    metrics_listen: str | None = None
+    #: true for a department without a network link: it answers sealed bundles only
+    offline_only: bool = False
+
+    @field_validator("department")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in DEPARTMENTS:
+            raise ValueError(f"{value!r} is not one of {', '.join(DEPARTMENTS)}")
+        return value
+
+
+class _Tls(Section):
+    certificate: str
+    key: str
+    ca: str
+
+
+class _Signing(Section):
+    key: str
+    #: the environment variable holding the passphrase of the agent's encrypted key
+    #: files (the signing key and the TLS key)
+    passphrase_env: str | None = None
+
+
+class _Trust(Section):
+    bundle: str
+    root_public_key: str
+
+
+class _Data(Section):
+    mapping: str
+    database: str | None = None
+
+
+class _Audit(Section):
+    pseudonym_key: str
+
+
+class _Witness(Section):
+    gateway_audit_endpoint: str | None = None
+
+
+class _Limits(Section):
+    max_subjects: int = Field(default=Limits.max_subjects, ge=1, le=1000)
+    max_field_paths: int = Field(default=Limits.max_field_paths, ge=1, le=10_000)
+    max_message_bytes: int = Field(default=Limits.max_message_bytes, ge=1024, le=64 * 2**20)
+    clock_skew_seconds: int = Field(default=60, ge=0, le=3600)
+    max_query_lifetime_seconds: int = Field(default=600, ge=1, le=86_400)
+    offline_max_query_lifetime_days: int = Field(default=45, ge=1, le=366)
+
+
+class _Offline(Section):
+    box_key: str | None = None
+
+
+class _File(Section):
+    """The whole agent.toml: a misspelt ``[narowing]`` is refused, never ignored (it would
+    silently drop the department's own restriction)."""
+
+    agent: _Agent
+    tls: _Tls
+    signing: _Signing
+    trust: _Trust
+    data: _Data
+    audit: _Audit
+    witness: _Witness = _Witness()
+    limits: _Limits = _Limits()
+    narrowing: dict[str, list[str]] | None = None
+    offline: _Offline = _Offline()
+
+    @field_validator("narrowing")
+    @classmethod
+    def _narrowing_paths_exist(cls, value: dict[str, list[str]] | None,
+                               info: ValidationInfo) -> dict[str, list[str]] | None:
+        """Each narrowing path names a field of this department's record message."""
+        agent = info.data.get("agent")
+        if value is None or agent is None:
+            return value
+        descriptor = DEPARTMENTS[agent.department].record_type.DESCRIPTOR
+        for purpose, paths in value.items():
+            for path in paths:
+                try:
+                    expand(descriptor, path)
+                except HeduiError as exc:
+                    raise ValueError(f"{purpose}: {exc}") from None
+        return value
 
 
 def load(path: str | Path) -> AgentConfig:
     """Read and validate an agent configuration file."""
     path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"configuration file {path} does not exist")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"configuration file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raw, _ = load_toml(_File, path)
+    except ConfigProblem as exc:
+        raise ConfigError(str(exc)) from None
     here = path.resolve().parent
 
-    def p(section: str, key: str) -> Path:
-        value = _get(raw, section, key, path)
-        if not isinstance(value, str):
-            raise ConfigError(f"{path}: [{section}] {key} must be a path string")
+    def p(value: str) -> Path:
         return (here / value).resolve()
 
-    department = str(_get(raw, "agent", "department", path))
-    if department not in DEPARTMENTS:
-        raise ConfigError(
-            f"{path}: [agent] department {department!r} is not one of {', '.join(DEPARTMENTS)}"
-        )
-    limits_raw = raw.get("limits", {})
-    try:
-        limits = Limits(
-            max_subjects=int(limits_raw.get("max_subjects", Limits.max_subjects)),
-            max_field_paths=int(limits_raw.get("max_field_paths", Limits.max_field_paths)),
-            max_message_bytes=int(limits_raw.get("max_message_bytes", Limits.max_message_bytes)),
-            clock_skew=dt.timedelta(seconds=int(limits_raw.get("clock_skew_seconds", 60))),
-            max_lifetime=dt.timedelta(seconds=int(limits_raw.get("max_query_lifetime_seconds",
-                                                                 600))),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: [limits] holds a value that is not a number ({exc})") from None
-    narrowing = raw.get("narrowing")
-    if narrowing is not None and not all(
-        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in narrowing.values()
-    ):
-        raise ConfigError(f"{path}: [narrowing] maps each purpose to a list of field paths")
-    data = raw.get("data", {})
-    database = data.get("database")
-    if isinstance(database, str):
+    database = raw.data.database
+    if database is not None:
         database = resolve_sqlite_url(database, here)
-    state_dir = here / str(raw.get("agent", {}).get("state_dir", "state"))
+    lim = raw.limits
     return AgentConfig(
         path=path,
-        agent_id=str(_get(raw, "agent", "id", path)),
-        department=department,
-        listen=str(_get(raw, "agent", "listen", path)),
-        state_dir=state_dir.resolve(),
-        tls_certificate=p("tls", "certificate"),
-        tls_key=p("tls", "key"),
-        tls_ca=p("tls", "ca"),
-        signing_key=p("signing", "key"),
-        passphrase_env=raw.get("signing", {}).get("passphrase_env"),
-        bundle=p("trust", "bundle"),
-        root_public_key=p("trust", "root_public_key"),
-        mapping=p("data", "mapping"),
+        agent_id=raw.agent.id,
+        department=raw.agent.department,
+        listen=raw.agent.listen,
+        state_dir=p(raw.agent.state_dir),
+        tls_certificate=p(raw.tls.certificate),
+        tls_key=p(raw.tls.key),
+        tls_ca=p(raw.tls.ca),
+        signing_key=p(raw.signing.key),
+        passphrase_env=raw.signing.passphrase_env,
+        bundle=p(raw.trust.bundle),
+        root_public_key=p(raw.trust.root_public_key),
+        mapping=p(raw.data.mapping),
         database=database,
-        pseudonym_key=p("audit", "pseudonym_key"),
-        limits=limits,
-        narrowing=narrowing,
-        gateway_audit_endpoint=raw.get("witness", {}).get("gateway_audit_endpoint"),
-        metrics_listen=raw.get("agent", {}).get("metrics_listen"),
+        pseudonym_key=p(raw.audit.pseudonym_key),
+        limits=Limits(
+            max_subjects=lim.max_subjects, max_field_paths=lim.max_field_paths,
+            max_message_bytes=lim.max_message_bytes,
+            clock_skew=dt.timedelta(seconds=lim.clock_skew_seconds),
+            max_lifetime=dt.timedelta(seconds=lim.max_query_lifetime_seconds),
+        ),
+        narrowing=raw.narrowing,
+        gateway_audit_endpoint=raw.witness.gateway_audit_endpoint,
+        metrics_listen=raw.agent.metrics_listen,
+        offline_only=raw.agent.offline_only,
     )
+
+
+def serving_problems(config: AgentConfig) -> list[str]:
+    """What stops this configuration from serving online, in words for department IT."""
+    if config.offline_only:
+        return ["[agent] offline_only = true: this agent answers sealed bundles only "
+                "(hedui agent answer-bundle), it does not serve"]
+    if not config.gateway_audit_endpoint:
+        return ["[witness] gateway_audit_endpoint is missing: without it the agent cannot "
+                "check the center's log and refuses every query after the first checkpoint "
+                "it sees (the center's clerks then see 'circuit open'); set it to the "
+                "gateway's address, or set [agent] offline_only = true for an agent that "
+                "only answers sealed bundles"]
+    return []

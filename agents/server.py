@@ -35,7 +35,7 @@ from hedui import status
 from hedui.agents import refusals
 from hedui.agents.answering import Answerer, Prepared
 from hedui.agents.checks import QueryChecker
-from hedui.agents.config import AgentConfig
+from hedui.agents.config import AgentConfig, ConfigError, serving_problems
 from hedui.agents.departments import department as department_info
 from hedui.agents.fieldmask import expand_all
 from hedui.agents.mapping import MappingSource
@@ -129,10 +129,11 @@ def build(config: AgentConfig, *, serving: bool = False) -> Agent:
     audit committer before any answer is released (see ``hedui.agents.replay``).
     """
     config.state_dir.mkdir(parents=True, exist_ok=True)
-    material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca)
-    passphrase = (
+    passphrase = (  # one passphrase for the agent's encrypted key files
         keyfile.passphrase_from_env(config.passphrase_env) if config.passphrase_env else None
     )
+    material = tls.load_tls_material(config.tls_certificate, config.tls_key, config.tls_ca,
+                                     passphrase)
     signing_key = keyfile.load_signing_key(config.signing_key, passphrase)
     trust = TrustStore(read_public_key(config.root_public_key), state_path=config.bundle_state)
     trust.load(config.bundle, dt.datetime.now(dt.UTC))
@@ -300,6 +301,9 @@ async def _sign_checkpoints(agent: Agent, interval: float = 5.0) -> None:
 
 async def serve(config: AgentConfig, *, ready: asyncio.Event | None = None) -> None:
     """Run the agent until SIGTERM/SIGINT; in-flight queries finish before exit."""
+    problems = serving_problems(config)
+    if problems:
+        raise ConfigError(f"{config.path}: {problems[0]}")
     agent = build(config, serving=True)
     material = agent.material
     limit = config.limits.max_message_bytes
