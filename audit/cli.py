@@ -26,6 +26,7 @@ import base64
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 from hedui.errors import HeduiError
 from hedui.keys.secrets import load_secret
@@ -120,10 +121,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ---------------------------------------------------------------- opening
 
 
+def database_url(value: str) -> str:
+    """``--db`` as people type it: a URL, or the path of a SQLite file (``state/audit.sqlite``)."""
+    if "://" in value:
+        return value
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise AuditCliError(f"--db {value}: no such file; give the log's SQLite file or a "
+                            "database URL (sqlite:///… or postgresql+psycopg://…)")
+    return f"sqlite:///{path.resolve()}"
+
+
 def _open(args: argparse.Namespace, *, writable: bool = False):
+    from hedui.audit.checkpoint import parse_vkey
     from hedui.audit.store import AuditLog, read_meta
     from hedui.keys import keyfile
 
+    args.db = database_url(args.db)
+    if getattr(args, "vkey", None):
+        try:
+            parse_vkey(args.vkey)
+        except HeduiError:
+            raise AuditCliError(
+                "--vkey is not a verifier key: it looks like name+keyid+base64, as "
+                "`hedui audit checkpoint` prints it") from None
     try:
         origin, key_name, vkey = read_meta(args.db, prefix=args.prefix)
     except HeduiError:
@@ -135,8 +156,6 @@ def _open(args: argparse.Namespace, *, writable: bool = False):
             "the log's stored checkpoint key differs from the pinned --vkey: the log was "
             "replaced or re-keyed; do not trust it"
         )
-    from hedui.audit.checkpoint import parse_vkey
-
     _, verify_key = parse_vkey(vkey)
     pseudonym_key = None
     if getattr(args, "pseudonym_key", None):
@@ -436,7 +455,7 @@ def _verify_proof(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from hedui.audit.migrations import upgrade
 
-    revision = upgrade(args.db, prefix=args.prefix, schema=args.schema)
+    revision = upgrade(database_url(args.db), prefix=args.prefix, schema=args.schema)
     print(f"audit log at revision {revision}")
     return 0
 

@@ -127,7 +127,10 @@ def test_verify_names_a_swapped_checkpoint(log_db, tmp_path: Path) -> None:
 def test_verify_refuses_a_log_re_keyed_behind_the_pinned_vkey(log_db) -> None:
     url, *_ = log_db
     pinned = json.loads(hedui("audit", "checkpoint", "--db", url).stdout)["vkey"]
-    other = "county.example/gateway/center+00000000+" + "A" * 44
+    from hedui.audit.checkpoint import format_vkey
+
+    other = format_vkey("county.example/gateway/center",
+                        signing.generate_signing_key().verify_key)  # a real key, not the log's
     assert hedui("audit", "verify", "--db", url, "--vkey", pinned).returncode == 0
     refused = hedui("audit", "verify", "--db", url, "--vkey", other)
     assert refused.returncode == 2
@@ -227,3 +230,20 @@ def test_verify_names_a_leaf_rewritten_as_text(log_db) -> None:
     assert result.returncode == 1
     assert "leaf 3" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_db_takes_a_file_path_as_people_type_it(log_db, tmp_path: Path) -> None:
+    url, *_ = log_db
+    path = url.removeprefix("sqlite:///")
+    result = hedui("audit", "verify", "--db", path)
+    assert result.returncode == 0 and "intact: 4 entries" in result.stdout, result.stderr
+    missing = hedui("audit", "verify", "--db", str(tmp_path / "nowhere.sqlite"))
+    assert missing.returncode != 0 and "no such file" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_a_vkey_that_is_not_a_key_is_called_so(log_db) -> None:
+    url, *_ = log_db
+    result = hedui("audit", "verify", "--db", url, "--vkey", "pseudonym.key")
+    assert result.returncode != 0
+    assert "--vkey is not a verifier key" in result.stderr and "replaced" not in result.stderr
