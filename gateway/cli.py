@@ -2,8 +2,8 @@
 
     hedui gateway serve --config gateway.toml
     hedui verify --household FILE.toml [--program dibao] [--application-date D] [--out DIR]
-    hedui verify --batch FILE.csv [--out DIR]
-    hedui case get|list|retry|report|cancel …
+    hedui verify --batch FILE.csv|FILE.xlsx [--out DIR]
+    hedui case get|list|retry|report|cancel …   (--client FILE before or after the command)
     hedui authorization revoke NUMBER --reason …
     hedui report verify REPORT.dsse --bundle bundle.dsse --root-pub root.pub
     hedui demo [--dir DIR]   /   hedui demo seed --persons N --dir DIR
@@ -19,6 +19,15 @@ from pathlib import Path
 from hedui.errors import HeduiError
 
 DEFAULT_CLIENT = os.environ.get("HEDUI_CLIENT", "hedui-client.toml")
+_CLIENT_HELP = "client TOML (gateway, TLS); before or after the sub-command"
+
+
+def _client_option(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--client`` on a group and on each of its sub-commands: ``hedui case --client F
+    list`` and ``hedui case list --client F`` both work. Only the group's has a default,
+    so a sub-command that is not given one keeps the group's value."""
+    parser.add_argument("--client", default=DEFAULT_CLIENT if top else argparse.SUPPRESS,
+                        metavar="FILE", help=_CLIENT_HELP)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,10 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     health.set_defaults(func=_health)
 
     verify = sub.add_parser("verify", help="verify a household (or a batch) end to end")
-    verify.add_argument("--client", default=DEFAULT_CLIENT, help="client TOML (gateway, TLS)")
+    _client_option(verify, top=True)
     what = verify.add_mutually_exclusive_group(required=True)
-    what.add_argument("--household", help="household TOML file")
-    what.add_argument("--batch", help="CSV of household files to re-verify")
+    what.add_argument("--household", help="household TOML file (UTF-8 or GB18030/GBK)")
+    what.add_argument("--batch", help="list of household files to re-verify (.csv or .xlsx; "
+                      "writes reports and a results spreadsheet into --out)")
     verify.add_argument("--program", help="programme (overrides the household file)")
     verify.add_argument("--application-date", metavar="YYYY-MM-DD",
                         help="申请日期 (overrides the household file's; default today)")
@@ -56,32 +66,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.set_defaults(func=_verify)
 
     case = sub.add_parser("case", help="look at and retry cases")
-    case.add_argument("--client", default=DEFAULT_CLIENT)
+    _client_option(case, top=True)
     ccmds = case.add_subparsers(dest="command", metavar="COMMAND")
     ccmds.required = True
     for name, helptext in (("get", "show a case"), ("retry", "ask missing departments again"),
                            ("report", "write a case's determination report")):
         p = ccmds.add_parser(name, help=helptext)
+        _client_option(p, top=False)
         p.add_argument("case_id")
         if name == "report":
             p.add_argument("--out", default=".", help="folder for report .dsse/.json/.html")
         p.set_defaults(func=_case)
     cancel = ccmds.add_parser("cancel", help="close a case that will not be completed, "
                               "without a decision (audit-logged with the reason)")
+    _client_option(cancel, top=False)
     cancel.add_argument("case_id")
     cancel.add_argument("--reason", required=True,
                         help="why, in words (no ID numbers or names: it is audit-logged)")
     cancel.set_defaults(func=_case)
-    lst = ccmds.add_parser("list", help="list cases")
+    lst = ccmds.add_parser("list", help="list cases: date, programme, applicant (masked), "
+                           "state, waiting departments")
+    _client_option(lst, top=False)
     lst.add_argument("--state", help="e.g. incomplete, decided")
     lst.add_argument("--program")
+    lst.add_argument("--limit", type=_positive, default=200,
+                     help="show at most this many cases (default 200)")
     lst.set_defaults(func=_case, case_id=None)
 
     auth = sub.add_parser("authorization", help="revoke a household's authorization")
-    auth.add_argument("--client", default=DEFAULT_CLIENT)
+    _client_option(auth, top=True)
     acmds = auth.add_subparsers(dest="command", metavar="COMMAND")
     acmds.required = True
     revoke = acmds.add_parser("revoke", help="revoke; new queries under it are refused at once")
+    _client_option(revoke, top=False)
     revoke.add_argument("number")
     revoke.add_argument("--reason", required=True)
     revoke.set_defaults(func=_revoke)
@@ -106,6 +123,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     seed.add_argument("--seed", type=int, default=1)
     seed.set_defaults(func=_seed)
     demo.set_defaults(func=_demo)
+
+
+def _positive(value: str) -> int:
+    """A whole number above zero, for argparse (its error is one usage line)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} must be at least 1")
+    return number
 
 
 def _iso_date(value: str | None):
@@ -182,7 +210,7 @@ def _client(args: argparse.Namespace):
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from hedui.gateway import verifying
+    from hedui.gateway import batch, verifying
 
     applied = _iso_date(args.application_date)
     with _client(args) as client:
@@ -190,8 +218,8 @@ def _verify(args: argparse.Namespace) -> int:
             if applied is not None:
                 raise HeduiError("--application-date is for one household; a batch gives "
                                  "it per row (column application_date or 申请日期)")
-            return verifying.run_batch(client, Path(args.batch), Path(args.out),
-                                       concurrency=args.concurrency)
+            return batch.run_batch(client, Path(args.batch), Path(args.out),
+                                   concurrency=args.concurrency)
         return verifying.verify_household(client, Path(args.household), Path(args.out),
                                           programme=args.program,
                                           application_date=applied)
@@ -231,10 +259,14 @@ def _report_verify(args: argparse.Namespace) -> int:
         raise HeduiError(f"cannot read report {args.file}: {exc.strerror}") from None
     standards = StandardsLibrary(Path(args.standards)) if args.standards else None
     report = verify_report(data, bundle, now=dt.datetime.now(dt.UTC), standards=standards)
+    figures = (f"figures recomputed from the signed answers under {args.standards}: they match"
+               if standards is not None else
+               "figures not recomputed (add --standards DIR to recompute them)")
     print(f"report {report.report_id} for case {report.case_id} is genuine: signed by "
           f"{report.issuer}, {len(report.answers)} signed answers, "
           f"{len(report.audit_evidence)} audit entries proved; outcome "
-          f"{case_pb2.Outcome.Name(report.outcome).removeprefix('OUTCOME_').lower()}")
+          f"{case_pb2.Outcome.Name(report.outcome).removeprefix('OUTCOME_').lower()}; "
+          f"{figures}")
     return 0
 
 

@@ -16,7 +16,6 @@ details, never from the text).
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import grpc
 from hedui import status
 from hedui.errors import HeduiError
 from hedui.keys import tls
+from hedui.textfiles import FileProblem, read_toml
 from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
 
 
@@ -50,24 +50,28 @@ class ClientConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> ClientConfig:
+        """The connection file, in any encoding an office editor saves (UTF-8 with or
+        without BOM, GB18030/GBK: paths may hold Chinese folder names)."""
         path = Path(path)
+        if not path.exists():
+            raise HeduiError(f"client configuration {path} does not exist (give --client FILE)")
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw, _text = read_toml(path)
+        except FileProblem as exc:
+            raise HeduiError(str(exc)) from None
+        try:
             here = path.resolve().parent
             t = raw["tls"]
             return cls(
-                gateway=raw["gateway"], gateway_id=raw["gateway_id"],
-                operator=raw.get("operator", ""),
+                gateway=str(raw["gateway"]), gateway_id=str(raw["gateway_id"]),
+                operator=str(raw.get("operator", "")),
                 certificate=here / t["certificate"], key=here / t["key"], ca=here / t["ca"],
             )
-        except FileNotFoundError:
-            raise HeduiError(
-                f"client configuration {path} does not exist (give --client FILE)"
-            ) from None
         except KeyError as exc:
             raise HeduiError(f"{path}: {exc.args[0]} is missing") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise HeduiError(f"{path}: not valid TOML ({exc})") from None
+        except TypeError:
+            raise HeduiError(f"{path}: [tls] must be a table with certificate, key and ca"
+                             ) from None
 
 
 class GatewayClient:

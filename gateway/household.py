@@ -22,12 +22,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from hedui.errors import HeduiError
 from hedui.resident_id import InvalidIdNumber, normalize
+from hedui.textfiles import FileProblem, read_toml
 from hedui.v1 import case_pb2, common_pb2, records_pb2
 
 
@@ -89,21 +89,26 @@ def _date(value: object, where: str) -> common_pb2.Date:
 
 
 def load(path: str | Path, *, programme: str | None = None) -> Household:
+    """The household file at ``path``, checked; saved as UTF-8 (with or without BOM) or
+    GB18030/GBK, as Notepad and WPS on a Chinese desk write it."""
     path = Path(path)
+    if not path.exists():
+        raise HouseholdFileError(f"household file {path} does not exist")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HouseholdFileError(f"household file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise HouseholdFileError(f"{path}: not valid TOML ({exc})") from None
+        raw, _text = read_toml(path)
+    except FileProblem as exc:
+        raise HouseholdFileError(str(exc)) from None
     programme = programme or raw.get("programme")
     if not programme:
         raise HouseholdFileError(f"{path}: no programme (give --program or programme = ...)")
     region = str(raw.get("region", ""))
     if not region:
         raise HouseholdFileError(f"{path}: region (six-digit region code) is missing")
+    listed = raw.get("members", [])
+    if not isinstance(listed, list) or not all(isinstance(m, dict) for m in listed):
+        raise HouseholdFileError(f"{path}: members must be [[members]] tables, one per person")
     members = []
-    for i, m in enumerate(raw.get("members", []), 1):
+    for i, m in enumerate(listed, 1):
         relation = str(m.get("relation", "self")).lower().removeprefix("relation_")
         relation = relation.replace("_", "-")
         if relation not in RELATIONS:

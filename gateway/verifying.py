@@ -8,23 +8,16 @@ opens the case, has it verified, fetches the signed report and writes it as
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import json
-import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-
-import grpc
 
 from hedui.errors import HeduiError
 from hedui.gateway import household as household_mod
 from hedui.gateway.case_states import next_step
 from hedui.gateway.client import GatewayClient, GatewayError
-from hedui.v1 import case_pb2, common_pb2, envelope_pb2
-
-#: the batch CSV's application-date column, in either language
-APPLICATION_DATE_COLUMNS = ("application_date", "申请日期")
+from hedui.gateway.masking import mask_name
+from hedui.gateway.tables import render
+from hedui.v1 import case_pb2, common_pb2, envelope_pb2, records_pb2
 
 OUTCOME_WORDS = {
     case_pb2.OUTCOME_ELIGIBLE: "eligible / 符合条件",
@@ -65,6 +58,13 @@ def decide(client: GatewayClient, hh: household_mod.Household,
 
 
 def write_report(client: GatewayClient, case_id: str, out: Path) -> Path:
+    """Fetch a decided case's signed report and write it as .dsse, .json and .html."""
+    return fetch_report(client, case_id, out)[0]
+
+
+def fetch_report(client: GatewayClient, case_id: str, out: Path
+                 ) -> tuple[Path, case_pb2.DeterminationReport]:
+    """:func:`write_report`, also returning the report (a batch lists its reasons)."""
     from hedui.gateway.report import report_to_json
     from hedui.gateway.report_html import render_html
 
@@ -77,7 +77,7 @@ def write_report(client: GatewayClient, case_id: str, out: Path) -> Path:
     path.write_bytes(envelope.SerializeToString())
     (out / f"{case_id}.report.json").write_text(report_to_json(report), encoding="utf-8")
     (out / f"{case_id}.report.html").write_text(render_html(report), encoding="utf-8")
-    return path
+    return path, report
 
 
 def summary(case: case_pb2.Case, *, steps: bool = False) -> str:
@@ -133,117 +133,63 @@ def case_command(client: GatewayClient, args: argparse.Namespace) -> int:
     elif args.command == "report":
         print(f"report written to {write_report(client, args.case_id, Path(args.out))}")
     elif args.command == "list":
-        state = 0
-        if args.state:
-            name = "CASE_STATE_" + args.state.upper().replace("-", "_")
-            if name not in list(case_pb2.CaseState.keys()):
-                raise HeduiError(f"unknown state {args.state!r}")
-            state = case_pb2.CaseState.Value(name)
-        reply = client.call(client.cases.ListCases, case_pb2.ListCasesRequest(
-            state=state, programme=args.program or "", operator=op, page_size=200))
-        for c in reply.cases:
-            outcome = OUTCOME_WORDS.get(c.outcome, "") if c.outcome else ""
-            print(f"{c.case_id}  {c.programme:<12} {state_word(c.state):<12} {outcome}")
+        return list_cases(client, state=args.state, programme=args.program, limit=args.limit)
     return 0
 
 
-# ---------------------------------------------------------------- batch
+#: the listing's columns, Chinese first
+LIST_HEADER = ("申请日期/date", "案件/case", "项目/programme", "申请人/applicant", "状态/state",
+               "结果/outcome", "等待部门/waiting for")
 
 
-def run_batch(client: GatewayClient, csv_path: Path, out: Path, *, concurrency: int) -> int:
-    """Re-verify many households; resumable: finished rows are kept in a progress file.
-
-    The CSV has a header with ``household`` (path to a household TOML, relative to
-    the CSV) and optionally ``previous_outcome`` and ``application_date`` (or
-    ``申请日期``; overrides the household file's). Progress goes to
-    ``<out>/<csv name>.progress.jsonl``; a re-run skips households already decided
-    and resumes the others (opening is idempotent per batch row).
-    """
-    try:
-        with csv_path.open(newline="", encoding="utf-8-sig") as f:  # spreadsheets add a BOM
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise HeduiError(f"cannot read batch file {csv_path}: {exc.strerror}") from None
-    if rows and "household" not in rows[0]:
-        raise HeduiError(f"{csv_path}: the header needs a 'household' column")
-    # every row is read and checked before any case is opened: a typo stops the batch
-    households = [_batch_household(csv_path, n, row) for n, row in enumerate(rows, 2)]
-    out.mkdir(parents=True, exist_ok=True)
-    progress_file = out / f"{csv_path.stem}.progress.jsonl"
-    done: dict[str, dict] = {}
-    if progress_file.exists():
-        for line in progress_file.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            done[rec["row"]] = rec
-    todo = [(i, r) for i, r in enumerate(rows) if done.get(str(i), {}).get("state") != "decided"]
-    finished = len(rows) - len(todo)
-
-    def one(i: int, row: dict) -> dict:
-        hh = households[i]
-        try:
-            case = decide(client, hh, batch_key=f"{csv_path.name}#{i}")
-        except GatewayError as exc:
-            if exc.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                            grpc.StatusCode.ABORTED, grpc.StatusCode.INTERNAL):
-                # the gateway (or a replica) went away mid-case: the row is resumed by
-                # running the batch again; its case, if opened, is found by request id
-                return {"row": str(i), "state": "interrupted", "reason": str(exc)}
-            return {"row": str(i), "state": "refused", "reason": str(exc)}
-        return {"row": str(i), "case_id": case.case_id, "state": state_word(case.state),
-                "outcome": OUTCOME_WORDS.get(case.outcome, "") if case.outcome else "",
-                "previous_outcome": row.get("previous_outcome", "")}
-
-    with progress_file.open("a", encoding="utf-8") as progress, \
-            ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = [pool.submit(one, i, r) for i, r in todo]
-        for fut in as_completed(futures):
-            rec = fut.result()  # results are taken here, in this thread only
-            done[rec["row"]] = rec
-            progress.write(json.dumps(rec, ensure_ascii=False) + "\n")
-            progress.flush()
-            finished += 1
-            _bar(finished, len(rows))
-    print(file=sys.stderr)
-    return _batch_summary(rows, done)
+def list_cases(client: GatewayClient, *, state: str | None, programme: str | None,
+               limit: int = 200) -> int:
+    """``hedui case list``: an aligned table, newest first, members masked; says so when
+    nothing matches, and when more cases exist than ``limit`` shows."""
+    code = 0
+    if state:
+        name = "CASE_STATE_" + state.strip().upper().replace("-", "_").replace(" ", "_")
+        if name not in list(case_pb2.CaseState.keys()) or name == "CASE_STATE_UNSPECIFIED":
+            known = ", ".join(n.removeprefix("CASE_STATE_").lower()
+                              for n in case_pb2.CaseState.keys()[1:])
+            raise HeduiError(f"unknown state {state!r}; known: {known}")
+        code = case_pb2.CaseState.Value(name)
+    cases: list[case_pb2.Case] = []
+    token = ""
+    while len(cases) < limit:
+        reply = client.call(client.cases.ListCases, case_pb2.ListCasesRequest(
+            state=code, programme=programme or "", operator=client.config.operator,
+            page_size=min(limit - len(cases), 200), page_token=token))
+        cases.extend(reply.cases)
+        token = reply.next_page_token
+        if not token or not reply.cases:
+            break
+    more = bool(token)
+    which = ", ".join(x for x in (f"state {state}" if state else "",
+                                  f"programme {programme}" if programme else "") if x)
+    if not cases:
+        print("no cases" + (f" ({which})" if which else "") + " / 没有案件")
+        return 0
+    for line in render(LIST_HEADER, [listing_row(c) for c in cases]):
+        print(line)
+    print(f"{len(cases)} case(s)" + (f" ({which})" if which else "")
+          + (f"; more exist — narrow with --state/--program or raise --limit {limit}"
+             if more else ""))
+    return 0
 
 
-def _batch_household(csv_path: Path, line: int, row: dict) -> household_mod.Household:
-    """One batch row's household, with the row's application date when it has one."""
-    where = f"{csv_path}, line {line}"
-    if not (row.get("household") or "").strip():
-        raise HeduiError(f"{where}: the household column is empty")
-    hh = household_mod.load(csv_path.parent / row["household"].strip())
-    value = next((row[c] for c in APPLICATION_DATE_COLUMNS if (row.get(c) or "").strip()), None)
-    if value is None:
-        return hh
-    return hh.with_application_date(household_mod.parse_date(value, f"{where}: application_date"))
-
-
-def _bar(n: int, total: int) -> None:
-    width = 40
-    filled = int(width * n / max(total, 1))
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {n}/{total}", end="", file=sys.stderr,
-          flush=True)
-
-
-def _batch_summary(rows: list[dict], done: dict[str, dict]) -> int:
-    states: dict[str, int] = {}
-    changed = []
-    for i, row in enumerate(rows):
-        rec = done.get(str(i), {})
-        states[rec.get("state", "not run")] = states.get(rec.get("state", "not run"), 0) + 1
-        prev = row.get("previous_outcome", "").strip().lower()
-        now = rec.get("outcome", "")
-        if prev and now and not now.startswith(prev):
-            changed.append((row["household"], prev, now))
-    print("batch: " + ", ".join(f"{v} {k}" for k, v in sorted(states.items())))
-    if changed:
-        print(f"{len(changed)} outcome(s) changed since last verification:")
-        for household, prev, now in changed:
-            print(f"  {household}: {prev} -> {now}")
-    incomplete = (states.get("incomplete", 0) + states.get("querying", 0)
-                  + states.get("interrupted", 0))
-    if incomplete:
-        print(f"{incomplete} case(s) incomplete or interrupted; run the batch again to "
-              "retry them")
-    return 0 if not incomplete and not states.get("refused") else 3
+def listing_row(case: case_pb2.Case) -> list[str]:
+    """One listed case: date, id, programme, applicant (masked), state, outcome, waiting."""
+    a = case.application_date
+    date = f"{a.year:04d}-{a.month:02d}-{a.day:02d}" if case.HasField("application_date") \
+        else ""
+    applicant = next((m for m in case.members if m.relation == records_pb2.RELATION_SELF),
+                     case.members[0] if case.members else None)
+    outcome = OUTCOME_WORDS.get(case.outcome, "") \
+        if case.state == case_pb2.CASE_STATE_DECIDED else ""
+    waiting = [d.department for d in case.departments
+               if d.state != case_pb2.DepartmentStatus.STATE_ANSWERED]
+    return [date, case.case_id, case.programme,
+            mask_name(applicant.name) if applicant is not None else "",
+            state_word(case.state), outcome,
+            ", ".join(waiting) if case.state != case_pb2.CASE_STATE_DECIDED else ""]

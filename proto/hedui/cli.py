@@ -26,6 +26,7 @@ GROUPS: tuple[str, ...] = (
     "hedui.gateway.cli",
     "hedui.gateway.offline_cli",
     "hedui.gateway.standards_cli",
+    "hedui.gateway.staff_cli",
     "hedui.gateway.witness_cli",
     "hedui.audit.cli",
 )
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # component not built yet
             raise
         module.register(sub)
+    #: the command groups' names, for :func:`group_first`
+    parser.groups = tuple(sub.choices)  # type: ignore[attr-defined]
     return parser
 
 
@@ -79,10 +82,12 @@ def _quiet_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    groups = [name for action in parser._subparsers._group_actions  # noqa: SLF001
-              for name in getattr(action, "choices", None) or ()]
-    args = parser.parse_args(group_first(sys.argv[1:] if argv is None else argv, groups))
+    argv = group_first(sys.argv[1:] if argv is None else argv, parser.groups)
     try:
+        try:
+            args = parser.parse_args(argv)
+        finally:
+            sys.stdout.flush()  # `hedui --help | head`: the same broken pipe
         result = args.func(args)
         sys.stdout.flush()  # a pipe closed early shows here, not in the exit's own flush
     except BrokenPipeError:

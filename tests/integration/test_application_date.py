@@ -235,16 +235,21 @@ def test_the_batch_file_gives_each_row_its_application_date(system: System,
     assert second.application_date == pb_date(TODAY)  # empty cell: the file's, else today
 
 
-def test_a_bad_date_in_the_batch_stops_it_before_any_case(system: System) -> None:
-    path = system.household_file()
+def test_a_bad_date_in_the_batch_fails_its_row_and_the_batch_goes_on(system: System) -> None:
+    good, bad = system.household_file(), system.household_file()
     csv_path = system.sb.root / "bad-batch.csv"
-    csv_path.write_text(f"household,申请日期\n{path.name},2026-13-40\n", encoding="utf-8")
+    csv_path.write_text(f"household,申请日期\n{good.name},\n{bad.name},2026-13-40\n",
+                        encoding="utf-8")
+    out = system.sb.root / "bad-out"
     result = system.cli("verify", "--client", str(system.client_file), "--batch",
-                        str(csv_path), "--out", str(system.sb.root / "bad-out"))
-    assert result.returncode != 0
-    assert "line 2: application_date must be a date" in result.stderr
-    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert not (system.sb.root / "bad-out").exists()
+                        str(csv_path), "--out", str(out))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "line 3: application_date must be a date" in result.stdout
+    assert "Traceback" not in result.stderr
+    progress = {json.loads(x)["row"]: json.loads(x)
+                for x in (out / f"{csv_path.stem}.progress.jsonl").read_text().splitlines()}
+    assert progress["0"]["state"] == "decided" and progress["0"]["case_id"]
+    assert progress["1"]["state"] == "failed" and "case_id" not in progress["1"]
 
 
 # ------------------------------------------------------------------ refusals
