@@ -30,6 +30,7 @@ from pathlib import Path
 
 from hedui.errors import HeduiError
 from hedui.keys.secrets import load_secret
+from hedui.tables import render
 
 
 class AuditCliError(HeduiError):
@@ -286,16 +287,13 @@ def _what(entry) -> str:
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
+    """Aligned for Chinese text too, and never cut: a cut pseudonym or case id cannot be
+    searched for again (``hedui.tables``)."""
     if not rows:
         return "(no entries)"
     cells = [[str(r[c]) if not isinstance(r[c], list) else ",".join(r[c]) for c in columns]
              for r in rows]
-    widths = [min(48, max(len(c), *(len(x[i]) for x in cells))) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    for x in cells:
-        out.append("  ".join(v[:w].ljust(w) for v, w in zip(x, widths, strict=True)))
-    return "\n".join(out)
+    return "\n".join(render(columns, cells))
 
 
 def _search(args: argparse.Namespace) -> int:

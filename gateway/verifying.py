@@ -16,7 +16,7 @@ from hedui.gateway import household as household_mod
 from hedui.gateway.case_states import next_step
 from hedui.gateway.client import GatewayClient, GatewayError
 from hedui.gateway.masking import mask_name
-from hedui.gateway.tables import render
+from hedui.tables import render
 from hedui.v1 import case_pb2, common_pb2, envelope_pb2, records_pb2
 
 OUTCOME_WORDS = {

@@ -247,3 +247,22 @@ def test_a_vkey_that_is_not_a_key_is_called_so(log_db) -> None:
     result = hedui("audit", "verify", "--db", url, "--vkey", "pseudonym.key")
     assert result.returncode != 0
     assert "--vkey is not a verifier key" in result.stderr and "replaced" not in result.stderr
+
+
+def test_table_output_is_never_cut(log_db) -> None:
+    """Fields were cut at 48 characters: a field list could not be read whole."""
+    url, secret, key_file = log_db
+    log = AuditLog.open(url, origin="county.example/gateway/audit",
+                        key_name="county.example/gateway/center",
+                        signing_key=keyfile.load_signing_key(key_file), pseudonym_key=KEY)
+    paths = ["deposits.*.balance_fen", "securities.*.market_value_fen", "income.*.amount_fen"]
+    AccessRecorder(log, actor="spiffe://county.example/gateway/center",
+                   pseudonymizer=Pseudonymizer(KEY)).record(
+        audit_pb2.AUDIT_KIND_QUERY_SENT, operator="op-1001", case_id="case-3", purpose="dibao",
+        department="banks", id_numbers=[PERSON], field_paths=paths)
+    log.checkpoint()
+    log.close()
+    result = hedui("audit", "subject-report", "--db", url, "--id", PERSON,
+                   "--pseudonym-key", str(secret), "--officer", "po-1")
+    assert result.returncode == 0, result.stderr
+    assert ",".join(paths) in result.stdout  # 73 characters, whole

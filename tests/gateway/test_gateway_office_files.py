@@ -16,7 +16,7 @@ from hedui.gateway import household as household_mod
 from hedui.gateway.batch import read_rows
 from hedui.gateway.batch_results import COLUMNS, ResultRow, previous_key, write_results
 from hedui.gateway.client import ClientConfig
-from hedui.gateway.tables import display_width, render
+from hedui.tables import display_width, render
 
 #: synthetic resident ID numbers (valid check characters, nobody's)
 ID_1, ID_2 = "110101198001010053", "11010119820315002X"

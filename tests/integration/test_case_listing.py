@@ -12,7 +12,7 @@ import case_site
 import pytest
 
 from hedui.gateway import sandbox
-from hedui.gateway.tables import display_width
+from hedui.tables import display_width
 
 
 @pytest.fixture(scope="module")
