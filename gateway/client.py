@@ -8,6 +8,7 @@
     certificate = "pki/desk/tls.crt"
     key = "pki/desk/tls.key"
     ca = "pki/ca.crt"
+    passphrase_env = "HEDUI_KEY_PASSPHRASE"   # only for an encrypted (personal) key
 
 gRPC errors become one-line ``GatewayError`` messages for the CLI, carrying the
 gateway's machine-readable reason (``GatewayError.reason``, read from the status
@@ -22,9 +23,9 @@ from pathlib import Path
 import grpc
 
 from hedui import status
+from hedui.config_schema import Section, load_toml
 from hedui.errors import HeduiError
-from hedui.keys import tls
-from hedui.textfiles import FileProblem, read_toml
+from hedui.keys import keyfile, tls
 from hedui.v1 import audit_pb2_grpc, case_pb2_grpc
 
 
@@ -48,30 +49,38 @@ class ClientConfig:
     key: Path
     ca: Path
 
+    #: environment variable with the passphrase of an encrypted key (a personal one)
+    passphrase_env: str | None = None
+
     @classmethod
     def load(cls, path: str | Path) -> ClientConfig:
         """The connection file, in any encoding an office editor saves (UTF-8 with or
-        without BOM, GB18030/GBK: paths may hold Chinese folder names)."""
+        without BOM, GB18030/GBK: paths may hold Chinese folder names), checked against
+        its schema: a misspelt key is refused with the name it resembles."""
         path = Path(path)
         if not path.exists():
             raise HeduiError(f"client configuration {path} does not exist (give --client FILE)")
-        try:
-            raw, _text = read_toml(path)
-        except FileProblem as exc:
-            raise HeduiError(str(exc)) from None
-        try:
-            here = path.resolve().parent
-            t = raw["tls"]
-            return cls(
-                gateway=str(raw["gateway"]), gateway_id=str(raw["gateway_id"]),
-                operator=str(raw.get("operator", "")),
-                certificate=here / t["certificate"], key=here / t["key"], ca=here / t["ca"],
-            )
-        except KeyError as exc:
-            raise HeduiError(f"{path}: {exc.args[0]} is missing") from None
-        except TypeError:
-            raise HeduiError(f"{path}: [tls] must be a table with certificate, key and ca"
-                             ) from None
+        raw, _ = load_toml(_ClientFile, path)
+        here = path.resolve().parent
+        return cls(
+            gateway=raw.gateway, gateway_id=raw.gateway_id, operator=raw.operator,
+            certificate=here / raw.tls.certificate, key=here / raw.tls.key,
+            ca=here / raw.tls.ca, passphrase_env=raw.tls.passphrase_env,
+        )
+
+
+class _Tls(Section):
+    certificate: str
+    key: str
+    ca: str
+    passphrase_env: str | None = None
+
+
+class _ClientFile(Section):
+    gateway: str
+    gateway_id: str
+    operator: str = ""
+    tls: _Tls
 
 
 class GatewayClient:
@@ -79,7 +88,9 @@ class GatewayClient:
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
-        material = tls.load_tls_material(config.certificate, config.key, config.ca)
+        passphrase = (keyfile.passphrase_from_env(config.passphrase_env)
+                      if config.passphrase_env else None)
+        material = tls.load_tls_material(config.certificate, config.key, config.ca, passphrase)
         options = [*tls.channel_options(config.gateway_id),
                    ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
         target = config.gateway

@@ -62,12 +62,12 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     return current
 
 
-def _where(loc: tuple[Any, ...]) -> str:
+def _where(loc: tuple[Any, ...], table: bool = True) -> str:
     names = [str(p) for p in loc if not isinstance(p, int)]
     if not names:
         return "the file"
     if len(names) == 1:
-        return f"[{names[0]}]"
+        return f"[{names[0]}]" if table else names[0]
     return f"[{'.'.join(names[:-1])}] {names[-1]}"
 
 
@@ -78,16 +78,20 @@ def _sentence(model: type[BaseModel], error: dict[str, Any]) -> str:
         parent = _model_at(model, loc[:-1])
         known = sorted(parent.model_fields) if parent is not None else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
-        what = "section" if len(loc) == 1 else "key"
+        what = "section" if len(loc) == 1 and isinstance(error.get("input"), dict) else "key"
         hint = ""
         if close:
             hint = f"; did you mean [{close[0]}]?" if what == "section" else \
                 f"; did you mean {close[0]}?"
         elif known:
             hint = f" (known: {', '.join(known)})"
-        return f"{_where(loc)} is not a known {what}{hint}"
+        return f"{_where(loc, what == 'section')} is not a known {what}{hint}"
     if kind == "missing":
         return f"{_where(loc)} is missing"
+    if kind in ("model_type", "dict_type"):
+        sub = _model_at(model, loc)
+        keys = f" ({', '.join(sub.model_fields)})" if sub is not None else ""
+        return f"{_where(loc)} must be a table{keys}"
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
     return f"{_where(loc)}: {message}"
 

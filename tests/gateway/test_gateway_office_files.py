@@ -226,3 +226,12 @@ def test_tables_line_up_with_chinese_text_and_never_cut_a_cell() -> None:
     starts = {display_width(line[:line.index(word)])
               for line, word in zip(lines[2:], ["open", "decided", "incomplete"], strict=True)}
     assert len(starts) == 1  # the second column starts at the same terminal column
+
+
+def test_a_connection_file_with_a_typo_names_what_it_resembles(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('gateway = "x"\ngateway_id = "y"\noperater = "op-1"\n[tls]\n'
+                    'certificate = "a"\nkey = "b"\nca = "c"\n', encoding="utf-8")
+    with pytest.raises(HeduiError, match=r"line 3: operater is not a known key; did you mean "
+                                         r"operator\?"):
+        ClientConfig.load(path)
