@@ -56,7 +56,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from hedui.agents.checks import Limits
 from hedui.agents.departments import DEPARTMENTS
 from hedui.agents.fieldmask import expand
-from hedui.config_schema import ConfigProblem, Section, load_toml
+from hedui.config_schema import ConfigProblem, Section, TlsFiles, TrustFiles, load_toml
 from hedui.database_url import resolve_sqlite_url
 from hedui.errors import HeduiError
 
@@ -126,22 +126,11 @@ class _Agent(Section):
         return value
 
 
-class _Tls(Section):
-    certificate: str
-    key: str
-    ca: str
-
-
 class _Signing(Section):
     key: str
     #: the environment variable holding the passphrase of the agent's encrypted key
     #: files (the signing key and the TLS key)
     passphrase_env: str | None = None
-
-
-class _Trust(Section):
-    bundle: str
-    root_public_key: str
 
 
 class _Data(Section):
@@ -175,9 +164,9 @@ class _File(Section):
     silently drop the department's own restriction)."""
 
     agent: _Agent
-    tls: _Tls
+    tls: TlsFiles
     signing: _Signing
-    trust: _Trust
+    trust: TrustFiles
     data: _Data
     audit: _Audit
     witness: _Witness = _Witness()

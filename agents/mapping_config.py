@@ -23,10 +23,10 @@ from sqlalchemy.exc import ArgumentError
 
 from hedui.agents.departments import DEPARTMENTS
 from hedui.agents.mapping_fields import Converter, FieldConverters
-from hedui.agents.mapping_toml import TomlLines
 from hedui.agents.mapping_values import DateParser, ValueProblem, check_date_format
 from hedui.config_schema import did_you_mean
 from hedui.errors import HeduiError
+from hedui.toml_lines import TomlLines
 
 #: message types a single column fills as a whole
 DATE_TYPE = "hedui.v1.Date"

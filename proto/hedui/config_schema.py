@@ -22,7 +22,8 @@ from hedui import textfiles
 from hedui.errors import HeduiError
 from hedui.toml_lines import TomlLines
 
-__all__ = ["ConfigProblem", "Section", "did_you_mean", "load_toml", "validate"]
+__all__ = ["ConfigProblem", "Section", "TlsFiles", "TrustFiles", "did_you_mean", "load_toml",
+           "validate"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,6 +39,21 @@ class Section(BaseModel):
     silently into something else (a path is a string, a port a number)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class TlsFiles(Section):
+    """``[tls]`` of every server and client: its certificate, key and the center's CA."""
+
+    certificate: str
+    key: str
+    ca: str
+
+
+class TrustFiles(Section):
+    """``[trust]``: the signed trust bundle and the one key pinned to check it."""
+
+    bundle: str
+    root_public_key: str
 
 
 def did_you_mean(word: str, known: list[str] | tuple[str, ...]) -> str:
