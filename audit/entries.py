@@ -3,11 +3,15 @@
 Callers hand over ID numbers; what reaches the log is their keyed pseudonyms, never
 the numbers or names. ``AccessRecorder`` is what the gateway and the agents hold:
 one actor, one log, one pseudonym key, an injectable clock.
+
+``ACTING_ROLE`` is the role the operator of the call being served acts in (set by the
+gateway's guard for the call): every entry of the call records it unless given one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Protocol
@@ -21,6 +25,10 @@ Outcome = audit_pb2.AuditOutcome
 
 #: longest reason text kept; reasons are sentences, never dumps
 MAX_REASON = 1000
+
+#: the role the current call's operator acts in (intake-clerk, verifier, …); "" outside one
+ACTING_ROLE: contextvars.ContextVar[str] = contextvars.ContextVar("hedui_acting_role",
+                                                                  default="")
 
 
 class Appender(Protocol):
@@ -76,6 +84,7 @@ class AccessRecorder:
         pseudonyms: Iterable[str] = (),
         reason_code: str = "",
         client: str = "",
+        role: str | None = None,
     ) -> audit_pb2.AuditEntry:
         """Build (but do not write) an entry; ID numbers become pseudonyms here.
 
@@ -102,6 +111,7 @@ class AccessRecorder:
             report_digest=report_digest,
             reason_code=reason_code,
             client=client,
+            role=ACTING_ROLE.get() if role is None else role,
         )
 
     def record(self, kind: int, **fields: object) -> int:

@@ -195,7 +195,7 @@ async def register(m: CaseManager, auth: case_pb2.Authorization, operator: str, 
     entry (the covered members' pseudonyms: their consent is in their access report),
     then stored."""
     m.require_programme(auth.programme)
-    m._require_staff(operator, auth.programme)
+    m._require_staff(operator, auth.programme, None, what="an authorization")
     covered = await m.step(m.authorizations.validate, auth)
     if await m.step(m.authorizations.exists, auth.number):
         raise AuthorizationError(f"authorization {auth.number} is already registered",
@@ -216,7 +216,7 @@ async def revoke(m: CaseManager, number: str, reason: str, operator: str, *,
     covered members' pseudonyms and the reason). Revoking a revoked one changes nothing."""
     check_number(number)
     auth = await m.step(m.authorizations.get, number)
-    m._require_staff(operator, auth.programme)
+    m._require_staff(operator, auth.programme, None, what="an authorization")
     if auth.revoked:
         return auth
     reason = logged_reason(reason, "revoking an authorization")

@@ -22,6 +22,15 @@ REASONS: dict[str, grpc.StatusCode] = {
     "UNAUTHENTICATED": grpc.StatusCode.UNAUTHENTICATED,
     "NO_OPERATOR": grpc.StatusCode.PERMISSION_DENIED,
     "NOT_ON_STAFF_LIST": grpc.StatusCode.PERMISSION_DENIED,
+    # the person acting (staff registry, roles, scope, separation of duties)
+    "OPERATOR_MISMATCH": grpc.StatusCode.PERMISSION_DENIED,
+    "OPERATOR_NOT_AUTHENTICATED": grpc.StatusCode.PERMISSION_DENIED,
+    "STAFF_DISABLED": grpc.StatusCode.PERMISSION_DENIED,
+    "ROLE_NOT_ALLOWED": grpc.StatusCode.PERMISSION_DENIED,
+    "OUTSIDE_SCOPE": grpc.StatusCode.PERMISSION_DENIED,
+    "SAME_PERSON": grpc.StatusCode.PERMISSION_DENIED,
+    "BAD_TOWNSHIP": grpc.StatusCode.INVALID_ARGUMENT,
+    "BAD_VERDICT": grpc.StatusCode.INVALID_ARGUMENT,
     # what is asked for
     "UNKNOWN_PROGRAMME": grpc.StatusCode.INVALID_ARGUMENT,
     "NOT_A_SOCIAL_ASSISTANCE_PURPOSE": grpc.StatusCode.PERMISSION_DENIED,

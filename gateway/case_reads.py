@@ -7,11 +7,11 @@ leaves, so a person's access report shows who looked at their case, not only whi
 departments were asked.
 
 * ``GetCase`` returns the members in full (CASE_VIEWED).
-* ``ListCases`` returns only cases of programmes whose staff list names the operator,
-  members masked (张**, 3101**********0012), and writes one CASES_LISTED entry per
-  listed case: an entry names one case (``AuditEntry.case_id``), so a search by case
-  and a subject's report find the listing, and a 500-case page does not become one
-  leaf of thousands of pseudonyms.
+* ``ListCases`` returns only cases within the operator's scope (their programmes and
+  townships, ``access.require_scope``), members masked (张**, 3101**********0012), and
+  writes one CASES_LISTED entry per listed case: an entry names one case
+  (``AuditEntry.case_id``), so a search by case and a subject's report find the listing,
+  and a 500-case page does not become one leaf of thousands of pseudonyms.
 * ``GetReport`` returns the signed report, members in full (REPORT_VIEWED).
 """
 
@@ -41,7 +41,7 @@ async def view(m: CaseManager, case_id: str, operator: str, *, client: str = ""
                ) -> case_pb2.Case:
     """One case in full, for staff of its programme; logged before it is returned."""
     row = await m.step(m._load, case_id)
-    m._require_staff(operator, row.programme)
+    m._require_staff(operator, row.programme, row.township)
     case = await m.step(m.describe, row)
     await m.recorder.record_async(**m.viewed_entry(case, operator, "GetCase", client))
     return case
@@ -74,23 +74,23 @@ async def list_cases(m: CaseManager, request: case_pb2.ListCasesRequest, *,
     operator = request.operator
     if not operator:
         raise NotAllowed("the request names no operator (verifier staff id)", "NO_OPERATOR")
+    person = m.person(operator)
+    programmes: list[str] | None = list(person.programmes) or None
     if request.programme:
         m.require_programme(request.programme)
-        m._require_staff(operator, request.programme)
+        if programmes is not None and request.programme not in programmes:
+            access.require_scope(person, request.programme, what="listing cases")
         programmes = [request.programme]
-    else:
-        programmes = m.programmes_of(operator)
-        if not programmes:
-            raise NotAllowed(f"{access.operator_words(m.staff, operator)} is on no "
-                             "programme's staff list, so no case is theirs to list")
+    townships = list(person.townships) or None
     state = _state_filter(request.state)
     offset = page_offset(request.page_token)
     size = min(request.page_size or DEFAULT_PAGE, MAX_PAGE)
     rows = await m.step(m.store.list, state=state, programme=None, programmes=programmes,
-                        limit=size + 1, offset=offset)
+                        townships=townships, limit=size + 1, offset=offset)
     cases, entries = [], []
-    where = f"listing {', '.join(programmes)}" + (f", {state}" if state else "") + \
-        f", from {offset}"
+    where = f"listing {', '.join(programmes or ['every programme'])}" + (
+        f", townships {', '.join(townships)}" if townships else "") + (
+        f", {state}" if state else "") + f", from {offset}"
     for row in rows[:size]:
         members = await m.step(m.members, row)
         cases.append(await m.step(m.describe, row, members=[mask_member(x) for x in members]))
@@ -112,7 +112,7 @@ def report(m: CaseManager, case_id: str, operator: str, *, client: str = ""
            ) -> envelope_pb2.Envelope:
     """A decided case's signed report, for staff of its programme (REPORT_VIEWED)."""
     row = m._load(case_id)
-    m._require_staff(operator, row.programme)
+    m._require_staff(operator, row.programme, row.township)
     sealed = m.store.report(case_id)
     if sealed is None and row.state == State.Name(State.CASE_STATE_DECIDED):
         raise NotFound(

@@ -54,6 +54,20 @@ NEXT_STEPS: dict[int, NextStep] = {
          "hedui case retry {case_id}",
          "hedui case cancel {case_id} --reason \"…\""),
     ),
+    State.CASE_STATE_AWAITING_REVIEW: NextStep(
+        "已核对，待审核：由未受理、未核对本案的审核员批准（出具报告）或退回",
+        "verified, awaiting review: a reviewer who neither opened nor verified the case "
+        "approves it (the report is issued) or returns it",
+        ("hedui review --approve {case_id} --client REVIEWER.toml",
+         "hedui review --return {case_id} --reason \"…\" --client REVIEWER.toml",
+         "hedui case cancel {case_id} --reason \"…\""),
+    ),
+    State.CASE_STATE_RETURNED: NextStep(
+        "审核退回（见原因）：核对员重新核对后再送审核；无法完成时关闭案件",
+        "returned by the reviewer (see the reason): a verifier retries it, and it goes to "
+        "review again; close the case if it never can be completed",
+        ("hedui case retry {case_id}", "hedui case cancel {case_id} --reason \"…\""),
+    ),
     State.CASE_STATE_DECIDED: NextStep(
         "已认定：取得书面认定报告（核对已结束）",
         "decided: get the determination report (the case is closed)",
@@ -85,4 +99,18 @@ def next_step(case: case_pb2.Case) -> list[str]:
             f"hedui bundle export --config gateway.toml --department {d} --out FILE"
             for d in waiting) + commands
     lines += [f"  {c.format(**fill)}" for c in commands]
+    return lines
+
+
+def late_contacts(case: case_pb2.Case) -> list[str]:
+    """Whom to call for each department the case still waits for: its liaison (联络员)
+    and responsible leader (分管领导), as the gateway copied them from the trust bundle
+    into the case. The lines for ``hedui case get`` to print under a failed or waiting
+    department; empty when nobody is named."""
+    lines = []
+    for d in case.departments:
+        who = [f"{word} {c.name} {c.phone}" for word, c in (
+            ("联络员 / liaison", d.liaison), ("分管领导 / leader", d.leader)) if c.name]
+        if who and d.state != case_pb2.DepartmentStatus.STATE_ANSWERED:
+            lines.append(f"  {d.department}: " + "; ".join(who))
     return lines

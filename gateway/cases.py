@@ -41,6 +41,7 @@ from hedui.gateway.masking import named, safe_case_id
 from hedui.gateway.planner import plan
 from hedui.gateway.queries import SubjectRef
 from hedui.gateway.sealing import Vault
+from hedui.gateway.staff import StaffRegistry
 from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseRow, CaseStore, Conflict, DepartmentPart
 from hedui.keys.bundle import Bundle
@@ -66,7 +67,7 @@ _T = TypeVar("_T")
 #: a department it waits for is online again)
 RUNNABLE = tuple(State.Name(s) for s in (
     State.CASE_STATE_OPEN, State.CASE_STATE_INCOMPLETE, State.CASE_STATE_QUERYING,
-    State.CASE_STATE_AWAITING_OFFLINE_ANSWER))
+    State.CASE_STATE_AWAITING_OFFLINE_ANSWER, State.CASE_STATE_RETURNED))
 
 
 def _changed(case_id: str) -> Conflict:
@@ -107,7 +108,10 @@ class CaseManager:
     audit_log: AuditLog
     checkpoints: CheckpointPublisher
     standards: StandardsLibrary
-    staff: dict[str, tuple[str, ...]]
+    #: the staff registry: who may act, in which roles and scope (read per request)
+    registry: StaffRegistry
+    #: a reviewer other than the verifier approves each assessment before its report
+    review_required: bool = True
     replica: str = "gateway"
     #: how long another replica's claim on a QUERYING case is honoured (a crashed
     #: replica's cases are taken over after it)
@@ -116,16 +120,23 @@ class CaseManager:
 
     # ------------------------------------------------------------- checks
 
-    def _require_staff(self, operator: str, programme: str) -> None:
-        access.require_staff(self.staff, operator, programme)
+    def person(self, operator: str) -> access.Person:
+        """The person acting: the one the service's guard established for this call, else
+        (a tool calling in-process) the registry's active member ``operator``."""
+        now = access.ACTING.get()
+        if now is not None and now.person.staff_id == operator:
+            return now.person
+        return self.registry.require_active(operator)
+
+    def _require_staff(self, operator: str, programme: str, township: str | None = "", *,
+                       what: str = "this case") -> None:
+        """``operator`` is an active staff member whose scope holds the programme and
+        township (their role for the request was checked by the guard)."""
+        access.require_scope(self.person(operator), programme, township, what=what)
 
     def known_operators(self) -> frozenset[str]:
-        """Every staff id on any programme's list."""
-        return access.known_operators(self.staff)
-
-    def programmes_of(self, operator: str) -> list[str]:
-        """The programmes whose staff list names ``operator``."""
-        return sorted(p for p, ops in self.staff.items() if operator and operator in ops)
+        """Every staff id in the registry (a refusal may log a claimed one as it is)."""
+        return self.registry.known()
 
     require_programme = staticmethod(access.require_programme)
 
@@ -178,7 +189,7 @@ class CaseManager:
     def get(self, case_id: str, operator: str | None = None) -> case_pb2.Case:
         row = self._load(case_id)
         if operator is not None:
-            self._require_staff(operator, row.programme)
+            self._require_staff(operator, row.programme, row.township)
         return self.describe(row)
 
     def describe(self, row: CaseRow, *, members: Sequence[case_pb2.Member] | None = None,
@@ -192,17 +203,23 @@ class CaseManager:
             created_at=to_timestamp(row.created_at), updated_at=to_timestamp(row.updated_at),
             outcome=case_pb2.Outcome.Value(row.outcome) if row.outcome else 0,
             report_digest=row.report_digest, application_date=intake.to_pb(row.application_date),
-            state_reason=row.state_reason,
+            state_reason=row.state_reason, township=row.township, verifier=row.verifier,
+            reviewer=row.reviewer,
         )
         if departments is None:
             departments = self.store.departments(row.case_id)
         for d in departments:
-            case.departments.add(
+            part = case.departments.add(
                 department=d["department"],
                 state=case_pb2.DepartmentStatus.State.Value(f"STATE_{d['state']}"),
                 reason=d["reason"], answer_digest=bytes(d["answer_digest"] or b""),
                 attempts=d["attempts"], updated_at=to_timestamp(d["updated_at"]),
             )
+            if d["state"] != "ANSWERED":  # late: whom the center calls
+                agent = self.bundle().agent(d["department"])
+                if agent is not None:
+                    part.liaison.CopyFrom(agent.liaison)
+                    part.leader.CopyFrom(agent.leader)
         return case
 
     # ------------------------------------------------------------- verify
@@ -224,6 +241,16 @@ class CaseManager:
         ready = await step(self._store_results, begun.row, begun.members, results)
         if isinstance(ready, case_pb2.Case):
             return ready
+        if self.review_required:  # 核对 done: the case waits for a second person (审核)
+            try:
+                proposal = await step(decision_mod.propose, self, begun.row, begun.members,
+                                      operator, ready)
+            except Exception as exc:
+                return await step(decision_mod.hold, self, begun.row, begun.members, ready,
+                                  exc)
+            leaf = await self.recorder.record_async(**proposal.entry)
+            return await step(decision_mod.await_review, self, begun.row, begun.members,
+                              ready, proposal, leaf)
         try:
             decision = await step(decision_mod.decide, self, begun.row, begun.members,
                                   operator, ready)
@@ -248,9 +275,12 @@ class CaseManager:
         """Claim the case and prepare its queries (all the database work before fan-out,
         off the event loop): the decided case itself, or the claimed run."""
         row = self._load(case_id)
-        self._require_staff(operator, row.programme)
+        self._require_staff(operator, row.programme, row.township)
         if row.state == State.Name(State.CASE_STATE_DECIDED):
             return self.describe(row)
+        if row.state == State.Name(State.CASE_STATE_AWAITING_REVIEW):
+            raise WrongState(f"case {case_id} is assessed and awaits a reviewer: hedui review "
+                             f"--approve {case_id} (or --return --reason …)")
         if row.state not in RUNNABLE:
             raise WrongState(f"case {case_id} is {row.state} and cannot be verified: "
                              f"{row.state_reason or 'it is closed'}")
@@ -417,6 +447,13 @@ class CaseManager:
         ready = self._store_results(row, members, results)
         if isinstance(ready, case_pb2.Case):
             return ready
+        if self.review_required:
+            try:
+                proposal = decision_mod.propose(self, row, members, operator, ready)
+            except Exception as exc:
+                return decision_mod.hold(self, row, members, ready, exc)
+            leaf = self.recorder.record(**proposal.entry)
+            return decision_mod.await_review(self, row, members, ready, proposal, leaf)
         try:
             decision = decision_mod.decide(self, row, members, operator, ready)
         except Exception as exc:  # never left QUERYING: INCOMPLETE with the reason
@@ -461,6 +498,12 @@ class CaseManager:
     def cancel(self, case_id: str, reason: str, operator: str) -> case_pb2.Case:
         """Close a case that will not be completed, without a decision (CANCELLED)."""
         return decision_mod.cancel(self, case_id, reason, operator)
+
+    def review(self, case_id: str, verdict: int, reason: str, operator: str, *,
+               client: str = "") -> case_pb2.Case:
+        """A reviewer approves an assessed case (its report is issued) or returns it."""
+        return decision_mod.review(self, case_id, verdict, reason, operator, client=client)
+
 
 def erase_expired(manager: CaseManager, now: dt.datetime | None = None) -> int:
     """Erase answers (and the stored reports that embed them) past their retention.

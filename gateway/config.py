@@ -36,10 +36,17 @@ with no staff at all.
     answers = "pki/answers.key"              # SecretBox key of answers at rest
 
     [clients]                                # who may call the case service
-    allowed = ["spiffe://county.example/client/verifier-desk"]
+    # People call with personal certificates (spiffe://…/staff/<staff-id>): always
+    # accepted, the operator taken from the certificate, the staff registry deciding.
+    consoles = ["spiffe://county.example/console/web"]  # assert the person signed in
+    allowed = ["spiffe://county.example/client/verifier-desk"]  # desks (transitional)
+    declared_operators = false               # true: a desk names its operator (unchecked!)
     officers = ["spiffe://county.example/client/privacy-office"]  # may search the audit log
 
-    [staff]                                  # operator ids allowed per programme
+    [review]
+    required = true                          # 审核: a second person approves each report
+
+    [staff]                                  # old: seeds an empty staff registry once
     dibao = ["op-1001", "op-1002"]
 
     [fanout]
@@ -99,6 +106,12 @@ class GatewayConfig:
     answers_key: Path
     allowed_clients: tuple[str, ...]
     officer_clients: tuple[str, ...] = ()
+    #: consoles that authenticate people and assert their staff id
+    console_clients: tuple[str, ...] = ()
+    #: transitional: desks on ``allowed`` name their operator and are believed
+    declared_operators: bool = False
+    #: a reviewer other than the verifier approves before the report is issued
+    review_required: bool = True
     staff: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deadline: float = 5.0
     retries: int = 2
@@ -175,6 +188,12 @@ class _Keys(Section):
 class _Clients(Section):
     allowed: list[str] = Field(default_factory=list)
     officers: list[str] = Field(default_factory=list)
+    consoles: list[str] = Field(default_factory=list)
+    declared_operators: bool = False
+
+
+class _Review(Section):
+    required: bool = True
 
 
 class _Fanout(Section):
@@ -196,6 +215,7 @@ class _File(Section):
     store: _Store
     keys: _Keys
     clients: _Clients = _Clients()
+    review: _Review = _Review()
     staff: dict[str, list[str]] = Field(default_factory=dict)
     fanout: _Fanout = _Fanout()
     standards: _Standards = _Standards()
@@ -248,6 +268,9 @@ def load(path: str | Path) -> GatewayConfig:
         answers_key=p(raw.keys.answers),
         allowed_clients=tuple(raw.clients.allowed),
         officer_clients=tuple(raw.clients.officers),
+        console_clients=tuple(raw.clients.consoles),
+        declared_operators=raw.clients.declared_operators,
+        review_required=raw.review.required,
         staff={programme: tuple(ids) for programme, ids in raw.staff.items()},
         deadline=raw.fanout.deadline_seconds,
         retries=raw.fanout.retries,

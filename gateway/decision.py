@@ -2,6 +2,12 @@
 commit it with the DECIDED state — or, when the assessment cannot run, leave the case
 INCOMPLETE with the reason, so it is never stuck in QUERYING — or close it CANCELLED.
 
+With review required (the level-by-level flow, 受理 → 核对 → 审核 → 出具报告) the
+verifier's run stops at AWAITING_REVIEW with the proposed outcome (``propose``,
+``await_review``); a reviewer who neither opened nor verified the case approves it
+(``review``: the report is built and signed then, naming the intake clerk, the verifier
+and the reviewer) or returns it with a reason (RETURNED, for a verifier to retry).
+
 Split out of ``cases.py``: these steps run once every department has answered, whether
 the last answer came from a fan-out, a retry or an offline bundle weeks later. They
 work on the :class:`~hedui.gateway.cases.CaseManager`'s parts (``m``).
@@ -20,9 +26,10 @@ from sqlalchemy.engine import Connection
 
 from hedui.audit.checkpoint import signed_size
 from hedui.errors import HeduiError
+from hedui.gateway import access
 from hedui.gateway import assessment as assessment_mod
 from hedui.gateway import report as report_mod
-from hedui.gateway.case_errors import WrongState
+from hedui.gateway.case_errors import CaseError, NotAllowed, WrongState
 from hedui.gateway.fanout import DepartmentResult
 from hedui.gateway.masking import logged_reason
 from hedui.gateway.store import CaseRow, Conflict
@@ -40,7 +47,9 @@ State = case_pb2.CaseState
 #: states a verifier may close a case from (not DECIDED, not CANCELLED)
 CANCELLABLE = tuple(State.Name(s) for s in (
     State.CASE_STATE_OPEN, State.CASE_STATE_QUERYING, State.CASE_STATE_INCOMPLETE,
-    State.CASE_STATE_AWAITING_OFFLINE_ANSWER))
+    State.CASE_STATE_AWAITING_OFFLINE_ANSWER, State.CASE_STATE_AWAITING_REVIEW,
+    State.CASE_STATE_RETURNED))
+Verdict = case_pb2.ReviewCaseRequest.Verdict
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class Decision:
     sealed: bytes
     #: the CASE_DECIDED entry's fields (``AccessRecorder.record``'s arguments)
     entry: dict[str, Any]
+    verifier: str = ""
+    reviewer: str = ""
 
 
 def dsse_digest(envelope: envelope_pb2.Envelope) -> bytes:
@@ -103,11 +114,18 @@ def answers(m: CaseManager, conn: Connection, case_id: str, departments: list[di
     return dict(sorted(out.items()))
 
 
-def decide(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], operator: str,
-           ready: Ready) -> Decision:
-    """Assess as of the case's application date — its standard and income window do not
-    move however late the last answer came — and build, sign and seal the report."""
-    now = m.clock()
+@dataclass(frozen=True)
+class Proposal:
+    """An assessed case waiting for review: its proposed outcome and CASE_ASSESSED entry."""
+
+    now: dt.datetime
+    outcome: str
+    entry: dict[str, Any]
+
+
+def _assess(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], ready: Ready
+            ) -> tuple[Any, Any]:
+    """(standard, assessment) as of the case's application date."""
     as_of = row.application_date
     standard = m.standards.select(row.region, row.programme, as_of)
     # what the queries asked for: a field a rule reads that the policy leaves out is a gap
@@ -119,6 +137,64 @@ def decide(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], operato
         standard, as_of=as_of, missing=[], pseudonym=m.recorder.pseudonymizer.pseudonym,
         requested=requested,
     )
+    return standard, result
+
+
+def _steps(m: CaseManager, row: CaseRow, verifier: str, reviewer: str
+           ) -> list[case_pb2.CaseStep]:
+    """Who did each step, with their names as the registry holds them."""
+    out = []
+    for step, staff_id in (("intake", row.operator), ("verification", verifier),
+                           ("review", reviewer)):
+        if staff_id:
+            person = m.registry.get(staff_id)
+            out.append(case_pb2.CaseStep(step=step, staff_id=staff_id,
+                                         name=person.name if person else staff_id))
+    return out
+
+
+def propose(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], operator: str,
+            ready: Ready) -> Proposal:
+    """The verifier's assessment, for a reviewer to approve: no report is signed yet."""
+    _standard, result = _assess(m, row, members, ready)
+    outcome = case_pb2.Outcome.Name(result.outcome)
+    entry = {
+        "kind": audit_pb2.AUDIT_KIND_CASE_ASSESSED, "operator": operator,
+        "case_id": row.case_id, "purpose": row.programme,
+        "id_numbers": [mm.id_number for mm in members],
+        "authorization_number": row.authorization_number,
+        "reason": f"assessed, proposed outcome {outcome}; awaiting review",
+    }
+    return Proposal(now=m.clock(), outcome=outcome, entry=entry)
+
+
+def await_review(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], ready: Ready,
+                 proposal: Proposal, leaf: int) -> case_pb2.Case:
+    """QUERYING → AWAITING_REVIEW with the proposed outcome and its verifier (CAS)."""
+    verifier = proposal.entry["operator"]
+    with m.store.tx() as conn:
+        m.store.add_audit_leaves(conn, row.case_id, [leaf])
+        moved = m.store.assessed(conn, row.case_id, expect_version=row.version,
+                                 outcome=proposal.outcome, verifier=verifier,
+                                 now=proposal.now)
+    if not moved:
+        raise Conflict(f"case {row.case_id} was changed by another request; reload it")
+    log.info("case assessed, awaiting review", case=row.case_id, outcome=proposal.outcome)
+    return m.describe(
+        replace(row, state=State.Name(State.CASE_STATE_AWAITING_REVIEW),
+                version=row.version + 1, updated_at=proposal.now, claimed_by="",
+                outcome=proposal.outcome, state_reason="", verifier=verifier, reviewer=""),
+        members=members, departments=ready.departments)
+
+
+def decide(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], operator: str,
+           ready: Ready, *, reviewer: str = "") -> Decision:
+    """Assess as of the case's application date — its standard and income window do not
+    move however late the last answer came — and build, sign and seal the report.
+    ``operator`` verified the case; ``reviewer`` approved it (review required)."""
+    now = m.clock()
+    as_of = row.application_date
+    standard, result = _assess(m, row, members, ready)
     outcome_name = case_pb2.Outcome.Name(result.outcome)
     note = m.checkpoints.covering(max(ready.leaves, default=-1) + 1)
     size = signed_size(note)  # our own log's fresh checkpoint
@@ -132,20 +208,22 @@ def decide(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], operato
             (entry, audit_pb2.InclusionProof(leaf_index=i, tree_size=size, hashes=proof))
             for i, entry, proof in m.audit_log.evidence(ready.leaves, size)
         ],
-        issuer=m.gateway_id, issued_at=now,
+        issuer=m.gateway_id, issued_at=now, steps=_steps(m, row, operator, reviewer),
     )
     envelope = report_mod.sign_report(report, m.signing_key)
     digest = dsse_digest(envelope)
     # The decision entry names the report it signs off (so it cannot be inside it);
     # written before the decision commits, as every step is logged before it acts.
     entry = {
-        "kind": audit_pb2.AUDIT_KIND_CASE_DECIDED, "operator": operator,
+        "kind": audit_pb2.AUDIT_KIND_CASE_DECIDED, "operator": reviewer or operator,
         "case_id": row.case_id, "purpose": row.programme,
-        "id_numbers": [mm.id_number for mm in members], "reason": f"outcome {outcome_name}",
+        "id_numbers": [mm.id_number for mm in members], "reason": f"outcome {outcome_name}"
+        + (f"; verified by {operator}, approved by {reviewer}" if reviewer else ""),
         "authorization_number": row.authorization_number, "report_digest": digest,
     }
     return Decision(now=now, outcome=outcome_name, digest=digest,
-                    sealed=m.vault.seal(envelope.SerializeToString()), entry=entry)
+                    sealed=m.vault.seal(envelope.SerializeToString()), entry=entry,
+                    verifier=operator, reviewer=reviewer)
 
 
 def commit(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], ready: Ready,
@@ -157,7 +235,9 @@ def commit(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], ready: 
         m.store.add_audit_leaves(conn, row.case_id, [decided_leaf])
         decided = m.store.decide(conn, row.case_id, expect_version=row.version,
                                  outcome=decision.outcome, digest=decision.digest,
-                                 sealed_report=decision.sealed, now=decision.now)
+                                 sealed_report=decision.sealed, now=decision.now,
+                                 verifier=decision.verifier, reviewer=decision.reviewer,
+                                 from_state=row.state)
     if not decided:
         log.info("case decided elsewhere", case=row.case_id, replica=m.replica)
         return m.get(row.case_id)  # another replica decided it first; its report stands
@@ -166,7 +246,8 @@ def commit(m: CaseManager, row: CaseRow, members: list[case_pb2.Member], ready: 
     return m.describe(
         replace(row, state=State.Name(State.CASE_STATE_DECIDED), version=row.version + 1,
                 updated_at=decision.now, claimed_by="", outcome=decision.outcome,
-                report_digest=decision.digest, state_reason=""),
+                report_digest=decision.digest, state_reason="", verifier=decision.verifier,
+                reviewer=decision.reviewer),
         members=members, departments=ready.departments,
     )
 
@@ -209,7 +290,7 @@ def cancel(m: CaseManager, case_id: str, reason: str, operator: str) -> case_pb2
     """
     reason = logged_reason(reason, "closing a case")
     row = m._load(case_id)
-    m._require_staff(operator, row.programme)
+    m._require_staff(operator, row.programme, row.township)
     if row.state not in CANCELLABLE:
         raise WrongState(f"case {case_id} is {row.state} and cannot be cancelled")
     m._require_unclaimed(row)
@@ -232,3 +313,59 @@ def cancel(m: CaseManager, case_id: str, reason: str, operator: str) -> case_pb2
     log.info("case cancelled", case=case_id, operator=operator)
     return m.get(case_id)
 
+
+
+def review(m: CaseManager, case_id: str, verdict: int, reason: str, operator: str, *,
+           client: str = "") -> case_pb2.Case:
+    """A reviewer's decision on an AWAITING_REVIEW case, logged before it acts.
+
+    Separation of duties: the reviewer neither opened nor verified the case (SAME_PERSON).
+    Approve: the report is built and signed now, naming intake clerk, verifier and
+    reviewer, and commits with DECIDED (compare-and-set from AWAITING_REVIEW). Return:
+    RETURNED with the reason, for a verifier to retry (assessed again) or cancel.
+    """
+    if verdict not in (Verdict.VERDICT_APPROVE, Verdict.VERDICT_RETURN):
+        raise CaseError("a review approves or returns the case (verdict)", "BAD_VERDICT")
+    returning = verdict == Verdict.VERDICT_RETURN
+    if returning or reason:
+        reason = logged_reason(reason, "returning a case" if returning else "a review")
+    row = m._load(case_id)
+    m._require_staff(operator, row.programme, row.township)
+    if row.state != State.Name(State.CASE_STATE_AWAITING_REVIEW):
+        raise WrongState(f"case {case_id} is {row.state}, not awaiting review")
+    for who, staff_id in (("opened", row.operator), ("verified", row.verifier)):
+        if staff_id == operator:
+            raise NotAllowed(f"staff member {operator} {who} case {case_id}; another "
+                             f"{access.ROLE_WORDS[access.REVIEWER]} reviews it "
+                             "(separation of duties)", "SAME_PERSON")
+    members = m.members(row)
+    words = "returned" if returning else "approved"
+    leaf = m.recorder.record(
+        audit_pb2.AUDIT_KIND_CASE_REVIEWED, operator=operator, case_id=case_id,
+        purpose=row.programme, id_numbers=[mm.id_number for mm in members],
+        authorization_number=row.authorization_number, client=client,
+        reason=f"review: {words} (proposed outcome {row.outcome}, verified by "
+               f"{row.verifier})" + (f": {reason}" if reason else ""),
+    )
+    now = m.clock()
+    if returning:
+        with m.store.tx() as conn:
+            m.store.add_audit_leaves(conn, case_id, [leaf])
+            moved = m.store.transition(
+                conn, case_id, from_states=[row.state], expect_version=row.version,
+                to_state=State.Name(State.CASE_STATE_RETURNED), now=now,
+                reason=f"returned by reviewer {operator}: {reason}")
+        if not moved:
+            raise Conflict(f"case {case_id} was changed by another request; reload it")
+        return m.get(case_id)
+    with m.store.tx() as conn:
+        m.store.add_audit_leaves(conn, case_id, [leaf])
+        departments = m.store.departments(case_id, conn)
+        ready = Ready(departments, m.store.audit_leaves(case_id, conn),
+                      answers(m, conn, case_id, departments, {}))
+    decision = decide(m, row, members, row.verifier, ready, reviewer=operator)
+    if decision.outcome != row.outcome:  # the standard moved under the proposal
+        raise WrongState(f"case {case_id} now assesses as {decision.outcome}, not the "
+                         f"{row.outcome} proposed; return it for the verifier to retry")
+    decided_leaf = m.recorder.record(**decision.entry)
+    return commit(m, row, members, ready, decision, decided_leaf)

@@ -1,9 +1,12 @@
 """`hedui demo`: the whole system on loopback, on synthetic data, start to finish.
 
-Plays every role in turn: the administrator (CA, keys, signed trust bundle), each
-department's IT staff (eight agents on their own synthetic databases), the
-verifier (three households: eligible, ineligible on assets, incomplete because an
-agent is down — then retried), the reviewer (verifies a report offline), an offline
+Plays every role in turn: the administrator (CA, keys, signed trust bundle, the staff
+registry with a person in every role, each with a personal certificate), each
+department's IT staff (eight agents on their own synthetic databases), the township
+intake clerk who takes the first application (受理), the verifier (核对: three
+households — eligible, ineligible on assets, incomplete because an agent is down, then
+retried), the reviewer who approves each assessment before its report is issued
+(审核 → 出具报告) and checks a report offline, an offline
 department answering through sealed bundle files (the "encrypted USB drive") and the
 privacy officer (verifies the audit log, prints one applicant's access report).
 Everything it creates stays under one folder; every process is stopped at the end.
@@ -84,9 +87,14 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
     say(f"hedui demo — all state under {root}")
     say("1. the center's administrator creates the CA, keys and the signed trust bundle;")
     say(f"   the departments get agents on {persons} synthetic persons")
-    sb = sb_mod.provision(root, persons=persons)
+    sb = sb_mod.provision(root, persons=persons, people=True)
     (root / "households").mkdir(exist_ok=True)
-    desk = write_client_config(sb, sb.desk, sb_mod.VERIFIER, "hedui-client.toml")
+    files = {sid: write_client_config(sb, ident, sid, f"{sid}.toml")
+             for sid, ident in sb.staff.items()}
+    desk = files[sb_mod.VERIFIER]
+    say("   the administrator registers the staff, one personal certificate each "
+        "(hedui staff add … --by admin-01):")
+    _run_cli(["staff", "list", "--config", str(sb.gateway_config)])
     material = sb_mod.gateway_material(sb)
     processes: dict[str, subprocess.Popen] = {}
     try:
@@ -105,17 +113,28 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
         out = root / "reports"
         reports: list[Path] = []
         with GatewayClient(ClientConfig.load(desk)) as client:
-            for n, label in enumerate(["eligible", "ineligible-assets"], start=3):
-                h = households[label]
-                say(f"{n}. verifier {sb_mod.VERIFIER} verifies a household the data shows as "
-                    f"{label} ({len(h['members'])} members) for dibao")
-                hh = household_mod.load(household_file(sb, h, f"SQ-DEMO-{n:04d}"))
-                case = verifying.decide(client, hh)
-                say(_indent(verifying.summary(case)))
-                if case.state != case_pb2.CASE_STATE_DECIDED:
-                    raise HeduiError(f"the {label} case did not complete: {case.state}")
-                reports.append(verifying.write_report(client, case.case_id, out))
-                _show_answers(reports[-1])
+            h = households["eligible"]
+            say(f"3. township clerk {sb_mod.CLERK} takes an application (受理, township "
+                f"{sb_mod.TOWNSHIP}); verifier {sb_mod.VERIFIER} verifies it (核对); reviewer "
+                f"{sb_mod.REVIEWER} approves it (审核) and only then is the report issued")
+            hh = household_mod.load(household_file(sb, h, "SQ-DEMO-0003"))
+            with GatewayClient(ClientConfig.load(files[sb_mod.CLERK])) as clerk:
+                verifying.register_authorization(clerk, hh.authorization)
+                case = clerk.call(clerk.cases.OpenCase, case_pb2.OpenCaseRequest(
+                    programme=hh.programme, region=hh.region, members=hh.members,
+                    authorization_number=hh.authorization.number))
+            say(f"   opened {case.case_id} for township {case.township} by {case.operator}")
+            reports.append(_verify_review_report(sb, client, files, case.case_id, out))
+            _show_answers(reports[-1])
+            h = households["ineligible-assets"]
+            say(f"4. verifier {sb_mod.VERIFIER} verifies a household the data shows as "
+                f"ineligible-assets ({len(h['members'])} members) at the county center")
+            hh = household_mod.load(household_file(sb, h, "SQ-DEMO-0004"))
+            case = verifying.decide(client, hh)
+            say(_indent(verifying.summary(case, steps=True)))
+            _approve(sb, files, case.case_id)
+            reports.append(verifying.write_report(client, case.case_id, out))
+            _show_answers(reports[-1])
 
             say(f"5. the {STOPPED} agent is stopped; the next case cannot complete")
             sb_mod.stop_process(processes.pop(STOPPED))
@@ -131,6 +150,7 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
                                 process=processes[STOPPED])
             case = _retry_until_decided(client, case.case_id)
             say(_indent(verifying.summary(case)))
+            _approve(sb, files, case.case_id)
             reports.append(verifying.write_report(client, case.case_id, out))
 
         say("6. a reviewer checks a report offline, with only the trust bundle")
@@ -139,7 +159,7 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
                   "--standards", str(sb_mod.STANDARDS_DIR)])
         say(f"   printable report: {reports[0].with_suffix('').with_suffix('.html')}")
 
-        _offline_round_trip(sb, processes, material, desk, households["eligible"], out)
+        _offline_round_trip(sb, processes, material, files, households["eligible"], out)
 
         say("8. the privacy officer verifies the gateway's audit log and one agent's log")
         audit_db = f"sqlite:///{sb.gateway_config.parent / 'state' / 'audit.sqlite'}"
@@ -162,7 +182,7 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
 
 
 def _offline_round_trip(sb: sb_mod.Sandbox, processes: dict[str, subprocess.Popen],
-                        material, desk: Path, h: dict, out: Path) -> None:
+                        material, files: dict[str, Path], h: dict, out: Path) -> None:
     """Step 7: a department not linked online answers through sealed bundle files."""
     serial = sb_mod.mark_offline(sb, [OFFLINE])
     say(f"7. {OFFLINE} is not linked online: the administrator marks it offline (trust bundle "
@@ -172,7 +192,7 @@ def _offline_round_trip(sb: sb_mod.Sandbox, processes: dict[str, subprocess.Pope
     processes["gateway"] = sb_mod.start_gateway(sb, log_name="gateway-2")
     sb_mod.wait_healthy(sb.gateway_endpoint, sb.gateway.id, material,
                         process=processes["gateway"], log_file=sb.logs / "gateway-2.log")
-    with GatewayClient(ClientConfig.load(desk)) as client:
+    with GatewayClient(ClientConfig.load(files[sb_mod.VERIFIER])) as client:
         hh = household_mod.load(household_file(sb, h, "SQ-DEMO-0007"))
         case = verifying.decide(client, hh)
         say(_indent(verifying.summary(case)))
@@ -192,22 +212,44 @@ def _offline_round_trip(sb: sb_mod.Sandbox, processes: dict[str, subprocess.Pope
         case = client.call(client.cases.GetCase, case_pb2.GetCaseRequest(
             case_id=case.case_id, operator=client.config.operator))
         say(_indent(verifying.summary(case).splitlines()[0]))
-        if case.state != case_pb2.CASE_STATE_DECIDED:
+        if case.state != case_pb2.CASE_STATE_AWAITING_REVIEW:
             raise HeduiError(f"the offline case did not complete: {case.state}")
+        _approve(sb, files, case.case_id)
         report = verifying.write_report(client, case.case_id, out)
     _run_cli(["report", "verify", str(report), "--bundle", str(sb.bundle),
               "--root-pub", str(sb.root_public_key)])
 
 
+def _verify_review_report(sb: sb_mod.Sandbox, client: GatewayClient,
+                          files: dict[str, Path], case_id: str, out: Path) -> Path:
+    """核对 by the verifier's client, 审核 by the reviewer, then the report, naming all."""
+    case = client.call(client.cases.VerifyCase, case_pb2.VerifyCaseRequest(
+        case_id=case_id), timeout=120)
+    say(_indent(verifying.summary(case, steps=True)))
+    _approve(sb, files, case_id)
+    path, report = verifying.fetch_report(client, case_id, out)
+    say("   the report names: " + " → ".join(f"{s.step} {s.name} ({s.staff_id})"
+                                             for s in report.steps))
+    return path
+
+
+def _approve(sb: sb_mod.Sandbox, files: dict[str, Path], case_id: str) -> None:
+    """The reviewer approves with their own certificate (``hedui review``)."""
+    say(f"   reviewer {sb_mod.REVIEWER}: hedui review {case_id} --approve")
+    _run_cli(["review", case_id, "--approve", "--client", str(files[sb_mod.REVIEWER])])
+
+
 def _retry_until_decided(client: GatewayClient, case_id: str) -> case_pb2.Case:
-    """The breaker may still be open for a few seconds after the agent returns."""
+    """The breaker may still be open for a few seconds after the agent returns; the
+    case is done with the verifier once assessed (awaiting review)."""
     import time
 
     deadline = time.monotonic() + 30
     while True:
         case = client.call(client.cases.RetryCase, case_pb2.RetryCaseRequest(
             case_id=case_id, operator=client.config.operator), timeout=60)
-        if case.state == case_pb2.CASE_STATE_DECIDED or time.monotonic() > deadline:
+        if case.state in (case_pb2.CASE_STATE_DECIDED, case_pb2.CASE_STATE_AWAITING_REVIEW) \
+                or time.monotonic() > deadline:
             return case
         time.sleep(1.0)
 

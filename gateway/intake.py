@@ -37,6 +37,7 @@ MAX_NAME = 64
 #: longest idempotency key (it is stored prefixed with the operator id)
 MAX_REQUEST_ID = 63
 _REGION = re.compile(r"[1-9][0-9]{5}")
+TOWNSHIP = re.compile(r"[1-9][0-9]{8}")
 _REQUEST_ID = re.compile(rf"[\x21-\x7e]{{1,{MAX_REQUEST_ID}}}")
 _RELATIONS = frozenset(v for v in records_pb2.Relation.values()
                        if v != records_pb2.RELATION_UNSPECIFIED)
@@ -67,7 +68,8 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
     """Every check and the sealed row of a new case, or the case a batch row opened
     before (idempotent per ``batch_key``)."""
     m.require_programme(request.programme)
-    m._require_staff(request.operator, request.programme)
+    township = case_township(m.person(request.operator), request.township)
+    m._require_staff(request.operator, request.programme, township, what="opening a case")
     if batch_key:
         if not _REQUEST_ID.fullmatch(batch_key):
             raise IntakeError(f"request_id is 1 to {MAX_REQUEST_ID} printable ASCII "
@@ -75,7 +77,7 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
         batch_key = f"{request.operator}:{batch_key}"
         existing = m.store.case_by_batch_key(batch_key)
         if existing is not None:
-            m._require_staff(request.operator, existing.programme)
+            m._require_staff(request.operator, existing.programme, existing.township)
             return m.describe(existing)
     try:  # no case opens whose queries every department would refuse
         m.bundle().check_current(m.clock())
@@ -109,6 +111,7 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
         authorization_number=request.authorization_number, operator=request.operator,
         members_sealed=sealed, outcome="", report_digest=b"", created_at=now,
         updated_at=now, version=0, claimed_by="", application_date=applied,
+        township=township,
     )
     entry = {
         "kind": audit_pb2.AUDIT_KIND_CASE_OPENED, "operator": request.operator,
@@ -129,6 +132,22 @@ def insert(m: CaseManager, opening: Opening, leaf: int) -> case_pb2.Case:
         {"department": d, "state": "PENDING", "reason": "", "answer_digest": b"",
          "attempts": 0, "updated_at": row.created_at} for d in sorted(opening.departments)
     ])
+
+
+def case_township(person: Any, given: str) -> str:
+    """The township a new case belongs to: the one given (a nine-digit code), else an
+    intake clerk's only township; "" for a county application. Scope is checked after."""
+    if given:
+        if not TOWNSHIP.fullmatch(given):
+            raise IntakeError("the township is its nine-digit code (e.g. 310112001)",
+                              "BAD_TOWNSHIP")
+        return given
+    if len(person.townships) == 1:
+        return person.townships[0]
+    if person.townships:
+        raise IntakeError(f"staff member {person.staff_id} works for several townships; the "
+                          "request names the one that took the application", "BAD_TOWNSHIP")
+    return ""
 
 
 def normalized_members(members: Sequence[case_pb2.Member]) -> list[case_pb2.Member]:

@@ -182,6 +182,7 @@ def build_report(
     audit_evidence: Sequence[tuple[bytes, audit_pb2.InclusionProof]],
     report_id: str | None = None,
     application_date: date | None = None,
+    steps: Sequence[case_pb2.CaseStep] = (),
 ) -> case_pb2.DeterminationReport:
     """Assemble a determination report from a finished assessment.
 
@@ -201,6 +202,7 @@ def build_report(
     of them. Everything else is :func:`verify_report`'s to check.
     """
     as_of = application_date or report_as_of(issued_at)
+    _check_step_list(steps, ValueError)
     if assessment.standard_id != standard.standard_id:
         raise ValueError(
             f"the assessment used standard {assessment.standard_id}, not {standard.standard_id}"
@@ -258,8 +260,39 @@ def build_report(
     if application_date is not None:
         report.application_date.CopyFrom(_pb_date(application_date))
         report.income_window.CopyFrom(window_period(assessment.profile.window))
+    report.steps.extend(steps)
     to_timestamp(issued_at.astimezone(UTC), report.issued_at)
     return report
+
+
+#: the level-by-level flow's steps, in order (受理 → 核对 → 审核)
+STEPS = ("intake", "verification", "review")
+
+
+def _check_step_list(steps: Sequence[case_pb2.CaseStep], error: type[Exception]) -> None:
+    """Known steps, in order, each once, each naming someone; the reviewer is neither the
+    intake clerk nor the verifier (separation of duties)."""
+    names = [s.step for s in steps]
+    if any(n not in STEPS for n in names) or names != sorted(names, key=STEPS.index) \
+            or len(set(names)) != len(names):
+        raise error(f"the report's steps {names} are not some of {list(STEPS)} in order")
+    if any(not s.staff_id for s in steps):
+        raise error("a step of the report names no staff member")
+    by = {s.step: s.staff_id for s in steps}
+    if "review" in by and by["review"] in (by.get("intake"), by.get("verification")):
+        raise error(f"the report's reviewer {by['review']} also opened or verified the case")
+
+
+def _check_steps(report: case_pb2.DeterminationReport) -> None:
+    """The steps are well formed, and a review step is backed by the reviewer's
+    CASE_REVIEWED entry among the report's proved audit evidence."""
+    _check_step_list(report.steps, ReportInvalid)
+    reviewer = next((s.staff_id for s in report.steps if s.step == "review"), "")
+    if reviewer and not any(
+            e.kind == audit_pb2.AUDIT_KIND_CASE_REVIEWED and e.operator == reviewer
+            for e in (audit_pb2.AuditEntry.FromString(ev.entry) for ev in report.audit_evidence)):
+        raise ReportInvalid(f"the report names reviewer {reviewer} but its audit evidence "
+                            "holds no review by them")
 
 
 def sign_report(
@@ -325,6 +358,7 @@ def verify_report(
     answers = _check_answers(report, bundle, issued_at)
     _check_evidence(report, answers)
     _check_audit(report, [issuer, *bundle.participants_by_role(trust_pb2.ROLE_AUDIT)])
+    _check_steps(report)
     if standards is not None:
         _check_recomputation(report, answers, standards, issued_at)
     return report

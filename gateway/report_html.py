@@ -161,6 +161,20 @@ def _assessment_dates(report: case_pb2.DeterminationReport) -> list[str]:
     ]
 
 
+_STEP_WORDS = {"intake": ("受理", "Intake"), "verification": ("核对", "Verification"),
+               "review": ("审核", "Review")}
+
+
+def _steps(report: case_pb2.DeterminationReport) -> list[str]:
+    """Who took, verified and reviewed the case (受理 → 核对 → 审核), when the report says."""
+    if not report.steps:
+        return []
+    cells = " → ".join(
+        f"{_bi(*_STEP_WORDS.get(x.step, (x.step, x.step)))}: {_e(x.name)} "
+        f"(<code>{_e(x.staff_id)}</code>)" for x in report.steps)
+    return [f'<tr><th>{_bi("经办人员", "Staff")}</th><td colspan="3">{cells}</td></tr>']
+
+
 def render_html(report: case_pb2.DeterminationReport) -> str:
     """The report as one printable HTML page (inline CSS, nothing external, all escaped)."""
     issued = ""
@@ -186,6 +200,7 @@ def render_html(report: case_pb2.DeterminationReport) -> str:
         f'<tr><th>{_bi("出具机构", "Issuer")}</th><td colspan="3"><code>{_e(report.issuer)}</code>'
         "</td></tr>",
         *_assessment_dates(report),
+        *_steps(report),
         "</table>",
         f'<div class="outcome">{_bi("认定结论：" + outcome_zh, "Outcome: " + outcome_en)}</div>',
         "<ol>",

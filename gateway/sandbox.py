@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -33,7 +33,14 @@ from hedui.keys import ca as ca_mod
 from hedui.keys import keyfile, signing, tls
 from hedui.keys.bundle import sign_bundle
 from hedui.keys.bundle_toml import bundle_from_toml
-from hedui.keys.identity import DEPARTMENTS, agent_id, audit_id, client_id, gateway_id
+from hedui.keys.identity import (
+    DEPARTMENTS,
+    agent_id,
+    audit_id,
+    client_id,
+    gateway_id,
+    staff_id,
+)
 from hedui.keys.secrets import write_secret
 from hedui.keys.tls import TlsMaterial
 
@@ -99,6 +106,8 @@ class Sandbox:
     gateway_endpoint: str
     desk: Identity
     officer: Identity
+    #: personal certificates by staff id (``provision(people=True)``), else empty
+    staff: dict[str, Identity] = field(default_factory=dict)
 
     @property
     def pki(self) -> Path:
@@ -215,7 +224,7 @@ def _participants_toml(sb_agents: dict[str, Identity], gateway: Identity,
             kid = signing.keyid(signing.read_public_key(extra.public_key_file))
             revoked += ["[[revoked]]", f'keyid = "{kid}"', "revoked_at = 2026-01-01T00:00:00Z",
                         f'reason = "{extra.revoked_reason}"', ""]
-    for department, ident in sb_agents.items():
+    for n, (department, ident) in enumerate(sb_agents.items()):
         lines += [
             "[[participants]]",
             f'id = "{ident.id}"',
@@ -224,6 +233,9 @@ def _participants_toml(sb_agents: dict[str, Identity], gateway: Identity,
             f'endpoint = "{endpoints[department]}"',
             f"offline = {'true' if department in offline else 'false'}",
             *_box_line(ident),
+            # synthetic contacts: whom the center calls when the department is late
+            f'liaison = {{ name = "{department}联络员", phone = "021-5551{n:03d}" }}',
+            f'leader = {{ name = "{department}分管领导", phone = "021-5552{n:03d}" }}',
             "[[participants.signing_keys]]",
             f'public_key_file = "{ident.signing_public_key}"',
             "",
@@ -245,11 +257,18 @@ def provision(
     offline: Iterable[str] = (),
     serial: int = 1,
     extra_gateway_keys: Iterable[ExtraKey] = (),
+    people: bool = False,
 ) -> Sandbox:
     """Create PKI, trust bundle, synthetic data and agent configs under ``root``.
 
     The gateway and every ``offline`` department also get a box key (``box.key``) for
     sealed offline bundles, its public half in the trust bundle.
+
+    ``people``: the deployment as new configurations make it — a staff registry with
+    every role (:data:`STAFF`), a personal certificate each (``pki/staff/<id>/``), no
+    declared operators, review required. Without it (most older tests) the gateway runs
+    in the transitional mode: the desk declares its operator, the old ``[staff]`` list
+    seeds the registry with verifiers, and reports are issued without review.
     """
     from hedui.agents.synthetic import seed as seed_departments  # the demo's data only
 
@@ -283,7 +302,15 @@ def provision(
                      pki / "officer")
     endpoints = {d: f"127.0.0.1:{free_port()}" for d in departments}
     gateway_endpoint = f"127.0.0.1:{free_port()}"
-    sb = Sandbox(root, gateway, agents, endpoints, gateway_endpoint, desk, officer)
+    personal = {}
+    for person in STAFF if people else ():
+        ident = Identity(staff_id(TRUST_DOMAIN, person.staff_id), pki / "staff" / person.staff_id)
+        ident.dir.mkdir(parents=True, exist_ok=True)
+        cert, key = ca_mod.issue_certificate(ca_cert, ca_key, ident.id)
+        ca_mod.write_certificate(ident.tls_certificate, cert)
+        keyfile.write_private_key(ident.tls_key, key)
+        personal[person.staff_id] = ident
+    sb = Sandbox(root, gateway, agents, endpoints, gateway_endpoint, desk, officer, personal)
 
     trust_text = "\n".join([
         f'trust_domain = "{TRUST_DOMAIN}"',
@@ -300,7 +327,9 @@ def provision(
     seed_departments(sb.data_dir, persons, seed=seed)
     for d in departments:
         write_agent_config(sb, d)
-    write_gateway_config(sb)
+    write_gateway_config(sb, people=people)
+    if people:
+        register_staff(sb)
     sb.logs.mkdir(exist_ok=True)
     return sb
 
@@ -308,17 +337,59 @@ def provision(
 #: the demo's verifier and privacy-officer staff ids
 VERIFIER = "op-1001"
 OFFICER = "po-2001"
+ADMIN = "admin-01"
+CLERK = "clerk-3101"
+REVIEWER = "rv-4001"
+#: the township the demo's intake clerk works for (a synthetic nine-digit code)
+TOWNSHIP = "310112001"
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One person of the sandbox's staff registry (synthetic names)."""
+
+    staff_id: str
+    name: str
+    roles: str
+    township: str = ""
+    phone: str = ""
+
+
+#: a small staff with every role (``provision(people=True)``)
+STAFF = (
+    StaffMember(ADMIN, "管理员甲", "administrator", phone="021-5550100"),
+    StaffMember(CLERK, "乡镇经办乙", "intake-clerk", TOWNSHIP, "021-5550101"),
+    StaffMember(VERIFIER, "核对员丙", "verifier", phone="021-5550102"),
+    StaffMember("op-1002", "核对员丁", "verifier", phone="021-5550103"),
+    StaffMember(REVIEWER, "审核员戊", "reviewer", phone="021-5550104"),
+    StaffMember("rv-4002", "审核员己", "reviewer,verifier", phone="021-5550105"),
+    StaffMember(OFFICER, "隐私专员庚", "privacy-officer", phone="021-5550106"),
+)
+
+
+def register_staff(sb: Sandbox) -> None:
+    """The administrator's first day: themselves, then everyone else (each logged), as
+    ``hedui staff add … --by admin-01`` does."""
+    from hedui.gateway.staff_cli import open_registry
+
+    with open_registry(sb.gateway_config) as registry:
+        for p in STAFF:
+            registry.add(p.staff_id, name=p.name, roles=p.roles.split(","),
+                         townships=[p.township] if p.township else [], phone=p.phone,
+                         by="" if p.staff_id == ADMIN else ADMIN)
 
 
 def write_gateway_config(sb: Sandbox, *, cases_db: str | None = None,
                          audit_db: str | None = None, listen: str | None = None,
                          state_dir: str = "state", path: Path | None = None,
-                         checkpoint_interval: float = 0.5) -> Path:
+                         checkpoint_interval: float = 0.5, people: bool | None = None) -> Path:
     """The gateway.toml the center's administrator would write.
 
     ``checkpoint_interval`` is half the shipped default so that tests see witnesses
-    move on quickly; benchmarks pass the shipped one.
+    move on quickly; benchmarks pass the shipped one. ``people`` (default: whether the
+    sandbox has personal certificates): no declared operators, review required.
     """
+    people = bool(sb.staff) if people is None else people
     path = path or sb.gateway_config
     path.parent.mkdir(parents=True, exist_ok=True)
     g = sb.gateway
@@ -360,9 +431,13 @@ answers = "{sb.answer_key}"
 [clients]
 allowed = ["{sb.desk.id}", "{sb.officer.id}"]
 officers = ["{sb.officer.id}"]
+declared_operators = {'false' if people else 'true'}
+
+[review]
+required = {'true' if people else 'false'}
 
 [staff]
-{staff}
+{staff if not people else ''}
 
 [fanout]
 deadline_seconds = 5.0

@@ -22,7 +22,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from prometheus_client import start_http_server
 
-from hedui.audit.entries import AccessRecorder
+from hedui import status
+from hedui.audit.entries import ACTING_ROLE, AccessRecorder
 from hedui.audit.loop_commit import LoopCommitter
 from hedui.audit.pseudonym import Pseudonymizer
 from hedui.audit.publisher import CheckpointPublisher
@@ -30,6 +31,7 @@ from hedui.audit.search import AuditQueries
 from hedui.audit.service import AuditService
 from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
+from hedui.gateway.access import PRIVACY_OFFICER
 from hedui.gateway.agent_client import AgentClient
 from hedui.gateway.agent_witness import AgentWitness
 from hedui.gateway.authorizations import AuthorizationRegistry
@@ -40,6 +42,7 @@ from hedui.gateway.planner import DepartmentPlan
 from hedui.gateway.sealing import Vault
 from hedui.gateway.service import CaseService
 from hedui.gateway.service import add_to_server as add_case_service
+from hedui.gateway.staff import StaffRegistry
 from hedui.gateway.standards import StandardsLibrary
 from hedui.gateway.store import CaseStore
 from hedui.keys import identity, keyfile, tls
@@ -129,12 +132,15 @@ def build(config: GatewayConfig) -> Gateway:
     migrate_cases(config.cases_db)
     store = CaseStore(config.cases_db)
     registry = AuthorizationRegistry(store, recorder.pseudonymizer.pseudonym)
+    staff = StaffRegistry(store, recorder)
+    staff.seed(config.staff)  # once, into an empty registry (logged); then ignored
     cases = CaseManager(
         gateway_id=config.gateway_id, signing_key=signing_key, bundle=lambda: trust.current,
         store=store, vault=Vault(load_secret(config.answers_key)), authorizations=registry,
         fanout=fanout, recorder=recorder, audit_log=audit_log, checkpoints=publisher,
         standards=StandardsLibrary(config.standards_dir or DEFAULT_STANDARDS),
-        staff=config.staff, replica=config.replica or f"{socket.gethostname()}:{config.listen}",
+        registry=staff, review_required=config.review_required,
+        replica=config.replica or f"{socket.gethostname()}:{config.listen}",
         claim_ttl=dt.timedelta(seconds=config.deadline * (config.retries + 1) + 10),
     )
     return Gateway(config, trust, material, cases, audit_log, store, clients)
@@ -152,6 +158,17 @@ async def _sweep_retention(gw: Gateway, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+def _warn_transitional(config: GatewayConfig) -> None:
+    """Say at start what the configuration leaves weaker than the default."""
+    if config.declared_operators:
+        log.warning("[clients] declared_operators is on: desks on [clients] allowed name "
+                    "their operator and the gateway believes them; issue personal staff "
+                    "certificates and turn it off", desks=list(config.allowed_clients))
+    if not config.review_required:
+        log.warning("[review] required is off: reports are issued without a second person "
+                    "approving the assessment (审核)")
+
+
 def _peer(context: grpc.aio.ServicerContext) -> str | None:
     try:
         return identity.peer_identity(context.auth_context())
@@ -159,9 +176,50 @@ def _peer(context: grpc.aio.ServicerContext) -> str | None:
         return None
 
 
+class StaffAuditService(AuditService):
+    """The audit service, where a privacy officer may also search with their personal
+    certificate: an active registry member in the privacy-officer role, the search
+    logged under their staff id (``searched_by`` set from the certificate; another one
+    refused). Officer tools on ``[clients] officers`` keep working as before."""
+
+    def __init__(self, *args: object, registry: StaffRegistry, officers: tuple[str, ...],
+                 **kwargs: object) -> None:
+        super().__init__(*args, may_search=self._may_search, **kwargs)  # type: ignore[arg-type]
+        self.staff = registry
+        self.officers = frozenset(officers)
+
+    def _officer(self, context: grpc.aio.ServicerContext) -> str:
+        """The staff id of an active privacy officer's personal certificate, else ""."""
+        peer = _peer(context)
+        if peer is None or identity.parse_id(peer).kind != "staff":
+            return ""
+        person = self.staff.get(identity.parse_id(peer).name)
+        ok = person is not None and person.active and PRIVACY_OFFICER in person.roles
+        return person.staff_id if ok and person is not None else ""
+
+    def _may_search(self, context: grpc.aio.ServicerContext) -> bool:
+        return _peer(context) in self.officers or bool(self._officer(context))
+
+    async def Search(self, request, context):
+        officer = self._officer(context)
+        if officer:
+            if request.searched_by and request.searched_by != officer:
+                await status.abort(context, grpc.StatusCode.PERMISSION_DENIED,
+                                   "OPERATOR_MISMATCH", f"the certificate is staff member "
+                                   f"{officer}'s; it cannot search as another person")
+            request.searched_by = officer
+            token = ACTING_ROLE.set(PRIVACY_OFFICER)
+            try:
+                return await super().Search(request, context)
+            finally:
+                ACTING_ROLE.reset(token)
+        return await super().Search(request, context)
+
+
 async def serve(config: GatewayConfig) -> None:
     """Run until SIGTERM/SIGINT; in-flight requests finish first."""
     gw = build(config)
+    _warn_transitional(config)
     # case steps that touch the databases run in threads; asyncio's default of
     # cores + 4 threads queued them behind each other under load
     asyncio.get_running_loop().set_default_executor(
@@ -171,13 +229,15 @@ async def serve(config: GatewayConfig) -> None:
     committer = LoopCommitter(gw.audit_log)
     gw.audit_log.route_appends(committer)
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", 4 * 1024 * 1024)])
-    add_case_service(CaseService(gw.cases, gw.cases.authorizations, config.allowed_clients),
-                     server)
+    add_case_service(CaseService(
+        gw.cases, gw.cases.authorizations, config.allowed_clients,
+        consoles=config.console_clients, declared_operators=config.declared_operators,
+        trust_domain=identity.parse_id(config.gateway_id).domain), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(
-        AuditService(
+        StaffAuditService(
             gw.audit_log, AuditQueries(gw.audit_log, gw.cases.recorder),
-            checkpoint=gw.cases.checkpoints.latest,
-            may_search=lambda ctx: _peer(ctx) in config.officer_clients,
+            checkpoint=gw.cases.checkpoints.latest, registry=gw.cases.registry,
+            officers=config.officer_clients,
         ),
         server,
     )

@@ -1,9 +1,18 @@
 """The case service over gRPC: verifiers' requests in, precise statuses out, every
 refusal in the audit log.
 
-Callers are authenticated by their client certificate (SPIFFE id on the gateway's
-allow-list) before any method runs; the operator named in each request must be on
-the staff list for the case's programme (checked by ``CaseManager``). Every error is
+**Who is acting is established here, never taken from the request** (the guard,
+``_establish``): a personal staff certificate (``spiffe://<domain>/staff/op-1001``)
+is that person, and a request's ``operator``, when set, must equal it
+(OPERATOR_MISMATCH); a console on ``[clients] consoles`` signed the person in and
+asserts their staff id in ``operator`` (entries name the console as ``client`` and the
+person as ``operator``); a desk on ``[clients] allowed`` may name its operator only in
+the transitional mode ``declared_operators`` (else OPERATOR_NOT_AUTHENTICATED). The
+person must then be an active member of the staff registry (read for this request: a
+disabled member is refused from the moment of disabling) in a role that may call the
+method (``access.ALLOWED``); case steps check their scope. The person and role are set
+in ``access.ACTING`` / ``entries.ACTING_ROLE`` for the call, so every entry records
+the role. Every error is
 ``google.rpc.Status`` with an ``ErrorInfo`` reason (``case_errors.REASONS``); a request
 that cannot even be parsed is INVALID_ARGUMENT, never grpc's UNKNOWN naming a Python
 class.
@@ -26,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import grpc
@@ -34,11 +43,12 @@ import structlog
 from google.protobuf import message_factory
 
 from hedui import status
+from hedui.audit.entries import ACTING_ROLE
 from hedui.errors import HeduiError
+from hedui.gateway import access, case_reads
 from hedui.gateway import authorizations as authorizations_mod
-from hedui.gateway import case_reads
 from hedui.gateway.authorizations import AuthorizationRegistry
-from hedui.gateway.case_errors import CaseError
+from hedui.gateway.case_errors import CaseError, NotAllowed
 from hedui.gateway.cases import CaseManager
 from hedui.gateway.masking import (
     safe_authorization_number,
@@ -102,33 +112,82 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
     """CaseService backed by a CaseManager."""
 
     def __init__(self, cases: CaseManager, registry: AuthorizationRegistry,
-                 allowed_clients: tuple[str, ...]) -> None:
+                 allowed_clients: tuple[str, ...], *, consoles: tuple[str, ...] = (),
+                 declared_operators: bool = False, trust_domain: str = "") -> None:
         self.cases = cases
         self.registry = registry
         self.allowed_clients = frozenset(allowed_clients)
+        self.consoles = frozenset(consoles)
+        self.declared_operators = declared_operators
+        #: personal certificates are accepted from this trust domain only
+        self.trust_domain = trust_domain
 
     # ------------------------------------------------------------ the guard
 
     async def _run(self, context: grpc.aio.ServicerContext, method: str, claim: Claim,
-                   call: Callable[[str], Awaitable[Any]]) -> Any:
-        """Authenticate, run ``call(client_id)``, and turn every failure into a logged
-        refusal with a reason (or, for a bug, INTERNAL with a reference)."""
+                   call: Callable[[str], Awaitable[Any]], request: Any = None) -> Any:
+        """Authenticate the client, establish the person acting (their id replaces the
+        request's ``operator``), run ``call(client_id)``, and turn every failure into a
+        logged refusal with a reason (or, for a bug, INTERNAL with a reference)."""
         client = await self._client(context, method)
-        refused: CaseError | None = None
+        staff = self._staff_of(client)
+        if staff:  # the certificate names the person: their refusals name them too
+            claim = replace(claim, operator=staff)
+        tokens: tuple[Any, Any] | None = None
         try:
-            return await call(client)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            refused = _as_case_error(exc)
-            if refused is None:
-                ref = uuid.uuid4().hex[:12]
-                log.exception("case service failed", ref=ref, method=method)
-                await status.abort(context, grpc.StatusCode.INTERNAL, "INTERNAL_ERROR",
-                                   "internal error in the gateway; the administrator finds "
-                                   f"reference {ref} in the gateway log", {"ref": ref})
-        assert refused is not None
-        await self._refuse(context, method, refused, claim, client)
+            refused: CaseError | None = None
+            try:
+                acting = await self.cases.step(self._establish, client, method,
+                                               getattr(request, "operator", ""))
+                tokens = access.ACTING.set(acting), ACTING_ROLE.set(acting.role)
+                claim = replace(claim, operator=acting.person.staff_id)
+                if request is not None:
+                    request.operator = acting.person.staff_id
+                return await call(client)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                refused = _as_case_error(exc)
+                if refused is None:
+                    ref = uuid.uuid4().hex[:12]
+                    log.exception("case service failed", ref=ref, method=method)
+                    await status.abort(context, grpc.StatusCode.INTERNAL, "INTERNAL_ERROR",
+                                       "internal error in the gateway; the administrator "
+                                       f"finds reference {ref} in the gateway log",
+                                       {"ref": ref})
+            assert refused is not None
+            await self._refuse(context, method, refused, claim, client)
+        finally:
+            if tokens is not None:  # the call's person does not outlive it
+                access.ACTING.reset(tokens[0])
+                ACTING_ROLE.reset(tokens[1])
+
+    def _staff_of(self, client: str) -> str:
+        """The staff id a personal certificate names; "" for any other identity."""
+        parsed = identity.parse_id(client)
+        return parsed.name if parsed.kind == "staff" else ""
+
+    def _establish(self, client: str, method: str, declared: str) -> access.Acting:
+        """Who acts: from the certificate, a console's assertion or (transitional) a desk's
+        declaration; then an active registry member in a role that may call ``method``."""
+        staff = self._staff_of(client)
+        if staff:
+            if declared and declared != staff:
+                raise NotAllowed(f"the certificate is staff member {staff}'s; it cannot act "
+                                 "as another operator", "OPERATOR_MISMATCH")
+            operator = staff
+        elif client in self.consoles or (client in self.allowed_clients
+                                         and self.declared_operators):
+            operator = declared
+        else:
+            raise NotAllowed(
+                f"{safe_client(client) or 'this client'} is a desk certificate, which cannot "
+                "say who is acting; call with your personal staff certificate (hedui keys "
+                "issue --id spiffe://…/staff/<staff-id>) or through the console",
+                "OPERATOR_NOT_AUTHENTICATED")
+        person = self.cases.registry.require_active(operator)
+        role = access.require_role(person, access.METHOD_ACTION[method])
+        return access.Acting(person=person, role=role, client=client)
 
     async def _client(self, context: grpc.aio.ServicerContext, method: str) -> str:
         try:
@@ -137,7 +196,10 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
             await self._refuse(context, method, CaseError(
                 "the client presented no valid certificate identity", "UNAUTHENTICATED"))
             raise AssertionError("unreachable") from None
-        if client not in self.allowed_clients:
+        parsed = identity.parse_id(client)
+        personal = parsed.kind == "staff" and (not self.trust_domain
+                                               or parsed.domain == self.trust_domain)
+        if not personal and client not in self.allowed_clients | self.consoles:
             await self._refuse(context, method, CaseError(
                 f"{safe_client(client) or 'this client'} is not a client allowed to use the "
                 "case service", "CLIENT_NOT_ALLOWED"), client=client)
@@ -201,14 +263,14 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
             operator=request.operator, purpose=auth.programme,
             authorization_number=auth.number, id_numbers=auth.covered_id_numbers,
         ), lambda client: authorizations_mod.register(self.cases, auth, request.operator,
-                                                      client=client))
+                                                      client=client), request)
 
     async def RevokeAuthorization(self, request, context):
         return await self._run(context, "RevokeAuthorization", Claim(
             operator=request.operator, authorization_number=request.number,
             covered_by_authorization=True,
         ), lambda client: authorizations_mod.revoke(self.cases, request.number, request.reason,
-                                                    request.operator, client=client))
+                                                    request.operator, client=client), request)
 
     async def OpenCase(self, request, context):
         return await self._run(context, "OpenCase", Claim(
@@ -216,40 +278,49 @@ class CaseService(case_pb2_grpc.CaseServiceServicer):
             authorization_number=request.authorization_number,
             id_numbers=[x.id_number for x in request.members],
         ), lambda client: self.cases.open_case(request, batch_key=request.request_id or None,
-                                               client=client))
+                                               client=client), request)
 
     async def VerifyCase(self, request, context):
         return await self._run(
             context, "VerifyCase", Claim(operator=request.operator, case_id=request.case_id),
-            lambda client: self.cases.verify(request.case_id, request.operator, client=client))
+            lambda client: self.cases.verify(request.case_id, request.operator, client=client),
+            request)
 
     async def RetryCase(self, request, context):
         return await self._run(
             context, "RetryCase", Claim(operator=request.operator, case_id=request.case_id),
-            lambda client: self.cases.retry(request.case_id, request.operator, client=client))
+            lambda client: self.cases.retry(request.case_id, request.operator, client=client),
+            request)
 
     async def CancelCase(self, request, context):
         return await self._run(
             context, "CancelCase", Claim(operator=request.operator, case_id=request.case_id),
             lambda client: asyncio.to_thread(self.cases.cancel, request.case_id,
-                                             request.reason, request.operator))
+                                             request.reason, request.operator), request)
 
     async def GetCase(self, request, context):
         return await self._run(
             context, "GetCase", Claim(operator=request.operator, case_id=request.case_id),
             lambda client: case_reads.view(self.cases, request.case_id, request.operator,
-                                           client=client))
+                                           client=client), request)
 
     async def ListCases(self, request, context):
         return await self._run(
             context, "ListCases", Claim(operator=request.operator, purpose=request.programme),
-            lambda client: case_reads.list_cases(self.cases, request, client=client))
+            lambda client: case_reads.list_cases(self.cases, request, client=client), request)
 
     async def GetReport(self, request, context):
         return await self._run(
             context, "GetReport", Claim(operator=request.operator, case_id=request.case_id),
             lambda client: asyncio.to_thread(case_reads.report, self.cases, request.case_id,
-                                             request.operator, client=client))
+                                             request.operator, client=client), request)
+
+    async def ReviewCase(self, request, context):
+        return await self._run(
+            context, "ReviewCase", Claim(operator=request.operator, case_id=request.case_id),
+            lambda client: asyncio.to_thread(self.cases.review, request.case_id,
+                                             request.verdict, request.reason, request.operator,
+                                             client=client), request)
 
 
 class _Malformed:

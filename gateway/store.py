@@ -62,6 +62,26 @@ cases = Table(
     Column("application_date", String(10), nullable=True),
     # why the case is CANCELLED, or INCOMPLETE with every department answered (0003)
     Column("state_reason", Text, nullable=True),
+    # the township office that took the application; who assessed it; who approved (0004)
+    Column("township", String(16), nullable=True),
+    Column("verifier", String(64), nullable=True),
+    Column("reviewer", String(64), nullable=True),
+)
+
+#: the staff registry (0004): who may act, in which roles, within which scope
+#: (``hedui.gateway.staff`` reads and changes it)
+staff = Table(
+    "staff", metadata,
+    Column("staff_id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("roles", Text, nullable=False),
+    Column("townships", Text, nullable=False),
+    Column("programmes", Text, nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("changed_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 case_departments = Table(
@@ -165,6 +185,11 @@ class CaseRow:
     application_date: dt.date
     #: why the case is CANCELLED, or INCOMPLETE although every department answered
     state_reason: str = ""
+    #: the township office that took the application ("" at the county center)
+    township: str = ""
+    #: who assessed it (AWAITING_REVIEW on), who approved it (DECIDED after review)
+    verifier: str = ""
+    reviewer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,8 +264,11 @@ _SQL = {
     "insert_leaf": "INSERT INTO case_audit_leaves (case_id, leaf_index) VALUES (?, ?)",
     "leaves": "SELECT leaf_index FROM case_audit_leaves WHERE case_id = ? ORDER BY leaf_index",
     "decide": "UPDATE cases SET state = ?, version = ?, updated_at = ?, claimed_by = '', "
-              "outcome = ?, report_digest = ?, state_reason = NULL "
+              "outcome = ?, report_digest = ?, state_reason = NULL, verifier = ?, reviewer = ? "
               "WHERE case_id = ? AND version = ? AND state = ?",
+    "assessed": "UPDATE cases SET state = ?, version = ?, updated_at = ?, claimed_by = '', "
+                "outcome = ?, state_reason = NULL, verifier = ?, reviewer = NULL "
+                "WHERE case_id = ? AND version = ? AND state = ?",
     "insert_report": "INSERT INTO reports (case_id, digest, envelope_sealed, issued_at) "
                      "VALUES (?, ?, ?, ?)",
     "report": "SELECT envelope_sealed FROM reports WHERE case_id = ?",
@@ -345,7 +373,7 @@ class CaseStore:
         """A CaseRow from a row of ``_CASE_COLUMNS``."""
         (case_id, state, programme, region, authorization_number, operator, members_sealed,
          outcome, report_digest, created_at, updated_at, version, claimed_by, application_date,
-         state_reason) = r
+         state_reason, township, verifier, reviewer) = r
         created = self._instant(created_at)
         return CaseRow(
             case_id=case_id, state=state, programme=programme, region=region,
@@ -355,13 +383,15 @@ class CaseStore:
             updated_at=self._instant(updated_at), version=version, claimed_by=claimed_by or "",
             application_date=(dt.date.fromisoformat(application_date) if application_date
                               else created.date()),  # type: ignore[union-attr]
-            state_reason=state_reason or "",
+            state_reason=state_reason or "", township=township or "",
+            verifier=verifier or "", reviewer=reviewer or "",
         )
 
     def list(self, *, state: str | None, programme: str | None, limit: int,
-             offset: int, programmes: Sequence[str] | None = None) -> list[CaseRow]:
-        """Cases newest first; ``programmes`` limits them to those programmes (a reader
-        sees only the programmes whose staff list names them; empty: none)."""
+             offset: int, programmes: Sequence[str] | None = None,
+             townships: Sequence[str] | None = None) -> list[CaseRow]:
+        """Cases newest first; ``programmes`` (``townships``) limits them to those
+        programmes (townships): a reader sees only their scope (empty: none)."""
         where = [(name, value) for name, value in (("state", state), ("programme", programme))
                  if value]
         clauses = [f"{name} = {self._mark}" for name, _ in where]
@@ -371,6 +401,11 @@ class CaseStore:
                 return []
             clauses.append(f"programme IN ({', '.join([self._mark] * len(programmes))})")
             params.extend(programmes)
+        if townships is not None:
+            if not townships:
+                return []
+            clauses.append(f"township IN ({', '.join([self._mark] * len(townships))})")
+            params.extend(townships)
         sql = f"SELECT {_columns(_CASE_COLUMNS)} FROM cases"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -448,19 +483,30 @@ class CaseStore:
             return [r[0] for r in cur.fetchall()]
 
     def decide(self, conn: Connection, case_id: str, *, expect_version: int, outcome: str,
-               digest: bytes, sealed_report: bytes, now: dt.datetime) -> bool:
-        """Mark the case DECIDED and store its report (CAS on the version); False, storing
-        nothing, when another request changed the case first."""
+               digest: bytes, sealed_report: bytes, now: dt.datetime, verifier: str = "",
+               reviewer: str = "", from_state: str = "CASE_STATE_QUERYING") -> bool:
+        """Mark the case DECIDED and store its report (CAS on the version and
+        ``from_state``); False, storing nothing, when another request changed it first."""
         with self._cursor(conn) as cur:
             cur.execute(self._sql["decide"], (
                 "CASE_STATE_DECIDED", expect_version + 1, self._to_db(now), outcome, digest,
-                case_id, expect_version, "CASE_STATE_QUERYING",
+                verifier or None, reviewer or None, case_id, expect_version, from_state,
             ))
             if cur.rowcount != 1:
                 return False
             cur.execute(self._sql["insert_report"],
                         (case_id, digest, sealed_report, self._to_db(now)))
         return True
+
+    def assessed(self, conn: Connection, case_id: str, *, expect_version: int, outcome: str,
+                 verifier: str, now: dt.datetime) -> bool:
+        """QUERYING → AWAITING_REVIEW with the proposed outcome and its verifier (CAS)."""
+        with self._cursor(conn) as cur:
+            cur.execute(self._sql["assessed"], (
+                "CASE_STATE_AWAITING_REVIEW", expect_version + 1, self._to_db(now), outcome,
+                verifier, case_id, expect_version, "CASE_STATE_QUERYING",
+            ))
+            return cur.rowcount == 1
 
     # ----------------------------------------------------------------- reports
 

@@ -60,7 +60,10 @@ MAX_VALID_DAYS = 366
 _TOP = {"trust_domain", "serial", "issued_at", "valid_until", "valid_days", "ca_certificates",
         "participants", "revoked", "policies"}  # fmt: skip
 _PARTICIPANT = {"id", "role", "department", "endpoint", "certificate_sha256", "offline",
-                "display_name", "box_public_key", "signing_keys"}  # fmt: skip
+                "display_name", "box_public_key", "signing_keys", "leader", "liaison"}  # fmt: skip
+#: a member unit's responsible leader (分管领导) or liaison (联络员): whom to call
+_CONTACT = {"name", "phone"}
+_PHONE_RE = re.compile(r"\+?[0-9][0-9 -]{2,30}")
 _SIGNING_KEY = {"public_key", "public_key_file", "keyid", "not_before", "not_after"}
 _REVOKED = {"keyid", "revoked_at", "reason"}
 _POLICY = {"description", "consent_required", "retention_days", "departments"}
@@ -277,6 +280,9 @@ class _Reader:
             sid = parse_id(pid)
         except InvalidIdentity as exc:
             self.rewrap(f"{key}.id", exc)
+        if sid.kind not in ROLE_BY_KIND:  # a desk, a person or a console: no participant
+            self.fail(f"{key}.id", f"{pid} is a {sid.kind} identity, not an exchange "
+                      f"participant (kinds: {', '.join(ROLE_BY_KIND)})")
         role = self.string(t, key, "role") or sid.kind
         if role not in ROLE_BY_KIND:
             self.fail(f"{key}.role", f"{role!r} is not one of {', '.join(ROLE_BY_KIND)}")
@@ -296,6 +302,9 @@ class _Reader:
             except InvalidBundle as exc:
                 self.rewrap(f"{key}.certificate_sha256[{j}]", exc)
             p.certificate_sha256.append(normal)
+        for which in ("leader", "liaison"):
+            if which in t:
+                getattr(p, which).CopyFrom(self.contact(t[which], f"{key}.{which}"))
         box = self.string(t, key, "box_public_key")
         if box:
             p.box_public_key = self.base64_key(box, f"{key}.box_public_key")
@@ -306,6 +315,18 @@ class _Reader:
         except InvalidBundle as exc:
             self.rewrap(key, exc)
         return p
+
+    def contact(self, value: Any, key: str) -> trust_pb2.Contact:
+        """``{ name = "…", phone = "…" }``: a name and a work phone, both required."""
+        t = self.table(value, key, _CONTACT)
+        name = self.string(t, key, "name", required=True).strip()
+        phone = self.string(t, key, "phone", required=True).strip()
+        if not name or len(name) > 64 or not name.isprintable():
+            self.fail(f"{key}.name", "a name is 1 to 64 printable characters")
+        if not _PHONE_RE.fullmatch(phone):
+            self.fail(f"{key}.phone", f"{phone!r} is not a phone number (digits, spaces, "
+                      "'-', an optional leading '+')")
+        return trust_pb2.Contact(name=name, phone=phone)
 
     def base64_key(self, value: str, key: str) -> bytes:
         try:

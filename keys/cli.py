@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from hedui.errors import HeduiError
 from hedui.keys import ca, dsse, keyfile, signing
 from hedui.keys._files import read_limited, write_atomic
 from hedui.keys.bundle import (
@@ -167,7 +168,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_issue(args: argparse.Namespace) -> int:
-    parse_id(args.id)
+    parsed = parse_id(args.id)
+    if parsed.kind == "staff":
+        return _issue_personal(args)
     passphrase = keyfile.passphrase_from_env(args.passphrase_env)
     ca_passphrase = keyfile.passphrase_from_env(args.ca_passphrase_env)
     ca_cert = ca.load_certificate(args.ca_dir / CA_CERT)
@@ -210,6 +213,40 @@ def cmd_issue(args: argparse.Namespace) -> int:
     if box is not None:
         print("  # and under [[participants]] (the box key is X25519):")
         print(f'  box_public_key = "{base64.b64encode(bytes(box.public_key)).decode()}"')
+    return 0
+
+
+def _issue_personal(args: argparse.Namespace) -> int:
+    """A staff member's personal certificate (``…/staff/<staff-id>``): TLS only. A person
+    signs nothing in the exchange, so no signing key, and they are no participant of the
+    trust bundle; the gateway takes the operator from the certificate and the staff
+    registry (``hedui staff add``) decides what they may do."""
+    if args.box:
+        raise HeduiError("a personal staff certificate has no box key (--box is for "
+                         "offline participants)")
+    passphrase = keyfile.passphrase_from_env(args.passphrase_env)
+    ca_passphrase = keyfile.passphrase_from_env(args.ca_passphrase_env)
+    ca_cert = ca.load_certificate(args.ca_dir / CA_CERT)
+    ca_key = keyfile.load_tls_private_key(args.ca_dir / CA_KEY, ca_passphrase)
+    out: Path = args.out
+    names = [TLS_CERT, TLS_KEY, CA_CERT]
+    _refuse_existing([out / n for n in names])
+    cert, key = ca.issue_certificate(
+        ca_cert, ca_key, args.id, dns_names=tuple(args.dns),  # type: ignore[arg-type]
+        ip_addresses=tuple(args.ip), days=args.days, now=_now(),
+    )
+    _make_dir(out)
+    keyfile.write_private_key(out / TLS_KEY, key, passphrase)
+    ca.write_certificate(out / TLS_CERT, cert)
+    ca.write_certificate(out / CA_CERT, ca_cert)
+    for name in names:
+        print(f"wrote {out / name}")
+    print(f"id: {args.id}")
+    print(f"certificate sha256: {ca.cert_fingerprint(cert)}")
+    staff = args.id.rsplit("/", 1)[1]
+    print(f"personal certificate of staff member {staff}: the gateway takes the operator "
+          f"from it; register them with `hedui staff add {staff} --roles … --config "
+          "gateway.toml --by ADMIN-ID`")
     return 0
 
 

@@ -3,7 +3,7 @@
 The identity is the URI SAN in a participant's certificate and its id in the trust
 bundle, so both ends of a connection name each other the same way. hedui accepts a
 strict subset of SPIFFE IDs: lowercase, exactly two path segments, kind one of
-gateway/agent/audit, the name a DNS label, and an agent's name one of the eight
+gateway/agent/audit/client/staff/console, the name a DNS label, and an agent's name one of the eight
 departments; so an id also maps one-to-one to a DNS name (:func:`tls_server_name`).
 """
 
@@ -28,17 +28,23 @@ __all__ = [
     "agent_id",
     "audit_id",
     "client_id",
+    "console_id",
     "gateway_id",
     "parse_id",
     "peer_identity",
     "spiffe_ids_of_certificate",
+    "staff_id",
     "tls_server_name",
 ]
 
 SCHEME = "spiffe://"
 # "client": verifiers' desks and privacy officers' tools calling the gateway; they are
 # not exchange participants (not in the trust bundle) but the gateway's allow-list.
-KINDS = ("gateway", "agent", "audit", "client")
+# "staff": a person's own certificate, named by their staff id (``…/staff/op-1001``):
+# the gateway takes the operator from it, never from the request. "console": the web
+# console, which signs people in and asserts who they are (allowed by the gateway's
+# ``[clients] consoles`` list). Neither is an exchange participant.
+KINDS = ("gateway", "agent", "audit", "client", "staff", "console")
 DEPARTMENTS = (
     "public-security",
     "housing",
@@ -113,6 +119,16 @@ def agent_id(domain: str | TrustDomain, department: str) -> str:
 def client_id(domain: str | TrustDomain, name: str) -> str:
     """``spiffe://<domain>/client/<name>``: a verifier desk or a privacy officer's tool."""
     return _make(domain, "client", name)
+
+
+def staff_id(domain: str | TrustDomain, staff: str) -> str:
+    """``spiffe://<domain>/staff/<staff-id>``: one person's certificate."""
+    return _make(domain, "staff", staff)
+
+
+def console_id(domain: str | TrustDomain, name: str) -> str:
+    """``spiffe://<domain>/console/<name>``: a console that asserts the person signed in."""
+    return _make(domain, "console", name)
 
 
 def audit_id(domain: str | TrustDomain, name: str = "log") -> str:

@@ -1,7 +1,7 @@
 """Alembic migrations of the gateway's case database.
 
     from hedui.gateway.migrations import upgrade
-    upgrade(config.cases_db)            # -> "0003"
+    upgrade(config.cases_db)            # -> "0004"
 
 The history lives in ``versions/`` and its revision in the table
 ``cases_alembic_version``, so the case database may share a PostgreSQL database (or
@@ -11,7 +11,8 @@ schema) with the audit log, which keeps its own history (``hedui.audit.migration
 release before migrations made them (frozen in ``baseline.py``). A database that release
 made has tables but no version table: ``upgrade`` compares their columns with
 ``baseline.py`` and stamps it ``0001`` (or ``0002`` when the offline tables exist too)
-before going on. ``0003`` adds the application date (申请日期) and the state reason.
+before going on. ``0003`` adds the application date (申请日期) and the state reason,
+``0004`` the staff registry and the township, verifier and reviewer of a case.
 The drift test (tests/deploy/test_deploy_migrations.py) fails until
 ``head`` equals ``store.py`` plus ``offline.py``, so a table cannot be forgotten: a new
 table anywhere in the case database needs its revision here.
@@ -32,7 +33,7 @@ from sqlalchemy import Connection, inspect
 from hedui.audit.migrations.runner import MigrationError, read_current, run
 from hedui.gateway.migrations import baseline
 
-__all__ = ["APPLICATION_DATE", "INITIAL", "OFFLINE", "SCRIPT_LOCATION", "VERSION_TABLE",
+__all__ = ["APPLICATION_DATE", "INITIAL", "OFFLINE", "SCRIPT_LOCATION", "STAFF", "VERSION_TABLE",
            "MigrationError", "current", "migrate_gateway", "upgrade"]
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
@@ -42,6 +43,8 @@ INITIAL = "0001"
 OFFLINE = "0002"
 #: the revision adding cases.application_date and cases.state_reason
 APPLICATION_DATE = "0003"
+#: the revision adding the staff registry and cases.township/verifier/reviewer
+STAFF = "0004"
 #: PostgreSQL advisory lock taken for the length of an upgrade
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"hedui.gateway.cases.migrate").digest()[:8], "big",
                           signed=True)

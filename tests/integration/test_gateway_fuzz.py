@@ -103,6 +103,9 @@ class World:
                 number=self.spare.number, reason="withdrawn", operator=op),
             "ListCases": case_pb2.ListCasesRequest(operator=op),
             "CancelCase": case_pb2.CancelCaseRequest(case_id=case_id, reason="x", operator=op),
+            "ReviewCase": case_pb2.ReviewCaseRequest(
+                case_id=case_id, verdict=case_pb2.ReviewCaseRequest.VERDICT_APPROVE,
+                operator=op),
             **{name: METHODS[name](case_id=case_id, operator=op)
                for name in ("GetCase", "VerifyCase", "RetryCase", "GetReport")},
         }

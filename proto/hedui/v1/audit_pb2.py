@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/audit.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x03\n\nAuditEntry\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x10\n\x08operator\x18\x03 \x01(\t\x12!\n\x04kind\x18\x04 \x01(\x0e\x32\x13.hedui.v1.AuditKind\x12\x0f\n\x07\x63\x61se_id\x18\x05 \x01(\t\x12\x0f\n\x07purpose\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\x13\n\x0b\x66ield_paths\x18\x08 \x03(\t\x12\x1a\n\x12subject_pseudonyms\x18\t \x03(\t\x12\x10\n\x08query_id\x18\n \x01(\t\x12\x14\n\x0cquery_digest\x18\x0b \x01(\x0c\x12\x15\n\ranswer_digest\x18\x0c \x01(\x0c\x12\'\n\x07outcome\x18\r \x01(\x0e\x32\x16.hedui.v1.AuditOutcome\x12\x0e\n\x06reason\x18\x0e \x01(\t\x12\x1c\n\x14\x61uthorization_number\x18\x0f \x01(\t\x12\x15\n\rreport_digest\x18\x10 \x01(\x0c\x12\x13\n\x0breason_code\x18\x11 \x01(\t\x12\x0e\n\x06\x63lient\x18\x12 \x01(\t\"G\n\x0eInclusionProof\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"K\n\x10\x43onsistencyProof\x12\x12\n\nfirst_size\x18\x01 \x01(\x04\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"\x16\n\x14GetCheckpointRequest\"+\n\x15GetCheckpointResponse\x12\x12\n\ncheckpoint\x18\x01 \x01(\t\"A\n\x18GetInclusionProofRequest\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"S\n\x19GetInclusionProofResponse\x12\'\n\x05proof\x18\x01 \x01(\x0b\x32\x18.hedui.v1.InclusionProof\x12\r\n\x05\x65ntry\x18\x02 \x01(\x0c\"E\n\x1aGetConsistencyProofRequest\x12\x12\n\nfirst_size\x18\x01 \x01(\x04\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\"H\n\x1bGetConsistencyProofResponse\x12)\n\x05proof\x18\x01 \x01(\x0b\x32\x1a.hedui.v1.ConsistencyProof\"\x90\x02\n\rSearchRequest\x12\x19\n\x11subject_id_number\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x05 \x01(\t\x12\"\n\x05kinds\x18\x06 \x03(\x0e\x32\x13.hedui.v1.AuditKind\x12)\n\x05since\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\t \x01(\r\x12\x13\n\x0bsearched_by\x18\n \x01(\t\"D\n\tSearchHit\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12#\n\x05\x65ntry\x18\x02 \x01(\x0b\x32\x14.hedui.v1.AuditEntry\"F\n\x0eSearchResponse\x12!\n\x04hits\x18\x01 \x03(\x0b\x32\x13.hedui.v1.SearchHit\x12\x11\n\ttruncated\x18\x02 \x01(\x08*\x92\x06\n\tAuditKind\x12\x1a\n\x16\x41UDIT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41UDIT_KIND_CASE_OPENED\x10\x01\x12\x19\n\x15\x41UDIT_KIND_QUERY_SENT\x10\x02\x12\x1c\n\x18\x41UDIT_KIND_QUERY_REFUSED\x10\x03\x12\x1d\n\x19\x41UDIT_KIND_QUERY_ANSWERED\x10\x04\x12\x1e\n\x1a\x41UDIT_KIND_ANSWER_RECEIVED\x10\x05\x12\x1e\n\x1a\x41UDIT_KIND_ANSWER_WITHHELD\x10\x06\x12\x1b\n\x17\x41UDIT_KIND_QUERY_FAILED\x10\x07\x12\x1b\n\x17\x41UDIT_KIND_CASE_DECIDED\x10\x08\x12\x1c\n\x18\x41UDIT_KIND_REPORT_VIEWED\x10\t\x12\x1d\n\x19\x41UDIT_KIND_AUDIT_SEARCHED\x10\n\x12\x1d\n\x19\x41UDIT_KIND_SUBJECT_REPORT\x10\x0b\x12\x1c\n\x18\x41UDIT_KIND_KEY_PUBLISHED\x10\x0c\x12\x1f\n\x1b\x41UDIT_KIND_BUNDLE_PUBLISHED\x10\r\x12\x1e\n\x1a\x41UDIT_KIND_BUNDLE_EXPORTED\x10\x0e\x12\x1e\n\x1a\x41UDIT_KIND_BUNDLE_IMPORTED\x10\x0f\x12\x1d\n\x19\x41UDIT_KIND_BUNDLE_REFUSED\x10\x10\x12\'\n#AUDIT_KIND_AUTHORIZATION_REGISTERED\x10\x11\x12$\n AUDIT_KIND_AUTHORIZATION_REVOKED\x10\x12\x12\x1c\n\x18\x41UDIT_KIND_ANSWER_ERASED\x10\x13\x12\x1c\n\x18\x41UDIT_KIND_WITNESS_ALARM\x10\x14\x12\x1d\n\x19\x41UDIT_KIND_CASE_CANCELLED\x10\x15\x12\x1a\n\x16\x41UDIT_KIND_CASE_VIEWED\x10\x16\x12\x1b\n\x17\x41UDIT_KIND_CASES_LISTED\x10\x17\x12\x1e\n\x1a\x41UDIT_KIND_REQUEST_REFUSED\x10\x18*\x93\x01\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIT_OUTCOME_OK\x10\x01\x12\x19\n\x15\x41UDIT_OUTCOME_REFUSED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x12\x19\n\x15\x41UDIT_OUTCOME_PARTIAL\x10\x04\x32\xdf\x02\n\x0c\x41uditService\x12P\n\rGetCheckpoint\x12\x1e.hedui.v1.GetCheckpointRequest\x1a\x1f.hedui.v1.GetCheckpointResponse\x12\\\n\x11GetInclusionProof\x12\".hedui.v1.GetInclusionProofRequest\x1a#.hedui.v1.GetInclusionProofResponse\x12\x62\n\x13GetConsistencyProof\x12$.hedui.v1.GetConsistencyProofRequest\x1a%.hedui.v1.GetConsistencyProofResponse\x12;\n\x06Search\x12\x17.hedui.v1.SearchRequest\x1a\x18.hedui.v1.SearchResponseB$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/audit.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc1\x03\n\nAuditEntry\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x10\n\x08operator\x18\x03 \x01(\t\x12!\n\x04kind\x18\x04 \x01(\x0e\x32\x13.hedui.v1.AuditKind\x12\x0f\n\x07\x63\x61se_id\x18\x05 \x01(\t\x12\x0f\n\x07purpose\x18\x06 \x01(\t\x12\x12\n\ndepartment\x18\x07 \x01(\t\x12\x13\n\x0b\x66ield_paths\x18\x08 \x03(\t\x12\x1a\n\x12subject_pseudonyms\x18\t \x03(\t\x12\x10\n\x08query_id\x18\n \x01(\t\x12\x14\n\x0cquery_digest\x18\x0b \x01(\x0c\x12\x15\n\ranswer_digest\x18\x0c \x01(\x0c\x12\'\n\x07outcome\x18\r \x01(\x0e\x32\x16.hedui.v1.AuditOutcome\x12\x0e\n\x06reason\x18\x0e \x01(\t\x12\x1c\n\x14\x61uthorization_number\x18\x0f \x01(\t\x12\x15\n\rreport_digest\x18\x10 \x01(\x0c\x12\x13\n\x0breason_code\x18\x11 \x01(\t\x12\x0e\n\x06\x63lient\x18\x12 \x01(\t\x12\x0c\n\x04role\x18\x13 \x01(\t\"G\n\x0eInclusionProof\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"K\n\x10\x43onsistencyProof\x12\x12\n\nfirst_size\x18\x01 \x01(\x04\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\x12\x0e\n\x06hashes\x18\x03 \x03(\x0c\"\x16\n\x14GetCheckpointRequest\"+\n\x15GetCheckpointResponse\x12\x12\n\ncheckpoint\x18\x01 \x01(\t\"A\n\x18GetInclusionProofRequest\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12\x11\n\ttree_size\x18\x02 \x01(\x04\"S\n\x19GetInclusionProofResponse\x12\'\n\x05proof\x18\x01 \x01(\x0b\x32\x18.hedui.v1.InclusionProof\x12\r\n\x05\x65ntry\x18\x02 \x01(\x0c\"E\n\x1aGetConsistencyProofRequest\x12\x12\n\nfirst_size\x18\x01 \x01(\x04\x12\x13\n\x0bsecond_size\x18\x02 \x01(\x04\"H\n\x1bGetConsistencyProofResponse\x12)\n\x05proof\x18\x01 \x01(\x0b\x32\x1a.hedui.v1.ConsistencyProof\"\x90\x02\n\rSearchRequest\x12\x19\n\x11subject_id_number\x18\x01 \x01(\t\x12\x10\n\x08operator\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x0f\n\x07purpose\x18\x04 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x05 \x01(\t\x12\"\n\x05kinds\x18\x06 \x03(\x0e\x32\x13.hedui.v1.AuditKind\x12)\n\x05since\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\t \x01(\r\x12\x13\n\x0bsearched_by\x18\n \x01(\t\"D\n\tSearchHit\x12\x12\n\nleaf_index\x18\x01 \x01(\x04\x12#\n\x05\x65ntry\x18\x02 \x01(\x0b\x32\x14.hedui.v1.AuditEntry\"F\n\x0eSearchResponse\x12!\n\x04hits\x18\x01 \x03(\x0b\x32\x13.hedui.v1.SearchHit\x12\x11\n\ttruncated\x18\x02 \x01(\x08*\xec\x06\n\tAuditKind\x12\x1a\n\x16\x41UDIT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41UDIT_KIND_CASE_OPENED\x10\x01\x12\x19\n\x15\x41UDIT_KIND_QUERY_SENT\x10\x02\x12\x1c\n\x18\x41UDIT_KIND_QUERY_REFUSED\x10\x03\x12\x1d\n\x19\x41UDIT_KIND_QUERY_ANSWERED\x10\x04\x12\x1e\n\x1a\x41UDIT_KIND_ANSWER_RECEIVED\x10\x05\x12\x1e\n\x1a\x41UDIT_KIND_ANSWER_WITHHELD\x10\x06\x12\x1b\n\x17\x41UDIT_KIND_QUERY_FAILED\x10\x07\x12\x1b\n\x17\x41UDIT_KIND_CASE_DECIDED\x10\x08\x12\x1c\n\x18\x41UDIT_KIND_REPORT_VIEWED\x10\t\x12\x1d\n\x19\x41UDIT_KIND_AUDIT_SEARCHED\x10\n\x12\x1d\n\x19\x41UDIT_KIND_SUBJECT_REPORT\x10\x0b\x12\x1c\n\x18\x41UDIT_KIND_KEY_PUBLISHED\x10\x0c\x12\x1f\n\x1b\x41UDIT_KIND_BUNDLE_PUBLISHED\x10\r\x12\x1e\n\x1a\x41UDIT_KIND_BUNDLE_EXPORTED\x10\x0e\x12\x1e\n\x1a\x41UDIT_KIND_BUNDLE_IMPORTED\x10\x0f\x12\x1d\n\x19\x41UDIT_KIND_BUNDLE_REFUSED\x10\x10\x12\'\n#AUDIT_KIND_AUTHORIZATION_REGISTERED\x10\x11\x12$\n AUDIT_KIND_AUTHORIZATION_REVOKED\x10\x12\x12\x1c\n\x18\x41UDIT_KIND_ANSWER_ERASED\x10\x13\x12\x1c\n\x18\x41UDIT_KIND_WITNESS_ALARM\x10\x14\x12\x1d\n\x19\x41UDIT_KIND_CASE_CANCELLED\x10\x15\x12\x1a\n\x16\x41UDIT_KIND_CASE_VIEWED\x10\x16\x12\x1b\n\x17\x41UDIT_KIND_CASES_LISTED\x10\x17\x12\x1e\n\x1a\x41UDIT_KIND_REQUEST_REFUSED\x10\x18\x12\x1c\n\x18\x41UDIT_KIND_STAFF_CHANGED\x10\x19\x12\x1c\n\x18\x41UDIT_KIND_CASE_ASSESSED\x10\x1a\x12\x1c\n\x18\x41UDIT_KIND_CASE_REVIEWED\x10\x1b*\x93\x01\n\x0c\x41uditOutcome\x12\x1d\n\x19\x41UDIT_OUTCOME_UNSPECIFIED\x10\x00\x12\x14\n\x10\x41UDIT_OUTCOME_OK\x10\x01\x12\x19\n\x15\x41UDIT_OUTCOME_REFUSED\x10\x02\x12\x18\n\x14\x41UDIT_OUTCOME_FAILED\x10\x03\x12\x19\n\x15\x41UDIT_OUTCOME_PARTIAL\x10\x04\x32\xdf\x02\n\x0c\x41uditService\x12P\n\rGetCheckpoint\x12\x1e.hedui.v1.GetCheckpointRequest\x1a\x1f.hedui.v1.GetCheckpointResponse\x12\\\n\x11GetInclusionProof\x12\".hedui.v1.GetInclusionProofRequest\x1a#.hedui.v1.GetInclusionProofResponse\x12\x62\n\x13GetConsistencyProof\x12$.hedui.v1.GetConsistencyProofRequest\x1a%.hedui.v1.GetConsistencyProofResponse\x12;\n\x06Search\x12\x17.hedui.v1.SearchRequest\x1a\x18.hedui.v1.SearchResponseB$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,34 +33,34 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hedui.v1.audit_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\"hedui.example/gen/hedui/v1;heduiv1'
-  _globals['_AUDITKIND']._serialized_start=1439
-  _globals['_AUDITKIND']._serialized_end=2225
-  _globals['_AUDITOUTCOME']._serialized_start=2228
-  _globals['_AUDITOUTCOME']._serialized_end=2375
+  _globals['_AUDITKIND']._serialized_start=1453
+  _globals['_AUDITKIND']._serialized_end=2329
+  _globals['_AUDITOUTCOME']._serialized_start=2332
+  _globals['_AUDITOUTCOME']._serialized_end=2479
   _globals['_AUDITENTRY']._serialized_start=68
-  _globals['_AUDITENTRY']._serialized_end=503
-  _globals['_INCLUSIONPROOF']._serialized_start=505
-  _globals['_INCLUSIONPROOF']._serialized_end=576
-  _globals['_CONSISTENCYPROOF']._serialized_start=578
-  _globals['_CONSISTENCYPROOF']._serialized_end=653
-  _globals['_GETCHECKPOINTREQUEST']._serialized_start=655
-  _globals['_GETCHECKPOINTREQUEST']._serialized_end=677
-  _globals['_GETCHECKPOINTRESPONSE']._serialized_start=679
-  _globals['_GETCHECKPOINTRESPONSE']._serialized_end=722
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=724
-  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=789
-  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_start=791
-  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_end=874
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=876
-  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=945
-  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_start=947
-  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_end=1019
-  _globals['_SEARCHREQUEST']._serialized_start=1022
-  _globals['_SEARCHREQUEST']._serialized_end=1294
-  _globals['_SEARCHHIT']._serialized_start=1296
-  _globals['_SEARCHHIT']._serialized_end=1364
-  _globals['_SEARCHRESPONSE']._serialized_start=1366
-  _globals['_SEARCHRESPONSE']._serialized_end=1436
-  _globals['_AUDITSERVICE']._serialized_start=2378
-  _globals['_AUDITSERVICE']._serialized_end=2729
+  _globals['_AUDITENTRY']._serialized_end=517
+  _globals['_INCLUSIONPROOF']._serialized_start=519
+  _globals['_INCLUSIONPROOF']._serialized_end=590
+  _globals['_CONSISTENCYPROOF']._serialized_start=592
+  _globals['_CONSISTENCYPROOF']._serialized_end=667
+  _globals['_GETCHECKPOINTREQUEST']._serialized_start=669
+  _globals['_GETCHECKPOINTREQUEST']._serialized_end=691
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_start=693
+  _globals['_GETCHECKPOINTRESPONSE']._serialized_end=736
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_start=738
+  _globals['_GETINCLUSIONPROOFREQUEST']._serialized_end=803
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_start=805
+  _globals['_GETINCLUSIONPROOFRESPONSE']._serialized_end=888
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_start=890
+  _globals['_GETCONSISTENCYPROOFREQUEST']._serialized_end=959
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_start=961
+  _globals['_GETCONSISTENCYPROOFRESPONSE']._serialized_end=1033
+  _globals['_SEARCHREQUEST']._serialized_start=1036
+  _globals['_SEARCHREQUEST']._serialized_end=1308
+  _globals['_SEARCHHIT']._serialized_start=1310
+  _globals['_SEARCHHIT']._serialized_end=1378
+  _globals['_SEARCHRESPONSE']._serialized_start=1380
+  _globals['_SEARCHRESPONSE']._serialized_end=1450
+  _globals['_AUDITSERVICE']._serialized_start=2482
+  _globals['_AUDITSERVICE']._serialized_end=2833
 # @@protoc_insertion_point(module_scope)

@@ -37,6 +37,9 @@ class AuditKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_KIND_CASE_VIEWED: _ClassVar[AuditKind]
     AUDIT_KIND_CASES_LISTED: _ClassVar[AuditKind]
     AUDIT_KIND_REQUEST_REFUSED: _ClassVar[AuditKind]
+    AUDIT_KIND_STAFF_CHANGED: _ClassVar[AuditKind]
+    AUDIT_KIND_CASE_ASSESSED: _ClassVar[AuditKind]
+    AUDIT_KIND_CASE_REVIEWED: _ClassVar[AuditKind]
 
 class AuditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -70,6 +73,9 @@ AUDIT_KIND_CASE_CANCELLED: AuditKind
 AUDIT_KIND_CASE_VIEWED: AuditKind
 AUDIT_KIND_CASES_LISTED: AuditKind
 AUDIT_KIND_REQUEST_REFUSED: AuditKind
+AUDIT_KIND_STAFF_CHANGED: AuditKind
+AUDIT_KIND_CASE_ASSESSED: AuditKind
+AUDIT_KIND_CASE_REVIEWED: AuditKind
 AUDIT_OUTCOME_UNSPECIFIED: AuditOutcome
 AUDIT_OUTCOME_OK: AuditOutcome
 AUDIT_OUTCOME_REFUSED: AuditOutcome
@@ -77,7 +83,7 @@ AUDIT_OUTCOME_FAILED: AuditOutcome
 AUDIT_OUTCOME_PARTIAL: AuditOutcome
 
 class AuditEntry(_message.Message):
-    __slots__ = ("time", "actor", "operator", "kind", "case_id", "purpose", "department", "field_paths", "subject_pseudonyms", "query_id", "query_digest", "answer_digest", "outcome", "reason", "authorization_number", "report_digest", "reason_code", "client")
+    __slots__ = ("time", "actor", "operator", "kind", "case_id", "purpose", "department", "field_paths", "subject_pseudonyms", "query_id", "query_digest", "answer_digest", "outcome", "reason", "authorization_number", "report_digest", "reason_code", "client", "role")
     TIME_FIELD_NUMBER: _ClassVar[int]
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +102,7 @@ class AuditEntry(_message.Message):
     REPORT_DIGEST_FIELD_NUMBER: _ClassVar[int]
     REASON_CODE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
     time: _timestamp_pb2.Timestamp
     actor: str
     operator: str
@@ -114,7 +121,8 @@ class AuditEntry(_message.Message):
     report_digest: bytes
     reason_code: str
     client: str
-    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., operator: _Optional[str] = ..., kind: _Optional[_Union[AuditKind, str]] = ..., case_id: _Optional[str] = ..., purpose: _Optional[str] = ..., department: _Optional[str] = ..., field_paths: _Optional[_Iterable[str]] = ..., subject_pseudonyms: _Optional[_Iterable[str]] = ..., query_id: _Optional[str] = ..., query_digest: _Optional[bytes] = ..., answer_digest: _Optional[bytes] = ..., outcome: _Optional[_Union[AuditOutcome, str]] = ..., reason: _Optional[str] = ..., authorization_number: _Optional[str] = ..., report_digest: _Optional[bytes] = ..., reason_code: _Optional[str] = ..., client: _Optional[str] = ...) -> None: ...
+    role: str
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actor: _Optional[str] = ..., operator: _Optional[str] = ..., kind: _Optional[_Union[AuditKind, str]] = ..., case_id: _Optional[str] = ..., purpose: _Optional[str] = ..., department: _Optional[str] = ..., field_paths: _Optional[_Iterable[str]] = ..., subject_pseudonyms: _Optional[_Iterable[str]] = ..., query_id: _Optional[str] = ..., query_digest: _Optional[bytes] = ..., answer_digest: _Optional[bytes] = ..., outcome: _Optional[_Union[AuditOutcome, str]] = ..., reason: _Optional[str] = ..., authorization_number: _Optional[str] = ..., report_digest: _Optional[bytes] = ..., reason_code: _Optional[str] = ..., client: _Optional[str] = ..., role: _Optional[str] = ...) -> None: ...
 
 class InclusionProof(_message.Message):
     __slots__ = ("leaf_index", "tree_size", "hashes")

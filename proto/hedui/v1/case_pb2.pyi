@@ -5,6 +5,7 @@ from hedui.v1 import audit_pb2 as _audit_pb2
 from hedui.v1 import common_pb2 as _common_pb2
 from hedui.v1 import envelope_pb2 as _envelope_pb2
 from hedui.v1 import records_pb2 as _records_pb2
+from hedui.v1 import trust_pb2 as _trust_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -23,6 +24,8 @@ class CaseState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CASE_STATE_AWAITING_OFFLINE_ANSWER: _ClassVar[CaseState]
     CASE_STATE_DECIDED: _ClassVar[CaseState]
     CASE_STATE_CANCELLED: _ClassVar[CaseState]
+    CASE_STATE_AWAITING_REVIEW: _ClassVar[CaseState]
+    CASE_STATE_RETURNED: _ClassVar[CaseState]
 
 class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -38,6 +41,8 @@ CASE_STATE_INCOMPLETE: CaseState
 CASE_STATE_AWAITING_OFFLINE_ANSWER: CaseState
 CASE_STATE_DECIDED: CaseState
 CASE_STATE_CANCELLED: CaseState
+CASE_STATE_AWAITING_REVIEW: CaseState
+CASE_STATE_RETURNED: CaseState
 OUTCOME_UNSPECIFIED: Outcome
 OUTCOME_ELIGIBLE: Outcome
 OUTCOME_INELIGIBLE: Outcome
@@ -77,7 +82,7 @@ class Authorization(_message.Message):
     def __init__(self, number: _Optional[str] = ..., programme: _Optional[str] = ..., covered_id_numbers: _Optional[_Iterable[str]] = ..., signed_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., validity: _Optional[_Union[_common_pb2.Period, _Mapping]] = ..., document_sha256: _Optional[str] = ..., revoked: _Optional[bool] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revocation_reason: _Optional[str] = ...) -> None: ...
 
 class DepartmentStatus(_message.Message):
-    __slots__ = ("department", "state", "reason", "answer_digest", "attempts", "updated_at")
+    __slots__ = ("department", "state", "reason", "answer_digest", "attempts", "updated_at", "liaison", "leader")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[DepartmentStatus.State]
@@ -96,16 +101,20 @@ class DepartmentStatus(_message.Message):
     ANSWER_DIGEST_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    LIAISON_FIELD_NUMBER: _ClassVar[int]
+    LEADER_FIELD_NUMBER: _ClassVar[int]
     department: str
     state: DepartmentStatus.State
     reason: str
     answer_digest: bytes
     attempts: int
     updated_at: _timestamp_pb2.Timestamp
-    def __init__(self, department: _Optional[str] = ..., state: _Optional[_Union[DepartmentStatus.State, str]] = ..., reason: _Optional[str] = ..., answer_digest: _Optional[bytes] = ..., attempts: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    liaison: _trust_pb2.Contact
+    leader: _trust_pb2.Contact
+    def __init__(self, department: _Optional[str] = ..., state: _Optional[_Union[DepartmentStatus.State, str]] = ..., reason: _Optional[str] = ..., answer_digest: _Optional[bytes] = ..., attempts: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., liaison: _Optional[_Union[_trust_pb2.Contact, _Mapping]] = ..., leader: _Optional[_Union[_trust_pb2.Contact, _Mapping]] = ...) -> None: ...
 
 class Case(_message.Message):
-    __slots__ = ("case_id", "state", "programme", "region", "members", "authorization_number", "operator", "created_at", "updated_at", "departments", "outcome", "report_digest", "application_date", "state_reason")
+    __slots__ = ("case_id", "state", "programme", "region", "members", "authorization_number", "operator", "created_at", "updated_at", "departments", "outcome", "report_digest", "application_date", "state_reason", "township", "verifier", "reviewer")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +129,9 @@ class Case(_message.Message):
     REPORT_DIGEST_FIELD_NUMBER: _ClassVar[int]
     APPLICATION_DATE_FIELD_NUMBER: _ClassVar[int]
     STATE_REASON_FIELD_NUMBER: _ClassVar[int]
+    TOWNSHIP_FIELD_NUMBER: _ClassVar[int]
+    VERIFIER_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     state: CaseState
     programme: str
@@ -134,7 +146,10 @@ class Case(_message.Message):
     report_digest: bytes
     application_date: _common_pb2.Date
     state_reason: str
-    def __init__(self, case_id: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., departments: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., report_digest: _Optional[bytes] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., state_reason: _Optional[str] = ...) -> None: ...
+    township: str
+    verifier: str
+    reviewer: str
+    def __init__(self, case_id: _Optional[str] = ..., state: _Optional[_Union[CaseState, str]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., departments: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., report_digest: _Optional[bytes] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., state_reason: _Optional[str] = ..., township: _Optional[str] = ..., verifier: _Optional[str] = ..., reviewer: _Optional[str] = ...) -> None: ...
 
 class RegisterAuthorizationRequest(_message.Message):
     __slots__ = ("authorization", "operator")
@@ -155,7 +170,7 @@ class RevokeAuthorizationRequest(_message.Message):
     def __init__(self, number: _Optional[str] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class OpenCaseRequest(_message.Message):
-    __slots__ = ("programme", "region", "members", "authorization_number", "operator", "request_id", "application_date")
+    __slots__ = ("programme", "region", "members", "authorization_number", "operator", "request_id", "application_date", "township")
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
@@ -163,6 +178,7 @@ class OpenCaseRequest(_message.Message):
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     APPLICATION_DATE_FIELD_NUMBER: _ClassVar[int]
+    TOWNSHIP_FIELD_NUMBER: _ClassVar[int]
     programme: str
     region: str
     members: _containers.RepeatedCompositeFieldContainer[Member]
@@ -170,7 +186,28 @@ class OpenCaseRequest(_message.Message):
     operator: str
     request_id: str
     application_date: _common_pb2.Date
-    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., request_id: _Optional[str] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ...) -> None: ...
+    township: str
+    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., request_id: _Optional[str] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., township: _Optional[str] = ...) -> None: ...
+
+class ReviewCaseRequest(_message.Message):
+    __slots__ = ("case_id", "verdict", "reason", "operator")
+    class Verdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        VERDICT_UNSPECIFIED: _ClassVar[ReviewCaseRequest.Verdict]
+        VERDICT_APPROVE: _ClassVar[ReviewCaseRequest.Verdict]
+        VERDICT_RETURN: _ClassVar[ReviewCaseRequest.Verdict]
+    VERDICT_UNSPECIFIED: ReviewCaseRequest.Verdict
+    VERDICT_APPROVE: ReviewCaseRequest.Verdict
+    VERDICT_RETURN: ReviewCaseRequest.Verdict
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    verdict: ReviewCaseRequest.Verdict
+    reason: str
+    operator: str
+    def __init__(self, case_id: _Optional[str] = ..., verdict: _Optional[_Union[ReviewCaseRequest.Verdict, str]] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class VerifyCaseRequest(_message.Message):
     __slots__ = ("case_id", "operator")
@@ -237,7 +274,7 @@ class GetReportRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class DeterminationReport(_message.Message):
-    __slots__ = ("report_id", "case_id", "issuer", "issued_at", "programme", "region", "members", "authorization_number", "standard", "profile", "rules", "outcome", "reasons_zh", "reasons_en", "answers", "audit_checkpoint", "audit_evidence", "missing", "application_date", "income_window")
+    __slots__ = ("report_id", "case_id", "issuer", "issued_at", "programme", "region", "members", "authorization_number", "standard", "profile", "rules", "outcome", "reasons_zh", "reasons_en", "answers", "audit_checkpoint", "audit_evidence", "missing", "application_date", "income_window", "steps")
     REPORT_ID_FIELD_NUMBER: _ClassVar[int]
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     ISSUER_FIELD_NUMBER: _ClassVar[int]
@@ -258,6 +295,7 @@ class DeterminationReport(_message.Message):
     MISSING_FIELD_NUMBER: _ClassVar[int]
     APPLICATION_DATE_FIELD_NUMBER: _ClassVar[int]
     INCOME_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     report_id: str
     case_id: str
     issuer: str
@@ -278,7 +316,18 @@ class DeterminationReport(_message.Message):
     missing: _containers.RepeatedCompositeFieldContainer[DepartmentStatus]
     application_date: _common_pb2.Date
     income_window: _common_pb2.Period
-    def __init__(self, report_id: _Optional[str] = ..., case_id: _Optional[str] = ..., issuer: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., standard: _Optional[_Union[StandardApplied, _Mapping]] = ..., profile: _Optional[_Union[HouseholdProfile, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reasons_zh: _Optional[_Iterable[str]] = ..., reasons_en: _Optional[_Iterable[str]] = ..., answers: _Optional[_Iterable[_Union[AnswerReference, _Mapping]]] = ..., audit_checkpoint: _Optional[str] = ..., audit_evidence: _Optional[_Iterable[_Union[AuditEvidence, _Mapping]]] = ..., missing: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., income_window: _Optional[_Union[_common_pb2.Period, _Mapping]] = ...) -> None: ...
+    steps: _containers.RepeatedCompositeFieldContainer[CaseStep]
+    def __init__(self, report_id: _Optional[str] = ..., case_id: _Optional[str] = ..., issuer: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., standard: _Optional[_Union[StandardApplied, _Mapping]] = ..., profile: _Optional[_Union[HouseholdProfile, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[RuleResult, _Mapping]]] = ..., outcome: _Optional[_Union[Outcome, str]] = ..., reasons_zh: _Optional[_Iterable[str]] = ..., reasons_en: _Optional[_Iterable[str]] = ..., answers: _Optional[_Iterable[_Union[AnswerReference, _Mapping]]] = ..., audit_checkpoint: _Optional[str] = ..., audit_evidence: _Optional[_Iterable[_Union[AuditEvidence, _Mapping]]] = ..., missing: _Optional[_Iterable[_Union[DepartmentStatus, _Mapping]]] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., income_window: _Optional[_Union[_common_pb2.Period, _Mapping]] = ..., steps: _Optional[_Iterable[_Union[CaseStep, _Mapping]]] = ...) -> None: ...
+
+class CaseStep(_message.Message):
+    __slots__ = ("step", "staff_id", "name")
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    STAFF_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    step: str
+    staff_id: str
+    name: str
+    def __init__(self, step: _Optional[str] = ..., staff_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
 class StandardApplied(_message.Message):
     __slots__ = ("standard_id", "title", "region", "programme", "effective_from", "monthly_income_limit_fen", "income_window_months", "asset_limit_per_person_fen", "asset_limit_household_fen", "source")

@@ -81,6 +81,11 @@ class CaseServiceStub:
                 request_serializer=hedui_dot_v1_dot_case__pb2.GetReportRequest.SerializeToString,
                 response_deserializer=hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
+        self.ReviewCase = channel.unary_unary(
+                '/hedui.v1.CaseService/ReviewCase',
+                request_serializer=hedui_dot_v1_dot_case__pb2.ReviewCaseRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_case__pb2.Case.FromString,
+                _registered_method=True)
 
 
 class CaseServiceServicer:
@@ -147,6 +152,14 @@ class CaseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReviewCase(self, request, context):
+        """A reviewer approves an assessed case (the report is then issued, DECIDED) or
+        returns it with a reason (RETURNED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaseServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -194,6 +207,11 @@ def add_CaseServiceServicer_to_server(servicer, server):
                     servicer.GetReport,
                     request_deserializer=hedui_dot_v1_dot_case__pb2.GetReportRequest.FromString,
                     response_serializer=hedui_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            ),
+            'ReviewCase': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewCase,
+                    request_deserializer=hedui_dot_v1_dot_case__pb2.ReviewCaseRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_case__pb2.Case.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -440,6 +458,33 @@ class CaseService:
             '/hedui.v1.CaseService/GetReport',
             hedui_dot_v1_dot_case__pb2.GetReportRequest.SerializeToString,
             hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewCase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.CaseService/ReviewCase',
+            hedui_dot_v1_dot_case__pb2.ReviewCaseRequest.SerializeToString,
+            hedui_dot_v1_dot_case__pb2.Case.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/trust.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x02\n\x0bTrustBundle\x12\x14\n\x0ctrust_domain\x18\x01 \x01(\t\x12\x0e\n\x06serial\x18\x02 \x01(\x04\x12-\n\tissued_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63\x61_certificates\x18\x04 \x03(\x0c\x12+\n\x0cparticipants\x18\x05 \x03(\x0b\x32\x15.hedui.v1.Participant\x12*\n\x0crevoked_keys\x18\x06 \x03(\x0b\x32\x14.hedui.v1.RevokedKey\x12)\n\x08policies\x18\x07 \x03(\x0b\x32\x17.hedui.v1.PurposePolicy\x12/\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe4\x01\n\x0bParticipant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1c\n\x04role\x18\x02 \x01(\x0e\x32\x0e.hedui.v1.Role\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x04 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_sha256\x18\x05 \x03(\t\x12*\n\x0csigning_keys\x18\x06 \x03(\x0b\x32\x14.hedui.v1.SigningKey\x12\x0f\n\x07offline\x18\x07 \x01(\x08\x12\x16\n\x0e\x62ox_public_key\x18\x08 \x01(\x0c\x12\x14\n\x0c\x64isplay_name\x18\t \x01(\t\"\x8e\x01\n\nSigningKey\x12\r\n\x05keyid\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12.\n\nnot_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\nRevokedKey\x12\r\n\x05keyid\x18\x01 \x01(\t\x12.\n\nrevoked_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x98\x01\n\rPurposePolicy\x12\x0f\n\x07purpose\x18\x01 \x01(\t\x12/\n\x0b\x64\x65partments\x18\x02 \x03(\x0b\x32\x1a.hedui.v1.DepartmentPolicy\x12\x18\n\x10\x63onsent_required\x18\x03 \x01(\x08\x12\x16\n\x0eretention_days\x18\x04 \x01(\r\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\";\n\x10\x44\x65partmentPolicy\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x13\n\x0b\x66ield_paths\x18\x02 \x03(\t*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_GATEWAY\x10\x01\x12\x0e\n\nROLE_AGENT\x10\x02\x12\x0e\n\nROLE_AUDIT\x10\x03\x42$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/trust.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x02\n\x0bTrustBundle\x12\x14\n\x0ctrust_domain\x18\x01 \x01(\t\x12\x0e\n\x06serial\x18\x02 \x01(\x04\x12-\n\tissued_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x63\x61_certificates\x18\x04 \x03(\x0c\x12+\n\x0cparticipants\x18\x05 \x03(\x0b\x32\x15.hedui.v1.Participant\x12*\n\x0crevoked_keys\x18\x06 \x03(\x0b\x32\x14.hedui.v1.RevokedKey\x12)\n\x08policies\x18\x07 \x03(\x0b\x32\x17.hedui.v1.PurposePolicy\x12/\n\x0bvalid_until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xab\x02\n\x0bParticipant\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1c\n\x04role\x18\x02 \x01(\x0e\x32\x0e.hedui.v1.Role\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x04 \x01(\t\x12\x1a\n\x12\x63\x65rtificate_sha256\x18\x05 \x03(\t\x12*\n\x0csigning_keys\x18\x06 \x03(\x0b\x32\x14.hedui.v1.SigningKey\x12\x0f\n\x07offline\x18\x07 \x01(\x08\x12\x16\n\x0e\x62ox_public_key\x18\x08 \x01(\x0c\x12\x14\n\x0c\x64isplay_name\x18\t \x01(\t\x12!\n\x06leader\x18\n \x01(\x0b\x32\x11.hedui.v1.Contact\x12\"\n\x07liaison\x18\x0b \x01(\x0b\x32\x11.hedui.v1.Contact\"&\n\x07\x43ontact\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05phone\x18\x02 \x01(\t\"\x8e\x01\n\nSigningKey\x12\r\n\x05keyid\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12.\n\nnot_before\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tnot_after\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\nRevokedKey\x12\r\n\x05keyid\x18\x01 \x01(\t\x12.\n\nrevoked_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x98\x01\n\rPurposePolicy\x12\x0f\n\x07purpose\x18\x01 \x01(\t\x12/\n\x0b\x64\x65partments\x18\x02 \x03(\x0b\x32\x1a.hedui.v1.DepartmentPolicy\x12\x18\n\x10\x63onsent_required\x18\x03 \x01(\x08\x12\x16\n\x0eretention_days\x18\x04 \x01(\r\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\";\n\x10\x44\x65partmentPolicy\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x13\n\x0b\x66ield_paths\x18\x02 \x03(\t*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x10\n\x0cROLE_GATEWAY\x10\x01\x12\x0e\n\nROLE_AGENT\x10\x02\x12\x0e\n\nROLE_AUDIT\x10\x03\x42$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,18 +33,20 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hedui.v1.trust_pb2', _globa
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\"hedui.example/gen/hedui/v1;heduiv1'
-  _globals['_ROLE']._serialized_start=1059
-  _globals['_ROLE']._serialized_end=1137
+  _globals['_ROLE']._serialized_start=1170
+  _globals['_ROLE']._serialized_end=1248
   _globals['_TRUSTBUNDLE']._serialized_start=68
   _globals['_TRUSTBUNDLE']._serialized_end=372
   _globals['_PARTICIPANT']._serialized_start=375
-  _globals['_PARTICIPANT']._serialized_end=603
-  _globals['_SIGNINGKEY']._serialized_start=606
-  _globals['_SIGNINGKEY']._serialized_end=748
-  _globals['_REVOKEDKEY']._serialized_start=750
-  _globals['_REVOKEDKEY']._serialized_end=841
-  _globals['_PURPOSEPOLICY']._serialized_start=844
-  _globals['_PURPOSEPOLICY']._serialized_end=996
-  _globals['_DEPARTMENTPOLICY']._serialized_start=998
-  _globals['_DEPARTMENTPOLICY']._serialized_end=1057
+  _globals['_PARTICIPANT']._serialized_end=674
+  _globals['_CONTACT']._serialized_start=676
+  _globals['_CONTACT']._serialized_end=714
+  _globals['_SIGNINGKEY']._serialized_start=717
+  _globals['_SIGNINGKEY']._serialized_end=859
+  _globals['_REVOKEDKEY']._serialized_start=861
+  _globals['_REVOKEDKEY']._serialized_end=952
+  _globals['_PURPOSEPOLICY']._serialized_start=955
+  _globals['_PURPOSEPOLICY']._serialized_end=1107
+  _globals['_DEPARTMENTPOLICY']._serialized_start=1109
+  _globals['_DEPARTMENTPOLICY']._serialized_end=1168
 # @@protoc_insertion_point(module_scope)

@@ -42,7 +42,7 @@ class TrustBundle(_message.Message):
     def __init__(self, trust_domain: _Optional[str] = ..., serial: _Optional[int] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ca_certificates: _Optional[_Iterable[bytes]] = ..., participants: _Optional[_Iterable[_Union[Participant, _Mapping]]] = ..., revoked_keys: _Optional[_Iterable[_Union[RevokedKey, _Mapping]]] = ..., policies: _Optional[_Iterable[_Union[PurposePolicy, _Mapping]]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Participant(_message.Message):
-    __slots__ = ("id", "role", "department", "endpoint", "certificate_sha256", "signing_keys", "offline", "box_public_key", "display_name")
+    __slots__ = ("id", "role", "department", "endpoint", "certificate_sha256", "signing_keys", "offline", "box_public_key", "display_name", "leader", "liaison")
     ID_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +52,8 @@ class Participant(_message.Message):
     OFFLINE_FIELD_NUMBER: _ClassVar[int]
     BOX_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    LEADER_FIELD_NUMBER: _ClassVar[int]
+    LIAISON_FIELD_NUMBER: _ClassVar[int]
     id: str
     role: Role
     department: str
@@ -61,7 +63,17 @@ class Participant(_message.Message):
     offline: bool
     box_public_key: bytes
     display_name: str
-    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., department: _Optional[str] = ..., endpoint: _Optional[str] = ..., certificate_sha256: _Optional[_Iterable[str]] = ..., signing_keys: _Optional[_Iterable[_Union[SigningKey, _Mapping]]] = ..., offline: _Optional[bool] = ..., box_public_key: _Optional[bytes] = ..., display_name: _Optional[str] = ...) -> None: ...
+    leader: Contact
+    liaison: Contact
+    def __init__(self, id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., department: _Optional[str] = ..., endpoint: _Optional[str] = ..., certificate_sha256: _Optional[_Iterable[str]] = ..., signing_keys: _Optional[_Iterable[_Union[SigningKey, _Mapping]]] = ..., offline: _Optional[bool] = ..., box_public_key: _Optional[bytes] = ..., display_name: _Optional[str] = ..., leader: _Optional[_Union[Contact, _Mapping]] = ..., liaison: _Optional[_Union[Contact, _Mapping]] = ...) -> None: ...
+
+class Contact(_message.Message):
+    __slots__ = ("name", "phone")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    phone: str
+    def __init__(self, name: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
 
 class SigningKey(_message.Message):
     __slots__ = ("keyid", "public_key", "not_before", "not_after")
