@@ -61,10 +61,23 @@ def invocations(line: str) -> list[list[str]]:
     return out
 
 
+_ASSIGN = re.compile(r"^([A-Z][A-Z0-9_]*)=(\S+)")
+
+
 def all_invocations() -> list[tuple[str, list[str]]]:
-    return [(g.name, args) for g in GUIDES
-            for line in sh_lines(g.read_text(encoding="utf-8"))
-            for args in invocations(line)]
+    """Every invocation, with the guide's own shell variables (``OLD=40``) expanded as a
+    reader's shell would; other variables stand as typed."""
+    out = []
+    for g in GUIDES:
+        values: dict[str, str] = {}
+        for line in sh_lines(g.read_text(encoding="utf-8")):
+            m = _ASSIGN.match(line)
+            if m:
+                values[m[1]] = m[2].strip('"')
+            for name, value in values.items():
+                line = line.replace(f'"${name}"', value).replace(f"${name}", value)
+            out += [(g.name, args) for args in invocations(line)]
+    return out
 
 
 def rejected(args: list[str]) -> str | None:
