@@ -262,6 +262,7 @@ def _row(hit) -> dict:
         "subjects": list(e.subject_pseudonyms), "reason": e.reason,
         "query_digest": e.query_digest.hex(), "answer_digest": e.answer_digest.hex(),
         "reason_code": e.reason_code, "client": e.client, "what": _what(e),
+        "role": e.role,
     }
 
 
@@ -355,8 +356,8 @@ def _subject_report(args: argparse.Namespace) -> int:
     print(f"Access report for one person ({len(rows)} recorded accesses to their data)")
     print("个人信息查询记录 — who read which of your records, when, for which programme and "
           "case, with what result")
-    print(_table(rows, ["time", "actor", "operator", "department", "purpose", "case", "kind",
-                        "outcome", "what", "fields"]))
+    print(_table(rows, ["time", "actor", "operator", "role", "department", "purpose", "case",
+                        "kind", "outcome", "what", "fields"]))
     return 0
 
 

@@ -157,7 +157,7 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
         _run_cli(["report", "verify", str(reports[0]), "--bundle", str(sb.bundle),
                   "--root-pub", str(sb.root_public_key),
                   "--standards", str(sb_mod.STANDARDS_DIR)])
-        say(f"   printable report: {reports[0].with_suffix('').with_suffix('.html')}")
+        say(f"   printable report: {reports[0].with_suffix('.html')}")
 
         _offline_round_trip(sb, processes, material, files, households["eligible"], out)
 

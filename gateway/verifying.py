@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hedui.errors import HeduiError
 from hedui.gateway import household as household_mod
-from hedui.gateway.case_states import next_step
+from hedui.gateway.case_states import late_contacts, next_step
 from hedui.gateway.client import GatewayClient, GatewayError
 from hedui.gateway.masking import mask_name
 from hedui.tables import render
@@ -96,6 +96,10 @@ def summary(case: case_pb2.Case, *, steps: bool = False) -> str:
         extra = f" ({d.reason})" if d.reason else ""
         lines.append(f"  {d.department:<18} {state}{extra}")
     if steps:
+        contacts = late_contacts(case)
+        if contacts:
+            lines.append("  联系 / who to call:")
+            lines += contacts
         lines += next_step(case)
     return "\n".join(lines)
 
@@ -109,6 +113,10 @@ def verify_household(client: GatewayClient, path: Path, out: Path, *,
     if case.state == case_pb2.CASE_STATE_DECIDED:
         report = write_report(client, case.case_id, out)
         print(f"report written to {report} (and .json, .html)")
+        return 0
+    if case.state == case_pb2.CASE_STATE_AWAITING_REVIEW:
+        # the verifier's part is done: a reviewer approves before the report is issued
+        print("\n".join(next_step(case)))
         return 0
     print(f"the case is {state_word(case.state)}; run `hedui case retry {case.case_id}` later")
     return 3

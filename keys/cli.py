@@ -174,7 +174,7 @@ def cmd_issue(args: argparse.Namespace) -> int:
     passphrase = keyfile.passphrase_from_env(args.passphrase_env)
     ca_passphrase = keyfile.passphrase_from_env(args.ca_passphrase_env)
     ca_cert = ca.load_certificate(args.ca_dir / CA_CERT)
-    ca_key = keyfile.load_tls_private_key(args.ca_dir / CA_KEY, ca_passphrase)
+    ca_key = _load_ca_key(args.ca_dir / CA_KEY, ca_passphrase)
     out: Path = args.out
     names = [TLS_CERT, TLS_KEY, SIGNING_KEY, SIGNING_PUB, CA_CERT] + ([BOX_KEY] if args.box else [])
     targets = [out / n for n in names]
@@ -227,7 +227,7 @@ def _issue_personal(args: argparse.Namespace) -> int:
     passphrase = keyfile.passphrase_from_env(args.passphrase_env)
     ca_passphrase = keyfile.passphrase_from_env(args.ca_passphrase_env)
     ca_cert = ca.load_certificate(args.ca_dir / CA_CERT)
-    ca_key = keyfile.load_tls_private_key(args.ca_dir / CA_KEY, ca_passphrase)
+    ca_key = _load_ca_key(args.ca_dir / CA_KEY, ca_passphrase)
     out: Path = args.out
     names = [TLS_CERT, TLS_KEY, CA_CERT]
     _refuse_existing([out / n for n in names])
@@ -469,3 +469,12 @@ def cmd_secret(args: argparse.Namespace) -> int:
     path = write_secret(args.out, generate_secret())
     print(f"wrote {path} (32 random bytes, mode 0600); keep it like a private key")
     return 0
+
+
+def _load_ca_key(path: Path, passphrase: bytes | None):  # type: ignore[no-untyped-def]
+    """The CA's key; an encrypted one without its passphrase names this command's own
+    flag (--ca-passphrase-env), not the flag for the new keys' passphrase."""
+    try:
+        return keyfile.load_tls_private_key(path, passphrase)
+    except PassphraseRequired:
+        raise PassphraseRequired(path, "--ca-passphrase-env VAR") from None

@@ -63,11 +63,11 @@ class InsecureKeyFileError(KeyFileError):
 class PassphraseRequired(KeyFileError):
     reason = "PASSPHRASE_REQUIRED"
 
-    def __init__(self, path: object) -> None:
+    def __init__(self, path: object, flag: str = "--passphrase-env VAR") -> None:
         self.path = str(path)
         super().__init__(
             f"private key {self.path} is encrypted; give its passphrase "
-            "(set HEDUI_KEY_PASSPHRASE or use --passphrase-env VAR)"
+            f"(set HEDUI_KEY_PASSPHRASE or use {flag})"
         )
 
 

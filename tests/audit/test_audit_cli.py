@@ -259,10 +259,13 @@ def test_table_output_is_never_cut(log_db) -> None:
     AccessRecorder(log, actor="spiffe://county.example/gateway/center",
                    pseudonymizer=Pseudonymizer(KEY)).record(
         audit_pb2.AUDIT_KIND_QUERY_SENT, operator="op-1001", case_id="case-3", purpose="dibao",
-        department="banks", id_numbers=[PERSON], field_paths=paths)
+        department="banks", id_numbers=[PERSON], field_paths=paths, role="verifier")
     log.checkpoint()
     log.close()
     result = hedui("audit", "subject-report", "--db", url, "--id", PERSON,
                    "--pseudonym-key", str(secret), "--officer", "po-1")
     assert result.returncode == 0, result.stderr
     assert ",".join(paths) in result.stdout  # 73 characters, whole
+    header, _rule, *lines = result.stdout.splitlines()[2:]
+    assert "role" in header.split()
+    assert any("op-1001" in line and "verifier" in line and "case-3" in line for line in lines)

@@ -8,6 +8,8 @@ a disabled person did not exist, and a report was issued by whoever verified.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
 from people_site import PeopleSite, kinds, refusal
@@ -176,3 +178,20 @@ def test_report_verification_refuses_a_reviewer_who_verified(site: PeopleSite) -
              case_pb2.CaseStep(step="review", staff_id="b")]
     with pytest.raises(ValueError, match="also opened or verified"):
         report_mod._check_step_list(steps, ValueError)
+
+
+def test_hedui_verify_stops_at_review_and_says_who_is_next(site: PeopleSite,
+                                                           tmp_path: Path) -> None:
+    """A verifier's `hedui verify --household` ends at 审核: exit 0 and the next step, not
+    "retry later"; the reviewer's `hedui review` then issues the report."""
+    site.household()
+    path = site.sb.root / f"hh-{site._n}.toml"  # the file household() just wrote
+    out = tmp_path / "reports"
+    result = site.cli("verify", "--client", str(site.files[sandbox.VERIFIER]),
+                      "--household", str(path), "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "retry" not in result.stdout and "review" in result.stdout.lower()
+    case_id = next(w for w in result.stdout.split() if w.startswith("case-")).rstrip(":")
+    approved = site.cli("review", case_id, "--approve",
+                        "--client", str(site.files[sandbox.REVIEWER]))
+    assert approved.returncode == 0, approved.stderr

@@ -393,3 +393,17 @@ def test_show_says_an_expired_bundle_is_expired(
     code, out, _ = _run(capsys, "show", out_file, "--root-pub", pki / "ca" / "root.pub")
     assert code == 0 and "valid until: 2025-01-31T00:00:00+00:00 (EXPIRED" in out
     assert "signature: verified" in out
+
+
+def test_an_encrypted_ca_key_names_the_ca_passphrase_flag(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CA_PASS", "a long ca passphrase")
+    code, _, _ = _run(capsys, "init", "--domain", "county.example", "--dir",
+                      str(tmp_path / "ca"), "--passphrase-env", "CA_PASS")
+    assert code == 0
+    monkeypatch.delenv("CA_PASS")
+    monkeypatch.delenv("HEDUI_KEY_PASSPHRASE", raising=False)
+    code, _, err = _run(capsys, "issue", "--ca-dir", str(tmp_path / "ca"), "--id",
+                        "spiffe://county.example/agent/banks", "--out", str(tmp_path / "b"))
+    assert code != 0 and "--ca-passphrase-env VAR" in err
