@@ -5,6 +5,12 @@ it: registered, for the same programme, inside its validity period, not revoked.
 Revocation takes effect for new queries at once because the check reads the
 database on every fan-out. Covered members are stored as audit pseudonyms, so the
 registry holds no ID numbers. Every refusal names its reason (``case_errors.REASONS``).
+
+One form may name several programmes (a household applying for dibao and low-income
+signs once): ``Authorization.programmes``. The older single ``programme`` is still
+accepted — the programmes covered are it and every one listed (:func:`programmes_of`),
+and ``programme`` is read back as the first — so desks of the previous release keep
+registering and reading authorizations.
 """
 
 from __future__ import annotations
@@ -31,6 +37,12 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 #: most members one authorization may cover (a household has at most 20)
 MAX_COVERED = 50
+
+
+def programmes_of(auth: case_pb2.Authorization) -> list[str]:
+    """The programmes an authorization covers: ``programme`` and ``programmes``, each
+    once, in the order given."""
+    return list(dict.fromkeys(p for p in (auth.programme, *auth.programmes) if p))
 
 
 class AuthorizationError(CaseError):
@@ -71,9 +83,13 @@ class AuthorizationRegistry:
         """Check an authorization before it is logged and stored; the covered members'
         pseudonyms."""
         check_number(auth.number)
-        if not auth.programme:
+        listed = programmes_of(auth)
+        if not listed:
             raise AuthorizationError(f"authorization {auth.number} names no programme",
                                      "MISSING_FIELD")
+        if any("," in p for p in listed):
+            raise AuthorizationError(f"authorization {auth.number}: a programme name has "
+                                     "no comma", "UNKNOWN_PROGRAMME")
         if not auth.covered_id_numbers or len(auth.covered_id_numbers) > MAX_COVERED:
             raise AuthorizationError(
                 f"authorization {auth.number} must cover 1 to {MAX_COVERED} members")
@@ -101,10 +117,13 @@ class AuthorizationRegistry:
     def register(self, auth: case_pb2.Authorization, *, operator: str,
                  now: dt.datetime) -> case_pb2.Authorization:
         covered = self.validate(auth)
+        listed = programmes_of(auth)
         try:
             with self.store.tx() as conn:
                 conn.execute(insert(authorizations).values(
-                    number=auth.number, programme=auth.programme, covered=",".join(covered),
+                    number=auth.number, programme=listed[0],
+                    programmes=",".join(listed) if len(listed) > 1 else None,
+                    covered=",".join(covered),
                     signed_on=_date(auth.signed_on, "signing date").isoformat(),
                     valid_from=_date(auth.validity.start, "validity start").isoformat(),
                     valid_until=_date(auth.validity.end, "validity end").isoformat(),
@@ -138,7 +157,8 @@ class AuthorizationRegistry:
     def get(self, number: str) -> case_pb2.Authorization:
         r = self._row(number)
         out = case_pb2.Authorization(
-            number=r["number"], programme=r["programme"], signed_on=_pb_date(r["signed_on"]),
+            number=r["number"], programme=r["programme"], programmes=self._programmes(r),
+            signed_on=_pb_date(r["signed_on"]),
             validity=common_pb2.Period(start=_pb_date(r["valid_from"]),
                                        end=_pb_date(r["valid_until"])),
             document_sha256=r["document_sha256"], revoked=bool(r["revoked"]),
@@ -147,6 +167,11 @@ class AuthorizationRegistry:
         if r["revoked_at"] is not None:
             to_timestamp(r["revoked_at"], out.revoked_at)
         return out
+
+    @staticmethod
+    def _programmes(r: dict[str, Any]) -> list[str]:
+        """A stored authorization's programmes (a row before 0005: its one programme)."""
+        return [p for p in (r.get("programmes") or "").split(",") if p] or [r["programme"]]
 
     def _row(self, number: str) -> dict[str, Any]:
         r = self.store.authorization(number)
@@ -164,9 +189,10 @@ class AuthorizationRegistry:
                 f"authorization {number} was revoked "
                 f"({r['revocation_reason'] or 'no reason given'}); no query may be sent under it",
                 "AUTHORIZATION_REVOKED")
-        if r["programme"] != programme:
+        listed = self._programmes(r)
+        if programme not in listed:
             raise AuthorizationError(
-                f"authorization {number} is for {r['programme']}, not for {programme}",
+                f"authorization {number} is for {', '.join(listed)}, not for {programme}",
                 "AUTHORIZATION_WRONG_PROGRAMME")
         if today < dt.date.fromisoformat(r["valid_from"]):
             raise AuthorizationError(
@@ -191,11 +217,13 @@ class AuthorizationRegistry:
 
 async def register(m: CaseManager, auth: case_pb2.Authorization, operator: str, *,
                    client: str = "") -> case_pb2.Authorization:
-    """Register for staff of its programme: checked, then its AUTHORIZATION_REGISTERED
-    entry (the covered members' pseudonyms: their consent is in their access report),
-    then stored."""
-    m.require_programme(auth.programme)
-    m._require_staff(operator, auth.programme, None, what="an authorization")
+    """Register for staff of every programme it names: checked, then its
+    AUTHORIZATION_REGISTERED entry (the covered members' pseudonyms: their consent is in
+    their access report), then stored."""
+    listed = programmes_of(auth)
+    for programme in listed or [auth.programme]:
+        m.require_programme(programme)
+        m._require_staff(operator, programme, None, what="an authorization")
     covered = await m.step(m.authorizations.validate, auth)
     if await m.step(m.authorizations.exists, auth.number):
         raise AuthorizationError(f"authorization {auth.number} is already registered",
@@ -203,8 +231,10 @@ async def register(m: CaseManager, auth: case_pb2.Authorization, operator: str, 
     v = auth.validity
     await m.recorder.record_async(
         audit_pb2.AUDIT_KIND_AUTHORIZATION_REGISTERED, operator=operator,
-        purpose=auth.programme, pseudonyms=covered, authorization_number=auth.number,
-        client=client, reason=(f"authorization registered, valid {v.start.year:04d}-"
+        purpose=listed[0] if listed else "", pseudonyms=covered,
+        authorization_number=auth.number, client=client,
+        reason=(f"authorization registered{' for ' + ', '.join(listed) if len(listed) > 1 else ''}"
+                f", valid {v.start.year:04d}-"
                                f"{v.start.month:02d}-{v.start.day:02d} to {v.end.year:04d}-"
                                f"{v.end.month:02d}-{v.end.day:02d}"))
     return await m.step(m.authorizations.register, auth, operator=operator, now=m.clock())

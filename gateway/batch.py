@@ -6,7 +6,10 @@ English or Chinese (any order; others are ignored):
 
 * ``household`` / ``家庭文件`` / ``户`` — the household TOML, relative to the list;
 * ``application_date`` / ``申请日期`` — optional, overrides the file's;
-* ``previous_outcome`` / ``原结果`` / ``上次结果`` — optional; the outcome last time.
+* ``previous_outcome`` / ``原结果`` / ``上次结果`` — optional; the outcome last time;
+* ``repeat_reason`` / ``复核原因`` — optional; why the household is verified again
+  although a case of its programme is under way or was decided recently. Without it
+  such a row is refused (SAME_HOUSEHOLD_RECENT, naming that case) and the others go on.
 
 Every row is checked before any case is opened; a row that fails its check (no such
 file, a wrong ID number or date) is recorded as failed with its reason and the others
@@ -49,6 +52,7 @@ from hedui.v1 import case_pb2, records_pb2
 HOUSEHOLD_COLUMNS = ("household", "家庭文件", "户")
 APPLICATION_DATE_COLUMNS = ("application_date", "申请日期")
 PREVIOUS_OUTCOME_COLUMNS = ("previous_outcome", "原结果", "上次结果")
+REPEAT_REASON_COLUMNS = ("repeat_reason", "复核原因")
 
 #: gRPC codes after which the row is resumed by running the batch again
 _RESUMABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -66,6 +70,8 @@ class Row:
     previous: str | None = None
     hh: household_mod.Household | None = None
     problem: str = ""
+    #: why the household is verified again (``OpenCaseRequest.repeat_reason``)
+    repeat_reason: str = ""
 
     @property
     def applicant(self) -> str:
@@ -100,6 +106,7 @@ def read_rows(path: Path) -> list[Row]:
                          f"or 户; found: {found})")
     date_col = _column(table, APPLICATION_DATE_COLUMNS)
     prev_col = _column(table, PREVIOUS_OUTCOME_COLUMNS)
+    again_col = _column(table, REPEAT_REASON_COLUMNS)
     rows = []
     for index, (line, cells) in enumerate(table.rows):
         where = f"line {line}"
@@ -119,7 +126,8 @@ def read_rows(path: Path) -> list[Row]:
             rows.append(Row(index, line, name, previous_text,
                             problem=text if text.startswith(where) else f"{where}: {text}"))
             continue
-        rows.append(Row(index, line, name, previous_text, previous, hh))
+        again = cells.get(again_col, "").strip() if again_col else ""
+        rows.append(Row(index, line, name, previous_text, previous, hh, repeat_reason=again))
     if not rows:
         raise HeduiError(f"{path}: the list has a header but no households")
     return rows
@@ -204,7 +212,8 @@ def _one(client: GatewayClient, progress: Progress, row: Row, out: Path) -> dict
         return {**rec, "state": "failed", "reason": row.problem}
     assert row.hh is not None
     try:
-        case = verifying.decide(client, row.hh, batch_key=progress.request_id(row))
+        case = verifying.decide(client, row.hh, batch_key=progress.request_id(row),
+                                again=row.repeat_reason)
         rec |= {"case_id": case.case_id, "state": verifying.state_word(case.state),
                 "outcome": verifying.OUTCOME_WORDS.get(case.outcome, "") if case.outcome
                 else "", "outcome_key": OUTCOME_KEYS.get(case.outcome, "")
@@ -215,6 +224,10 @@ def _one(client: GatewayClient, progress: Progress, row: Row, out: Path) -> dict
         return rec | {"report": f"{case.case_id}.report.html",
                       "reasons": [*report.reasons_zh, *report.reasons_en]}
     except GatewayError as exc:
+        if exc.reason == "SAME_HOUSEHOLD_RECENT":
+            return rec | {"state": "refused", "reason": f"line {row.line}: " + verifying.
+                          same_household_hint(exc, "give the reason in its repeat_reason "
+                                              "(复核原因) column")}
         # the gateway (or a replica) went away mid-case: running the batch again resumes
         # the row; its case, if opened, is found by its request id
         state = "interrupted" if exc.code in _RESUMABLE else "refused"

@@ -51,6 +51,7 @@ REASONS: dict[str, grpc.StatusCode] = {
     "NO_STANDARD_IN_FORCE": grpc.StatusCode.FAILED_PRECONDITION,
     "NO_EXCHANGE_POLICY": grpc.StatusCode.FAILED_PRECONDITION,
     "BUNDLE_EXPIRED": grpc.StatusCode.FAILED_PRECONDITION,
+    "SAME_HOUSEHOLD_RECENT": grpc.StatusCode.FAILED_PRECONDITION,
     # authorizations
     "BAD_AUTHORIZATION": grpc.StatusCode.INVALID_ARGUMENT,
     "BAD_AUTHORIZATION_NUMBER": grpc.StatusCode.INVALID_ARGUMENT,

@@ -116,6 +116,10 @@ class CaseManager:
     #: how long another replica's claim on a QUERYING case is honoured (a crashed
     #: replica's cases are taken over after it)
     claim_ttl: dt.timedelta = dt.timedelta(seconds=30)
+    #: another case of the programme for the applicant, under way or decided this
+    #: recently, stops an opening without a reason (``[cases] repeat_within_days``);
+    #: None: never (0 days)
+    repeat_within: dt.timedelta | None = dt.timedelta(days=90)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
     # ------------------------------------------------------------- checks

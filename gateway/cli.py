@@ -2,6 +2,7 @@
 
     hedui gateway serve --config gateway.toml
     hedui verify --household FILE.toml [--program dibao] [--application-date D] [--out DIR]
+                 [--again "why it is verified again"]
     hedui verify --batch FILE.csv|FILE.xlsx [--out DIR]
     hedui case get|list|retry|report|cancel …   (--client FILE before or after the command)
     hedui authorization revoke NUMBER --reason …
@@ -61,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     verify.add_argument("--program", help="programme (overrides the household file)")
     verify.add_argument("--application-date", metavar="YYYY-MM-DD",
                         help="申请日期 (overrides the household file's; default today)")
+    verify.add_argument("--again", metavar="REASON", default="",
+                        help="verify the household although a case of the programme for it "
+                        "is under way or was decided recently; the reason is audited")
     verify.add_argument("--out", default=".", help="where to write reports")
     verify.add_argument("--concurrency", type=int, default=32)
     verify.set_defaults(func=_verify)
@@ -218,11 +222,14 @@ def _verify(args: argparse.Namespace) -> int:
             if applied is not None:
                 raise HeduiError("--application-date is for one household; a batch gives "
                                  "it per row (column application_date or 申请日期)")
+            if args.again:
+                raise HeduiError("--again is for one household; a batch gives the reason "
+                                 "per row (column repeat_reason or 复核原因)")
             return batch.run_batch(client, Path(args.batch), Path(args.out),
                                    concurrency=args.concurrency)
         return verifying.verify_household(client, Path(args.household), Path(args.out),
                                           programme=args.program,
-                                          application_date=applied)
+                                          application_date=applied, again=args.again)
 
 
 def _case(args: argparse.Namespace) -> int:

@@ -46,6 +46,10 @@ with no staff at all.
     [review]
     required = true                          # 审核: a second person approves each report
 
+    [cases]
+    repeat_within_days = 90                  # same household, same programme: a reason
+                                             # (0: off — a sandbox reusing synthetic people)
+
     [staff]                                  # old: seeds an empty staff registry once
     dibao = ["op-1001", "op-1002"]
 
@@ -131,6 +135,9 @@ class GatewayConfig:
     #: how long before the trust bundle expires the gateway starts warning (log, metrics);
     #: an expired bundle is refused at start and on reload whatever this says
     bundle_warn_before: dt.timedelta = WARN_BEFORE
+    #: a case of the same programme for the same applicant decided this recently (or
+    #: still under way) stops a new one unless the verifier gives a reason; None: off
+    repeat_within: dt.timedelta | None = dt.timedelta(days=90)
 
     @property
     def bundle_state(self) -> Path:
@@ -196,6 +203,12 @@ class _Review(Section):
     required: bool = True
 
 
+class _Cases(Section):
+    #: 0 turns the check off (a training or test sandbox verifies its few synthetic
+    #: households over and over)
+    repeat_within_days: int = Field(default=90, ge=0, le=3660)
+
+
 class _Fanout(Section):
     deadline_seconds: float = Field(default=5.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
@@ -216,6 +229,7 @@ class _File(Section):
     keys: _Keys
     clients: _Clients = _Clients()
     review: _Review = _Review()
+    cases: _Cases = _Cases()
     staff: dict[str, list[str]] = Field(default_factory=dict)
     fanout: _Fanout = _Fanout()
     standards: _Standards = _Standards()
@@ -282,4 +296,6 @@ def load(path: str | Path) -> GatewayConfig:
         metrics_listen=raw.gateway.metrics_listen,
         retention_sweep=raw.store.retention_sweep_seconds,
         bundle_warn_before=dt.timedelta(days=raw.trust.warn_days),
+        repeat_within=(dt.timedelta(days=raw.cases.repeat_within_days)
+                       if raw.cases.repeat_within_days else None),
     )

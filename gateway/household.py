@@ -6,6 +6,7 @@
 
     [authorization]            # the signed 授权书 (registered on first use)
     number = "SQ-2026-000123"
+    programmes = ["dibao", "low-income"]   # optional: every programme the form names
     signed_on = 2026-11-02
     valid_from = 2026-11-02
     valid_until = 2027-11-01
@@ -126,6 +127,7 @@ def load(path: str | Path, *, programme: str | None = None) -> Household:
     a = raw.get("authorization")
     if not isinstance(a, dict) or "number" not in a:
         raise HouseholdFileError(f"{path}: [authorization] with a number is missing")
+    listed = authorized_programmes(a, programme, str(path))
     digest = a.get("document_sha256", "")
     if not digest and "document" in a:
         doc = path.resolve().parent / a["document"]
@@ -135,7 +137,8 @@ def load(path: str | Path, *, programme: str | None = None) -> Household:
             raise HouseholdFileError(f"{path}: cannot read authorization document {doc}: "
                                      f"{exc.strerror}") from None
     auth = case_pb2.Authorization(
-        number=str(a["number"]), programme=programme,
+        number=str(a["number"]), programme=listed[0],
+        programmes=listed if len(listed) > 1 else [],
         covered_id_numbers=[m.id_number for m in members],
         signed_on=_date(a.get("signed_on"), f"{path}: authorization.signed_on"),
         validity=common_pb2.Period(
@@ -147,6 +150,24 @@ def load(path: str | Path, *, programme: str | None = None) -> Household:
     applied = raw.get("application_date")
     when = None if applied is None else parse_date(applied, f"{path}: application_date")
     return Household(programme, region, members, auth, when)
+
+
+def authorized_programmes(a: dict, programme: str, where: str) -> list[str]:
+    """The programmes the form names: ``programmes = [...]`` when given (it must name
+    the one verified, or the gateway would refuse every query), else the one verified."""
+    listed = a.get("programmes")
+    if listed is None:
+        return [programme]
+    if (not isinstance(listed, list) or not listed
+            or not all(isinstance(p, str) and p.strip() for p in listed)):
+        raise HouseholdFileError(f'{where}: authorization.programmes is a list of programmes, '
+                                 'e.g. ["dibao", "low-income"]')
+    listed = list(dict.fromkeys(p.strip() for p in listed))
+    if programme not in listed:
+        raise HouseholdFileError(
+            f"{where}: the authorization is for {', '.join(listed)}, not for {programme}; "
+            "verify one of those, or have the household sign for it too")
+    return listed
 
 
 def write(path: Path, *, programme: str, region: str, members: list[dict],

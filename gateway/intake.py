@@ -7,6 +7,14 @@ the member, the household has exactly one applicant (relation SELF), its applica
 date must be a real one, and a standard must be in force for its programme, region and
 application date — all before its CASE_OPENED entry, its row or any query exists. Each
 refusal carries a reason (``case_errors.REASONS``) and names a member by its position.
+
+The same household twice: a case of the same programme for the same applicant that is
+still under way, or was decided within ``repeat_within``, stops a new one
+(SAME_HOUSEHOLD_RECENT, naming that case) unless the request gives ``repeat_reason`` —
+otherwise a second click re-asks all eight departments about a household for nothing.
+The applicant is matched by their audit pseudonym (``cases.applicant_key``), so members
+stay sealed. A repeated request id returns its case before this check, so an
+interrupted batch re-runs.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from hedui.gateway.authorizations import AuthorizationError, check_number
 from hedui.gateway.case_errors import CaseError, NoStandardInForce
 from hedui.gateway.household import member_label
+from hedui.gateway.masking import logged_reason
 from hedui.gateway.planner import plan
 from hedui.gateway.standards import NoStandard, Standard, StandardsLibrary
 from hedui.gateway.store import CaseRow
@@ -103,6 +112,9 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
     ids = [mm.id_number for mm in members]
     m.authorizations.require(request.authorization_number, programme=request.programme,
                              id_numbers=ids, today=now.date())
+    applicant = next(mm for mm in members if mm.relation == records_pb2.RELATION_SELF)
+    applicant_key = m.authorizations.pseudonym(applicant.id_number)
+    repeat = repeat_reason(m, request, applicant_key, now)
     case_id = f"case-{now:%Y%m%d}-{uuid.uuid4().hex[:12]}"
     sealed = m.vault.seal(case_pb2.OpenCaseRequest(members=members).SerializeToString())
     row = CaseRow(
@@ -111,15 +123,45 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
         authorization_number=request.authorization_number, operator=request.operator,
         members_sealed=sealed, outcome="", report_digest=b"", created_at=now,
         updated_at=now, version=0, claimed_by="", application_date=applied,
-        township=township,
+        township=township, applicant_key=applicant_key,
     )
     entry = {
         "kind": audit_pb2.AUDIT_KIND_CASE_OPENED, "operator": request.operator,
         "case_id": case_id, "purpose": request.programme, "id_numbers": ids,
         "authorization_number": request.authorization_number,
     }
+    if repeat:
+        entry["reason"] = f"verified again: {repeat}"
     departments = [p.department for p in plan(m.bundle(), request.programme)]
     return Opening(row, members, departments, batch_key, entry)
+
+
+def repeat_reason(m: CaseManager, request: case_pb2.OpenCaseRequest, applicant_key: str,
+                  now: dt.datetime) -> str:
+    """The request's reason for verifying the household again as the audit log keeps it
+    ("" when none is needed), or SAME_HOUSEHOLD_RECENT naming the case that stops it.
+
+    A reason is checked as every logged reason is (one line, at most 500 characters, no
+    ID number) whether or not it turns out to be needed.
+    """
+    given = request.repeat_reason.strip()
+    reason = logged_reason(given, "verifying a household again") if given else ""
+    if m.repeat_within is None:  # [cases] repeat_within_days = 0
+        return reason
+    other = m.store.recent_of_applicant(request.programme, applicant_key,
+                                        decided_since=now - m.repeat_within)
+    if other is None or reason:
+        return reason
+    word = other.state.removeprefix("CASE_STATE_").lower()
+    if other.state == "CASE_STATE_DECIDED":
+        when, since = other.updated_at.date().isoformat(), "decided on"
+    else:
+        when, since = other.created_at.date().isoformat(), f"{word}, opened on"
+    raise CaseError(
+        f"the applicant already has {request.programme} case {other.case_id} ({since} "
+        f"{when}); look at that case, or verify the household again with a reason",
+        "SAME_HOUSEHOLD_RECENT",
+        metadata={"case_id": other.case_id, "state": word, "date": when})
 
 
 def insert(m: CaseManager, opening: Opening, leaf: int) -> case_pb2.Case:

@@ -436,6 +436,10 @@ declared_operators = {'false' if people else 'true'}
 [review]
 required = {'true' if people else 'false'}
 
+[cases]
+# the sandbox verifies its few synthetic households over and over: no repeat check
+repeat_within_days = 0
+
 [staff]
 {staff if not people else ''}
 

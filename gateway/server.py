@@ -142,6 +142,7 @@ def build(config: GatewayConfig) -> Gateway:
         registry=staff, review_required=config.review_required,
         replica=config.replica or f"{socket.gethostname()}:{config.listen}",
         claim_ttl=dt.timedelta(seconds=config.deadline * (config.retries + 1) + 10),
+        repeat_within=config.repeat_within,
     )
     return Gateway(config, trust, material, cases, audit_log, store, clients)
 

@@ -66,6 +66,9 @@ cases = Table(
     Column("township", String(16), nullable=True),
     Column("verifier", String(64), nullable=True),
     Column("reviewer", String(64), nullable=True),
+    # the applicant's audit pseudonym (0005), to find the same household's recent cases
+    # without unsealing members; NULL in rows older than it
+    Column("applicant_key", String(64), nullable=True, index=True),
 )
 
 #: the staff registry (0004): who may act, in which roles, within which scope
@@ -127,6 +130,8 @@ authorizations = Table(
     "authorizations", metadata,
     Column("number", String(64), primary_key=True),
     Column("programme", String(64), nullable=False),
+    # comma-separated programmes the form names (0005); NULL: only ``programme``
+    Column("programmes", Text, nullable=True),
     # comma-separated audit pseudonyms of the covered ID numbers
     Column("covered", Text, nullable=False),
     Column("signed_on", String(10), nullable=False),
@@ -190,6 +195,8 @@ class CaseRow:
     #: who assessed it (AWAITING_REVIEW on), who approved it (DECIDED after review)
     verifier: str = ""
     reviewer: str = ""
+    #: the applicant's audit pseudonym ("" in rows written before revision 0005)
+    applicant_key: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +370,23 @@ class CaseStore:
             r = cur.fetchone()
         return self._row(r) if r else None
 
+    def recent_of_applicant(self, programme: str, applicant_key: str, *,
+                            decided_since: dt.datetime) -> CaseRow | None:
+        """The newest case of ``programme`` for this applicant that is still under way
+        (neither DECIDED nor CANCELLED), or was decided since ``decided_since``; None.
+
+        Matched on the stored pseudonym, so members are never unsealed to look."""
+        m = self._mark
+        sql = (f"SELECT {_columns(_CASE_COLUMNS)} FROM cases WHERE programme = {m} "
+               f"AND applicant_key = {m} AND (state NOT IN ({m}, {m}) OR "
+               f"(state = {m} AND updated_at >= {m})) ORDER BY created_at DESC LIMIT 1")
+        with self._cursor(None) as cur:
+            cur.execute(sql, (programme, applicant_key, "CASE_STATE_DECIDED",
+                              "CASE_STATE_CANCELLED", "CASE_STATE_DECIDED",
+                              self._to_db(decided_since)))
+            r = cur.fetchone()
+        return self._row(r) if r else None
+
     def get(self, case_id: str) -> CaseRow | None:
         with self._cursor(None) as cur:
             cur.execute(self._sql["case"], (case_id,))
@@ -373,7 +397,7 @@ class CaseStore:
         """A CaseRow from a row of ``_CASE_COLUMNS``."""
         (case_id, state, programme, region, authorization_number, operator, members_sealed,
          outcome, report_digest, created_at, updated_at, version, claimed_by, application_date,
-         state_reason, township, verifier, reviewer) = r
+         state_reason, township, verifier, reviewer, applicant_key) = r
         created = self._instant(created_at)
         return CaseRow(
             case_id=case_id, state=state, programme=programme, region=region,
@@ -385,6 +409,7 @@ class CaseStore:
                               else created.date()),  # type: ignore[union-attr]
             state_reason=state_reason or "", township=township or "",
             verifier=verifier or "", reviewer=reviewer or "",
+            applicant_key=applicant_key or "",
         )
 
     def list(self, *, state: str | None, programme: str | None, limit: int,

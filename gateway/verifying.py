@@ -42,13 +42,15 @@ def register_authorization(client: GatewayClient, auth: case_pb2.Authorization) 
 
 
 def decide(client: GatewayClient, hh: household_mod.Household,
-           batch_key: str | None = None) -> case_pb2.Case:
-    """Open and verify one household's case; returns the case as it ends."""
+           batch_key: str | None = None, *, again: str = "") -> case_pb2.Case:
+    """Open and verify one household's case; returns the case as it ends. ``again``:
+    why the household is verified again although a case of the programme for it is under
+    way or was decided recently (the gateway refuses SAME_HOUSEHOLD_RECENT without)."""
     register_authorization(client, hh.authorization)
     request = case_pb2.OpenCaseRequest(
         programme=hh.programme, region=hh.region, members=hh.members,
         authorization_number=hh.authorization.number, operator=client.config.operator,
-        request_id=batch_key or "")
+        request_id=batch_key or "", repeat_reason=again)
     if hh.application_date is not None:
         d = hh.application_date
         request.application_date.CopyFrom(common_pb2.Date(year=d.year, month=d.month, day=d.day))
@@ -80,6 +82,10 @@ def fetch_report(client: GatewayClient, case_id: str, out: Path
     return path, report
 
 
+#: where a verifier's command has done its part (exit 0): decided, or with the reviewer
+DONE_FOR_THE_VERIFIER = (case_pb2.CASE_STATE_DECIDED, case_pb2.CASE_STATE_AWAITING_REVIEW)
+
+
 def summary(case: case_pb2.Case, *, steps: bool = False) -> str:
     """The case in a few lines; ``steps`` adds the application date and what to do next
     (``hedui case get``)."""
@@ -104,11 +110,25 @@ def summary(case: case_pb2.Case, *, steps: bool = False) -> str:
     return "\n".join(lines)
 
 
+def same_household_hint(exc: GatewayError, how: str) -> str:
+    """The one line for a household verified again without a reason: the gateway's
+    (naming the case that stops it, its state and date) and ``how`` to go on anyway."""
+    return f"{exc}; to verify it again anyway, {how}"
+
+
 def verify_household(client: GatewayClient, path: Path, out: Path, *,
-                     programme: str | None, application_date: dt.date | None = None) -> int:
-    """``hedui verify --household``; ``application_date`` overrides the file's."""
+                     programme: str | None, application_date: dt.date | None = None,
+                     again: str = "") -> int:
+    """``hedui verify --household``; ``application_date`` overrides the file's, ``again``
+    is the reason for verifying it again (``--again``)."""
     hh = household_mod.load(path, programme=programme).with_application_date(application_date)
-    case = decide(client, hh)
+    try:
+        case = decide(client, hh, again=again)
+    except GatewayError as exc:
+        if exc.reason == "SAME_HOUSEHOLD_RECENT":
+            raise HeduiError(same_household_hint(
+                exc, 'add --again "why it is verified again"')) from None
+        raise
     print(summary(case))
     if case.state == case_pb2.CASE_STATE_DECIDED:
         report = write_report(client, case.case_id, out)
@@ -137,7 +157,9 @@ def case_command(client: GatewayClient, args: argparse.Namespace) -> int:
                            case_pb2.RetryCaseRequest(case_id=args.case_id, operator=op),
                            timeout=120)
         print(summary(case))
-        return 0 if case.state == case_pb2.CASE_STATE_DECIDED else 3
+        if case.state == case_pb2.CASE_STATE_AWAITING_REVIEW:  # the verifier's part is done
+            print("\n".join(next_step(case)))
+        return 0 if case.state in DONE_FOR_THE_VERIFIER else 3
     elif args.command == "report":
         print(f"report written to {write_report(client, args.case_id, Path(args.out))}")
     elif args.command == "list":

@@ -1,7 +1,7 @@
 """Alembic migrations of the gateway's case database.
 
     from hedui.gateway.migrations import upgrade
-    upgrade(config.cases_db)            # -> "0004"
+    upgrade(config.cases_db)            # -> "0005"
 
 The history lives in ``versions/`` and its revision in the table
 ``cases_alembic_version``, so the case database may share a PostgreSQL database (or
@@ -12,7 +12,9 @@ release before migrations made them (frozen in ``baseline.py``). A database that
 made has tables but no version table: ``upgrade`` compares their columns with
 ``baseline.py`` and stamps it ``0001`` (or ``0002`` when the offline tables exist too)
 before going on. ``0003`` adds the application date (申请日期) and the state reason,
-``0004`` the staff registry and the township, verifier and reviewer of a case.
+``0004`` the staff registry and the township, verifier and reviewer of a case,
+``0005`` the applicant's pseudonym on a case (the same household verified twice) and
+the several programmes an authorization may name.
 The drift test (tests/deploy/test_deploy_migrations.py) fails until
 ``head`` equals ``store.py`` plus ``offline.py``, so a table cannot be forgotten: a new
 table anywhere in the case database needs its revision here.
@@ -33,8 +35,19 @@ from sqlalchemy import Connection, inspect
 from hedui.audit.migrations.runner import MigrationError, read_current, run
 from hedui.gateway.migrations import baseline
 
-__all__ = ["APPLICATION_DATE", "INITIAL", "OFFLINE", "SCRIPT_LOCATION", "STAFF", "VERSION_TABLE",
-           "MigrationError", "current", "migrate_gateway", "upgrade"]
+__all__ = [
+    "APPLICATION_DATE",
+    "INITIAL",
+    "OFFLINE",
+    "SAME_HOUSEHOLD",
+    "SCRIPT_LOCATION",
+    "STAFF",
+    "VERSION_TABLE",
+    "MigrationError",
+    "current",
+    "migrate_gateway",
+    "upgrade",
+]
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "cases_alembic_version"
@@ -45,6 +58,8 @@ OFFLINE = "0002"
 APPLICATION_DATE = "0003"
 #: the revision adding the staff registry and cases.township/verifier/reviewer
 STAFF = "0004"
+#: the revision adding cases.applicant_key and authorizations.programmes
+SAME_HOUSEHOLD = "0005"
 #: PostgreSQL advisory lock taken for the length of an upgrade
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"hedui.gateway.cases.migrate").digest()[:8], "big",
                           signed=True)

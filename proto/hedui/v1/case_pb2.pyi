@@ -60,7 +60,7 @@ class Member(_message.Message):
     def __init__(self, id_number: _Optional[str] = ..., name: _Optional[str] = ..., relation: _Optional[_Union[_records_pb2.Relation, str]] = ...) -> None: ...
 
 class Authorization(_message.Message):
-    __slots__ = ("number", "programme", "covered_id_numbers", "signed_on", "validity", "document_sha256", "revoked", "revoked_at", "revocation_reason")
+    __slots__ = ("number", "programme", "covered_id_numbers", "signed_on", "validity", "document_sha256", "revoked", "revoked_at", "revocation_reason", "programmes")
     NUMBER_FIELD_NUMBER: _ClassVar[int]
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
     COVERED_ID_NUMBERS_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,7 @@ class Authorization(_message.Message):
     REVOKED_FIELD_NUMBER: _ClassVar[int]
     REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
     REVOCATION_REASON_FIELD_NUMBER: _ClassVar[int]
+    PROGRAMMES_FIELD_NUMBER: _ClassVar[int]
     number: str
     programme: str
     covered_id_numbers: _containers.RepeatedScalarFieldContainer[str]
@@ -79,7 +80,8 @@ class Authorization(_message.Message):
     revoked: bool
     revoked_at: _timestamp_pb2.Timestamp
     revocation_reason: str
-    def __init__(self, number: _Optional[str] = ..., programme: _Optional[str] = ..., covered_id_numbers: _Optional[_Iterable[str]] = ..., signed_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., validity: _Optional[_Union[_common_pb2.Period, _Mapping]] = ..., document_sha256: _Optional[str] = ..., revoked: _Optional[bool] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revocation_reason: _Optional[str] = ...) -> None: ...
+    programmes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, number: _Optional[str] = ..., programme: _Optional[str] = ..., covered_id_numbers: _Optional[_Iterable[str]] = ..., signed_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., validity: _Optional[_Union[_common_pb2.Period, _Mapping]] = ..., document_sha256: _Optional[str] = ..., revoked: _Optional[bool] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revocation_reason: _Optional[str] = ..., programmes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DepartmentStatus(_message.Message):
     __slots__ = ("department", "state", "reason", "answer_digest", "attempts", "updated_at", "liaison", "leader")
@@ -170,7 +172,7 @@ class RevokeAuthorizationRequest(_message.Message):
     def __init__(self, number: _Optional[str] = ..., reason: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class OpenCaseRequest(_message.Message):
-    __slots__ = ("programme", "region", "members", "authorization_number", "operator", "request_id", "application_date", "township")
+    __slots__ = ("programme", "region", "members", "authorization_number", "operator", "request_id", "application_date", "township", "repeat_reason")
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +181,7 @@ class OpenCaseRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     APPLICATION_DATE_FIELD_NUMBER: _ClassVar[int]
     TOWNSHIP_FIELD_NUMBER: _ClassVar[int]
+    REPEAT_REASON_FIELD_NUMBER: _ClassVar[int]
     programme: str
     region: str
     members: _containers.RepeatedCompositeFieldContainer[Member]
@@ -187,7 +190,8 @@ class OpenCaseRequest(_message.Message):
     request_id: str
     application_date: _common_pb2.Date
     township: str
-    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., request_id: _Optional[str] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., township: _Optional[str] = ...) -> None: ...
+    repeat_reason: str
+    def __init__(self, programme: _Optional[str] = ..., region: _Optional[str] = ..., members: _Optional[_Iterable[_Union[Member, _Mapping]]] = ..., authorization_number: _Optional[str] = ..., operator: _Optional[str] = ..., request_id: _Optional[str] = ..., application_date: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., township: _Optional[str] = ..., repeat_reason: _Optional[str] = ...) -> None: ...
 
 class ReviewCaseRequest(_message.Message):
     __slots__ = ("case_id", "verdict", "reason", "operator")
