@@ -10,20 +10,19 @@ valid query afterwards. About three thousand inputs in all.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 import grpc
 import nacl.signing
 import pytest
+from agent_site import first_person, gateway_checkpoint, serving_agent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hedui.audit.store import AuditLog
 from hedui.gateway import sandbox
 from hedui.gateway.queries import SubjectRef, build_query, sign_query
-from hedui.keys import dsse, keyfile, signing, tls
+from hedui.keys import dsse, signing, tls
 from hedui.status import reason_of
 from hedui.v1 import envelope_pb2, query_pb2
 
@@ -80,28 +79,14 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("fuzz")
     sb = sandbox.provision(root / "site", persons=20, departments=[DEPT])
-    gateway_key = keyfile.load_signing_key(sb.gateway.signing_key)
-    log = AuditLog.create(
-        f"sqlite:///{root / 'gateway-audit.sqlite'}", origin="county.example/gateway/audit",
-        key_name=sb.gateway.id.removeprefix("spiffe://"), signing_key=gateway_key)
-    log.append(b"first entry")
-    note = log.checkpoint()
-    log.close()
-    people = json.loads((sb.data_dir / "households.json").read_text())["samples"]
-    if isinstance(people, dict):
-        people = [h for group in people.values() for h in group]
-    process = sandbox.start_agent(sb, DEPT)
-    material = sandbox.gateway_material(sb)
-    channel = grpc.secure_channel(sb.endpoints[DEPT], tls.channel_credentials(*material),
-                                  options=tls.channel_options(sb.agents[DEPT].id))
-    try:
-        sandbox.wait_healthy(sb.endpoints[DEPT], sb.agents[DEPT].id, material,
-                             process=process, log_file=sb.logs / f"agent-{DEPT}.log")
-        yield Site(sb, channel, gateway_key, note, people[0]["members"][0]["id_number"],
-                   process)
-    finally:
-        channel.close()
-        sandbox.stop_process(process)
+    gateway_key, note = gateway_checkpoint(sb, root)
+    with serving_agent(sb, DEPT) as (material, process):
+        channel = grpc.secure_channel(sb.endpoints[DEPT], tls.channel_credentials(*material),
+                                      options=tls.channel_options(sb.agents[DEPT].id))
+        try:
+            yield Site(sb, channel, gateway_key, note, first_person(sb), process)
+        finally:
+            channel.close()
 
 
 # ------------------------------------------------------------------ the inputs

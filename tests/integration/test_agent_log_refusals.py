@@ -11,12 +11,12 @@ paths all name fields the record lacks is refused, not answered "not found".
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
 import grpc
 import nacl.signing
 import pytest
+from agent_site import first_person, gateway_checkpoint, serving_agent
 
 from hedui.audit.entries import decode
 from hedui.audit.store import AuditLog
@@ -66,24 +66,9 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("logref")
     sb = sandbox.provision(root / "site", persons=40, departments=[DEPT])
-    gateway_key = keyfile.load_signing_key(sb.gateway.signing_key)
-    log = AuditLog.create(
-        f"sqlite:///{root / 'gateway-audit.sqlite'}", origin="county.example/gateway/audit",
-        key_name=sb.gateway.id.removeprefix("spiffe://"), signing_key=gateway_key)
-    log.append(b"first entry")
-    note = log.checkpoint()
-    log.close()
-    people = json.loads((sb.data_dir / "households.json").read_text())["samples"]
-    if isinstance(people, dict):
-        people = [h for group in people.values() for h in group]
-    process = sandbox.start_agent(sb, DEPT)
-    material = sandbox.gateway_material(sb)
-    try:
-        sandbox.wait_healthy(sb.endpoints[DEPT], sb.agents[DEPT].id, material,
-                             process=process, log_file=sb.logs / f"agent-{DEPT}.log")
-        yield Site(sb, material, gateway_key, note, people[0]["members"][0]["id_number"])
-    finally:
-        sandbox.stop_process(process)
+    gateway_key, note = gateway_checkpoint(sb, root)
+    with serving_agent(sb, DEPT) as (material, _process):
+        yield Site(sb, material, gateway_key, note, first_person(sb))
     text = (sb.logs / f"agent-{DEPT}.log").read_text(encoding="utf-8")
     assert PLANTED_ID not in text and PLANTED_NAME not in text  # the program log too
 

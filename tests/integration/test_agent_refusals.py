@@ -5,13 +5,13 @@ refused with its own gRPC status and a reason a department IT person understands
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import nacl.signing
 import pytest
+from agent_site import first_person, gateway_checkpoint, serving_agent
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from hedui.audit.entries import decode
@@ -70,29 +70,12 @@ def site(tmp_path_factory: pytest.TempPathFactory):
                              not_after="2020-01-01T00:00:00Z"),
         ],
     )
-    gateway_key = keyfile.load_signing_key(sb.gateway.signing_key)
     # the gateway's audit log, so queries carry a genuine signed checkpoint
-    log = AuditLog.create(
-        f"sqlite:///{root / 'gateway-audit.sqlite'}", origin="county.example/gateway/audit",
-        key_name=sb.gateway.id.removeprefix("spiffe://"), signing_key=gateway_key,
-    )
-    log.append(b"first entry")
-    note = log.checkpoint()
-    log.close()
-    people = json.loads((sb.data_dir / "households.json").read_text())["samples"]
-    if isinstance(people, dict):
-        people = [h for group in people.values() for h in group]
+    gateway_key, note = gateway_checkpoint(sb, root)
     trust = TrustStore(signing.read_public_key(sb.root_public_key))
     trust.load(sb.bundle, dt.datetime.now(dt.UTC))
-    process = sandbox.start_agent(sb, DEPT)
-    material = sandbox.gateway_material(sb)
-    try:
-        sandbox.wait_healthy(sb.endpoints[DEPT], sb.agents[DEPT].id, material,
-                             process=process, log_file=sb.logs / f"agent-{DEPT}.log")
-        yield Site(sb, material, gateway_key, revoked, expired, note,
-                   people[0]["members"][0]["id_number"], trust)
-    finally:
-        sandbox.stop_process(process)
+    with serving_agent(sb, DEPT) as (material, _process):
+        yield Site(sb, material, gateway_key, revoked, expired, note, first_person(sb), trust)
 
 
 def make_query(site: Site, **overrides) -> query_pb2.Query:
