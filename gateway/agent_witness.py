@@ -29,6 +29,7 @@ import datetime as dt
 import hmac
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import structlog
 from sqlalchemy import (
@@ -152,10 +153,7 @@ class AgentWitness:
             self.latest: dict[str, tuple[Checkpoint, str]] = {}
             for row in conn.execute(select(kept.c.agent, kept.c.size, kept.c.root,
                                            kept.c.note)):
-                self.latest[row.agent] = (
-                    Checkpoint(f"{log_key_name(row.agent)}/audit", row.size, bytes(row.root)),
-                    row.note,
-                )
+                self.latest[row.agent] = _kept_checkpoint(row.agent, row)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -195,9 +193,7 @@ class AgentWitness:
         if row is None:
             self.latest.pop(agent_id, None)
         else:
-            self.latest[agent_id] = (
-                Checkpoint(f"{log_key_name(agent_id)}/audit", row.size, bytes(row.root)),
-                row.note)
+            self.latest[agent_id] = _kept_checkpoint(agent_id, row)
         self._opened = {k: v for k, v in self._opened.items() if k[0] != agent_id}
         return True
 
@@ -355,3 +351,8 @@ class AgentWitness:
             f"{department}'s audit log is inconsistent ({reason}); the gateway refuses its "
             "answers until an administrator investigates"
         )
+
+
+def _kept_checkpoint(agent_id: str, row: Any) -> tuple[Checkpoint, str]:
+    """A row of the ``kept`` table as the checkpoint it records and its signed note."""
+    return Checkpoint(f"{log_key_name(agent_id)}/audit", row.size, bytes(row.root)), row.note
