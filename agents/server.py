@@ -139,15 +139,14 @@ def build(config: AgentConfig, *, serving: bool = False) -> Agent:
     trust.load(config.bundle, dt.datetime.now(dt.UTC))
     source = MappingSource(config.mapping, database_url_override=config.database)
     replay = ReplayCache(config.replay_db, deferred=serving)
+    pseudonym_key = load_secret(config.pseudonym_key)
     audit_log = AuditLog.open(
         config.audit_db, origin=f"{config.agent_id.removeprefix('spiffe://')}/audit",
         signing_key=local_log_key(config), key_name=config.agent_id.removeprefix("spiffe://"),
-        create=True, pseudonym_key=load_secret(config.pseudonym_key),  # one key per log
+        create=True, pseudonym_key=pseudonym_key,  # a log never mixes pseudonym keys
     )
-    recorder = AccessRecorder(
-        audit_log, actor=config.agent_id,
-        pseudonymizer=Pseudonymizer(load_secret(config.pseudonym_key)),
-    )
+    recorder = AccessRecorder(audit_log, actor=config.agent_id,
+                              pseudonymizer=Pseudonymizer(pseudonym_key))
     descriptor = department_info(config.department).record_type.DESCRIPTOR
     narrowing = (
         None if config.narrowing is None
