@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint proto bench clean
+.PHONY: demo demo-console test lint proto bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/hedui demo
 
+# The same demo, its web console kept up to try in a browser until Enter or Ctrl-C
+# (two hours at most); `make demo` itself always finishes.
+demo-console: $(STAMP)
+	HEDUI_DEMO_CONSOLE_MINUTES=120 $(BIN)/hedui demo
+
+# Two workers (2 cores is CI's machine); each test module stays on one worker, the
+# browser suite last on its own (tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

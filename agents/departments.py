@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
+from hedui.department_names import TITLES
 from hedui.v1 import records_pb2
 
 
@@ -24,25 +25,19 @@ class Department:
     title_en: str
 
 
+#: department id → (the field of DepartmentRecord, its record message)
+_RECORDS = {
+    "public-security": ("public_security", records_pb2.PublicSecurityRecord),
+    "housing": ("housing", records_pb2.HousingRecord),
+    "human-resources": ("human_resources", records_pb2.HumanResourcesRecord),
+    "civil-affairs": ("civil_affairs", records_pb2.CivilAffairsRecord),
+    "banks": ("banks", records_pb2.BanksRecord),
+    "provident-fund": ("provident_fund", records_pb2.ProvidentFundRecord),
+    "market-regulation": ("market_regulation", records_pb2.MarketRegulationRecord),
+    "tax": ("tax", records_pb2.TaxRecord),
+}
 DEPARTMENTS: dict[str, Department] = {
-    d.id: d
-    for d in (
-        Department("public-security", "public_security", records_pb2.PublicSecurityRecord,
-                   "公安", "Public security"),
-        Department("housing", "housing", records_pb2.HousingRecord,
-                   "住房和城乡建设", "Housing"),
-        Department("human-resources", "human_resources", records_pb2.HumanResourcesRecord,
-                   "人力资源和社会保障", "Human resources and social security"),
-        Department("civil-affairs", "civil_affairs", records_pb2.CivilAffairsRecord,
-                   "民政", "Civil affairs"),
-        Department("banks", "banks", records_pb2.BanksRecord,
-                   "银行及金融机构", "Banks and financial institutions"),
-        Department("provident-fund", "provident_fund", records_pb2.ProvidentFundRecord,
-                   "住房公积金", "Housing provident fund"),
-        Department("market-regulation", "market_regulation", records_pb2.MarketRegulationRecord,
-                   "市场监督管理", "Market regulation"),
-        Department("tax", "tax", records_pb2.TaxRecord, "税务", "Tax"),
-    )
+    d: Department(d, field, record, *TITLES[d]) for d, (field, record) in _RECORDS.items()
 }
 
 

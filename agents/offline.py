@@ -42,6 +42,7 @@ from hedui.keys import keyfile
 from hedui.keys import sealed_bundle as sb
 from hedui.keys.bundle import Bundle
 from hedui.keys.errors import UnknownParticipant
+from hedui.local_tables import create_missing
 from hedui.v1 import audit_pb2, offline_pb2, query_pb2, trust_pb2
 
 #: default longest lifetime of an offline query ([limits] offline_max_query_lifetime_days)
@@ -162,7 +163,7 @@ class _Seen:
 
     def __init__(self, path: Path) -> None:
         self.engine = create_engine(f"sqlite:///{path}")
-        metadata.create_all(self.engine)
+        create_missing(self.engine, metadata)
 
     def __contains__(self, bundle_id: object) -> bool:
         with self.engine.connect() as conn:

@@ -40,6 +40,7 @@ from hedui.audit.proof_verify import verify_consistency
 from hedui.keys import tls
 from hedui.keys.bundle import Bundle
 from hedui.keys.tls import TlsMaterial
+from hedui.local_tables import create_missing
 from hedui.v1 import audit_pb2, audit_pb2_grpc, query_pb2, trust_pb2
 
 #: (first_size, second_size) -> consistency proof hashes
@@ -103,7 +104,7 @@ class Witness:
     ) -> None:
         url = "sqlite://" if path is None else f"sqlite:///{Path(path)}"
         self._engine = create_engine(url)
-        metadata.create_all(self._engine)
+        create_missing(self._engine, metadata)
         self._bundle = bundle
         self._recorder = recorder
         self._proof_source = proof_source

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 
 from hedui import resident_id
 from hedui.audit.errors import PseudonymError
@@ -93,3 +94,12 @@ class Pseudonymizer:
             self._recent.clear()
         self._recent[id_number] = value
         return value
+
+    def name_key(self, name: str) -> str:
+        """A keyed digest of a person's name, for finding their cases by name (the
+        console's search) without storing the name: HMAC(key, "name:" + the name without
+        whitespace, NFKC). The prefix keeps it from ever equalling an ID number's
+        pseudonym; names are few, so unlike the ID pseudonym it protects against reading,
+        not against someone with the key testing a guessed name."""
+        text = "".join(unicodedata.normalize("NFKC", name).split())
+        return hmac.new(self._key, ("name:" + text).encode("utf-8"), hashlib.sha256).hexdigest()

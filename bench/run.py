@@ -27,6 +27,7 @@ BENCHES: dict[str, tuple[str, list[str], list[str]]] = {
     "gateway-latency": ("gateway/latency.py", [], ["--quick"]),
     "gateway-throughput": ("gateway/throughput.py", [], ["--quick"]),
     "gateway-batch": ("gateway/batch.py", [], ["--quick"]),
+    "console-pages": ("console/pages.py", [], ["--quick"]),
 }
 
 

@@ -22,17 +22,18 @@ from __future__ import annotations
 import contextvars
 import difflib
 import enum
-from collections.abc import Iterable
+import functools
+import tomllib
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from hedui.gateway.case_errors import CaseError, NotAllowed
 from hedui.gateway.masking import named, safe_purpose
 
-#: purposes hedui serves; anything else is refused before a case exists
-SOCIAL_ASSISTANCE = frozenset({
-    "dibao", "low-income", "tekun", "low-rent-housing", "affordable-housing",
-    "medical-assistance", "education-assistance", "temporary-assistance",
-})
+#: where the programmes come from when a caller knows no trust bundle (the shipped
+#: exchange policy: the pilot plan's programmes), see :func:`shipped_programmes`
+SHIPPED_POLICY = Path(__file__).resolve().parents[1] / "deploy" / "policy" / "programmes.toml"
 
 INTAKE_CLERK = "intake-clerk"
 VERIFIER = "verifier"
@@ -62,6 +63,9 @@ class Action(enum.StrEnum):
     GET_CASE = "get-case"
     LIST_CASES = "list-cases"
     GET_REPORT = "get-report"
+    SEARCH_CASES = "search-cases"
+    VIEW_CASE_HISTORY = "view-case-history"
+    VIEW_STATISTICS = "view-statistics"
     SEARCH_AUDIT = "search-audit"
     MANAGE_STAFF = "manage-staff"
 
@@ -70,22 +74,31 @@ A = Action
 #: role → the actions it may take (anything else: ROLE_NOT_ALLOWED)
 ALLOWED: dict[str, frozenset[Action]] = {
     INTAKE_CLERK: frozenset({A.REGISTER_AUTHORIZATION, A.REVOKE_AUTHORIZATION, A.OPEN_CASE,
-                             A.CANCEL_CASE, A.GET_CASE, A.LIST_CASES, A.GET_REPORT}),
+                             A.CANCEL_CASE, A.GET_CASE, A.LIST_CASES, A.GET_REPORT,
+                             A.SEARCH_CASES, A.VIEW_CASE_HISTORY, A.VIEW_STATISTICS}),
     VERIFIER: frozenset({A.REGISTER_AUTHORIZATION, A.REVOKE_AUTHORIZATION, A.OPEN_CASE,
                          A.VERIFY_CASE, A.CANCEL_CASE, A.GET_CASE, A.LIST_CASES,
-                         A.GET_REPORT}),
-    REVIEWER: frozenset({A.REVIEW_CASE, A.GET_CASE, A.LIST_CASES, A.GET_REPORT}),
+                         A.GET_REPORT, A.SEARCH_CASES, A.VIEW_CASE_HISTORY,
+                         A.VIEW_STATISTICS}),
+    REVIEWER: frozenset({A.REVIEW_CASE, A.GET_CASE, A.LIST_CASES, A.GET_REPORT,
+                         A.SEARCH_CASES, A.VIEW_CASE_HISTORY, A.VIEW_STATISTICS}),
     PRIVACY_OFFICER: frozenset({A.SEARCH_AUDIT}),
-    ADMINISTRATOR: frozenset({A.MANAGE_STAFF}),
+    #: counts only, no person in them: the administrator watches the departments' times
+    ADMINISTRATOR: frozenset({A.MANAGE_STAFF, A.VIEW_STATISTICS}),
 }
 
-#: case-service method → its action
-METHOD_ACTION: dict[str, Action] = {
+#: case- and office-service method → its action; None: any active member may call it
+#: (who they are, the departments and standards directories: nothing personal)
+METHOD_ACTION: dict[str, Action | None] = {
     "RegisterAuthorization": A.REGISTER_AUTHORIZATION,
     "RevokeAuthorization": A.REVOKE_AUTHORIZATION,
     "OpenCase": A.OPEN_CASE, "VerifyCase": A.VERIFY_CASE, "RetryCase": A.VERIFY_CASE,
     "CancelCase": A.CANCEL_CASE, "ReviewCase": A.REVIEW_CASE, "GetCase": A.GET_CASE,
     "ListCases": A.LIST_CASES, "GetReport": A.GET_REPORT,
+    "SearchCases": A.SEARCH_CASES, "GetCaseHistory": A.VIEW_CASE_HISTORY,
+    "ListStaff": A.MANAGE_STAFF, "AddStaff": A.MANAGE_STAFF, "ChangeStaff": A.MANAGE_STAFF,
+    "GetStatistics": A.VIEW_STATISTICS,
+    "WhoAmI": None, "ListDepartments": None, "ListStandards": None, "CheckReport": None,
 }
 
 
@@ -169,19 +182,35 @@ def require_scope(person: Person, programme: str, township: str | None = "", *,
                          "OUTSIDE_SCOPE")
 
 
-def require_programme(programme: str) -> None:
-    """A social-assistance programme hedui serves. A near miss of one (``dibaoo``,
-    ``DIBAO``) or none is an unknown programme, a typo to correct (INVALID_ARGUMENT);
-    anything else is a purpose outside social assistance, refused as such
-    (PERMISSION_DENIED, and so it stands out in the audit log)."""
-    if programme in SOCIAL_ASSISTANCE:
+@functools.cache
+def shipped_programmes() -> frozenset[str]:
+    """The programmes of the shipped exchange policy (``deploy/policy/programmes.toml``):
+    what :func:`require_programme` checks when its caller holds no trust bundle. A
+    gateway passes its current bundle's programmes instead (``planner.programmes``)."""
+    try:
+        policies = tomllib.loads(SHIPPED_POLICY.read_text(encoding="utf-8"))["policies"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return frozenset()
+    return frozenset(policies)
+
+
+def require_programme(programme: str, known: Collection[str] | None = None) -> None:
+    """A social-assistance programme hedui serves: one of ``known``, the purposes the
+    trust bundle has an exchange policy for (``planner.programmes(bundle)``; None: the
+    shipped policy's, for a caller without a bundle). Adding a programme the county
+    designates is adding its policy and standard, no code. A near miss of one
+    (``dibaoo``, ``DIBAO``) or none is an unknown programme, a typo to correct
+    (INVALID_ARGUMENT); anything else is a purpose outside social assistance, refused as
+    such (PERMISSION_DENIED, and so it stands out in the audit log)."""
+    programmes = shipped_programmes() if known is None else frozenset(known)
+    if programme in programmes:
         return
-    known = ", ".join(sorted(SOCIAL_ASSISTANCE))
+    listed = ", ".join(sorted(programmes)) or "none"
     which = named(programme, safe_purpose(programme))
     if not programme or difflib.get_close_matches(
-            programme.strip().lower(), SOCIAL_ASSISTANCE, n=1, cutoff=0.75):
-        raise CaseError(f"no programme {which}; known: {known}", "UNKNOWN_PROGRAMME")
+            programme.strip().lower(), programmes, n=1, cutoff=0.75):
+        raise CaseError(f"no programme {which}; known: {listed}", "UNKNOWN_PROGRAMME")
     raise NotAllowed(
         f"purpose {which} is not a social-assistance programme; hedui verifies household "
-        f"economic status for social assistance only (programmes: {known})",
+        f"economic status for social assistance only (programmes: {listed})",
         "NOT_A_SOCIAL_ASSISTANCE_PURPOSE")

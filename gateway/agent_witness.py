@@ -52,6 +52,7 @@ from hedui.audit.entries import AccessRecorder
 from hedui.audit.errors import AuditError
 from hedui.audit.proof_verify import verify_consistency
 from hedui.errors import HeduiError
+from hedui.local_tables import create_missing
 from hedui.v1 import audit_pb2, query_pb2
 
 log = structlog.get_logger("hedui.gateway")
@@ -134,7 +135,7 @@ class AgentWitness:
     ) -> None:
         url = "sqlite://" if path is None else f"sqlite:///{Path(path)}"
         self._engine = create_engine(url)
-        metadata.create_all(self._engine)
+        create_missing(self._engine, metadata)
         self._recorder = recorder
         self.required = required
         self._clock = clock

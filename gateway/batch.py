@@ -82,7 +82,7 @@ class Row:
         return mask_name(self_.name)
 
 
-def _column(table: Table, names: tuple[str, ...]) -> str | None:
+def column(table: Table, names: tuple[str, ...]) -> str | None:
     """The header cell naming one of ``names``: case, spaces and ``-`` do not matter, and
     a bilingual ``原结果 / previous outcome`` matches either half."""
     def norm(text: str) -> str:
@@ -99,14 +99,14 @@ def _column(table: Table, names: tuple[str, ...]) -> str | None:
 def read_rows(path: Path) -> list[Row]:
     """The list's rows, each checked; a list that cannot be read at all is one line."""
     table = read_table(path)
-    col = _column(table, HOUSEHOLD_COLUMNS)
+    col = column(table, HOUSEHOLD_COLUMNS)
     if col is None:
         found = ", ".join(h for h in table.header if h) or "nothing"
         raise HeduiError(f"{path}: the header needs a household column (household, 家庭文件 "
                          f"or 户; found: {found})")
-    date_col = _column(table, APPLICATION_DATE_COLUMNS)
-    prev_col = _column(table, PREVIOUS_OUTCOME_COLUMNS)
-    again_col = _column(table, REPEAT_REASON_COLUMNS)
+    date_col = column(table, APPLICATION_DATE_COLUMNS)
+    prev_col = column(table, PREVIOUS_OUTCOME_COLUMNS)
+    again_col = column(table, REPEAT_REASON_COLUMNS)
     rows = []
     for index, (line, cells) in enumerate(table.rows):
         where = f"line {line}"

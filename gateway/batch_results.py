@@ -51,6 +51,8 @@ STATE_LABELS = {
     "incomplete": "未完成 / incomplete",
     "awaiting_offline_answer": "待离线答复 / awaiting offline answer",
     "querying": "核对中 / querying",
+    "awaiting_review": "待审核 / awaiting review",
+    "returned": "已退回 / returned",
     "open": "已开启 / open",
     "cancelled": "已撤销 / cancelled",
     "refused": "被拒绝 / refused",

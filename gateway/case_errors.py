@@ -22,6 +22,7 @@ REASONS: dict[str, grpc.StatusCode] = {
     "UNAUTHENTICATED": grpc.StatusCode.UNAUTHENTICATED,
     "NO_OPERATOR": grpc.StatusCode.PERMISSION_DENIED,
     "NOT_ON_STAFF_LIST": grpc.StatusCode.PERMISSION_DENIED,
+    "NOT_A_CONSOLE": grpc.StatusCode.PERMISSION_DENIED,
     # the person acting (staff registry, roles, scope, separation of duties)
     "OPERATOR_MISMATCH": grpc.StatusCode.PERMISSION_DENIED,
     "OPERATOR_NOT_AUTHENTICATED": grpc.StatusCode.PERMISSION_DENIED,
@@ -38,6 +39,8 @@ REASONS: dict[str, grpc.StatusCode] = {
     "BAD_PAGE_TOKEN": grpc.StatusCode.INVALID_ARGUMENT,
     "UNKNOWN_STATE": grpc.StatusCode.INVALID_ARGUMENT,
     "MALFORMED_CASE_ID": grpc.StatusCode.INVALID_ARGUMENT,
+    "SEARCH_WITHOUT_FILTER": grpc.StatusCode.INVALID_ARGUMENT,
+    "BAD_DATE_RANGE": grpc.StatusCode.INVALID_ARGUMENT,
     # a household at opening
     "HOUSEHOLD_SIZE": grpc.StatusCode.INVALID_ARGUMENT,
     "MISSING_FIELD": grpc.StatusCode.INVALID_ARGUMENT,

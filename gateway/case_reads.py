@@ -12,6 +12,8 @@ departments were asked.
   writes one CASES_LISTED entry per listed case: an entry names one case
   (``AuditEntry.case_id``), so a search by case and a subject's report find the listing,
   and a 500-case page does not become one leaf of thousands of pseudonyms.
+  ``overdue_only`` keeps the cases a department owes past its feedback deadline today
+  (``deadlines``), as the same scope sees them.
 * ``GetReport`` returns the signed report, members in full (REPORT_VIEWED).
 """
 
@@ -21,7 +23,7 @@ import asyncio
 import re
 from typing import TYPE_CHECKING
 
-from hedui.gateway import access
+from hedui.gateway import access, deadlines
 from hedui.gateway.case_errors import CaseError, NotAllowed, NotFound, WrongState
 from hedui.gateway.masking import mask_member
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2
@@ -85,12 +87,19 @@ async def list_cases(m: CaseManager, request: case_pb2.ListCasesRequest, *,
     state = _state_filter(request.state)
     offset = page_offset(request.page_token)
     size = min(request.page_size or DEFAULT_PAGE, MAX_PAGE)
-    rows = await m.step(m.store.list, state=state, programme=None, programmes=programmes,
-                        townships=townships, limit=size + 1, offset=offset)
+    if request.overdue_only:
+        cutoffs = m.deadlines.cutoffs(deadlines.today_in_china(m.clock()))
+        rows = await m.step(m.store.list_overdue, cutoffs=cutoffs, state=state,
+                            programmes=programmes, townships=townships, limit=size + 1,
+                            offset=offset)
+    else:
+        rows = await m.step(m.store.list, state=state, programme=None, programmes=programmes,
+                            townships=townships, limit=size + 1, offset=offset)
     cases, entries = [], []
     where = f"listing {', '.join(programmes or ['every programme'])}" + (
         f", townships {', '.join(townships)}" if townships else "") + (
-        f", {state}" if state else "") + f", from {offset}"
+        f", {state}" if state else "") + (
+        ", overdue only" if request.overdue_only else "") + f", from {offset}"
     for row in rows[:size]:
         members = await m.step(m.members, row)
         cases.append(await m.step(m.describe, row, members=[mask_member(x) for x in members]))

@@ -36,9 +36,10 @@ from hedui.gateway.case_errors import (
     NotFound,
     WrongState,
 )
+from hedui.gateway.deadlines import CLOSED, WAITING, FeedbackDeadlines, china_date, is_overdue
 from hedui.gateway.fanout import CaseRequest, DepartmentResult, FanOut
 from hedui.gateway.masking import named, safe_case_id
-from hedui.gateway.planner import plan
+from hedui.gateway.planner import plan, programmes
 from hedui.gateway.queries import SubjectRef
 from hedui.gateway.sealing import Vault
 from hedui.gateway.staff import StaffRegistry
@@ -53,7 +54,6 @@ log = structlog.get_logger("hedui.gateway")
 CASE_SECONDS = Histogram("hedui_gateway_verify_seconds", "Time to verify a case",
                          buckets=(0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30))
 
-SOCIAL_ASSISTANCE = access.SOCIAL_ASSISTANCE
 MAX_MEMBERS = intake.MAX_MEMBERS
 #: re-exported: the report digest cases cite
 dsse_digest = decision_mod.dsse_digest
@@ -120,6 +120,8 @@ class CaseManager:
     #: recently, stops an opening without a reason (``[cases] repeat_within_days``);
     #: None: never (0 days)
     repeat_within: dt.timedelta | None = dt.timedelta(days=90)
+    #: each department's feedback deadline and the working-day calendar (``[deadlines]``)
+    deadlines: FeedbackDeadlines = field(default_factory=FeedbackDeadlines.default)
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
 
     # ------------------------------------------------------------- checks
@@ -142,7 +144,10 @@ class CaseManager:
         """Every staff id in the registry (a refusal may log a claimed one as it is)."""
         return self.registry.known()
 
-    require_programme = staticmethod(access.require_programme)
+    def require_programme(self, programme: str) -> None:
+        """A purpose the current trust bundle has an exchange policy for: the programmes
+        are the bundle's policies (data), never a list in code."""
+        access.require_programme(programme, programmes(self.bundle()))
 
     # --------------------------------------------------------------- cases
 
@@ -199,7 +204,10 @@ class CaseManager:
     def describe(self, row: CaseRow, *, members: Sequence[case_pb2.Member] | None = None,
                  departments: list[dict[str, Any]] | None = None) -> case_pb2.Case:
         """The case as verifiers see it; ``members`` and ``departments`` when the caller
-        already holds them (as the store has them now), else opened and read."""
+        already holds them (as the store has them now), else opened and read.
+
+        A department that still owes its answer in an open case carries its feedback
+        deadline, and ``overdue`` once a day after it has begun in China."""
         case = case_pb2.Case(
             case_id=row.case_id, state=State.Value(row.state), programme=row.programme,
             region=row.region, members=self.members(row) if members is None else members,
@@ -212,6 +220,9 @@ class CaseManager:
         )
         if departments is None:
             departments = self.store.departments(row.case_id)
+        bundle = self.bundle()
+        owing = row.state not in CLOSED
+        today = china_date(self.clock())
         for d in departments:
             part = case.departments.add(
                 department=d["department"],
@@ -219,27 +230,47 @@ class CaseManager:
                 reason=d["reason"], answer_digest=bytes(d["answer_digest"] or b""),
                 attempts=d["attempts"], updated_at=to_timestamp(d["updated_at"]),
             )
-            if d["state"] != "ANSWERED":  # late: whom the center calls
-                agent = self.bundle().agent(d["department"])
-                if agent is not None:
-                    part.liaison.CopyFrom(agent.liaison)
-                    part.leader.CopyFrom(agent.leader)
+            agent = bundle.agent(d["department"])
+            part.offline = agent.offline if agent is not None else \
+                d["state"] == "AWAITING_OFFLINE"
+            if d["state"] == "ANSWERED":
+                continue
+            if agent is not None:  # late: whom the center calls
+                part.liaison.CopyFrom(agent.liaison)
+                part.leader.CopyFrom(agent.leader)
+            if owing:
+                due = self.deadlines.due(row.created_at, d["department"])
+                part.deadline.CopyFrom(intake.to_pb(due))
+                part.overdue = d["state"] in WAITING and is_overdue(due, today)
         return case
 
     # ------------------------------------------------------------- verify
 
-    async def verify(self, case_id: str, operator: str, *, client: str = "") -> case_pb2.Case:
-        """Fan out to every department still missing, then decide if all answered."""
-        with CASE_SECONDS.time():
-            return await self._verify(case_id, operator, client)
+    async def verify(self, case_id: str, operator: str, *, client: str = "",
+                     only: frozenset[str] | None = None, assessor: str | None = None
+                     ) -> case_pb2.Case:
+        """Fan out to every department still missing, then decide if all answered.
 
-    async def _verify(self, case_id: str, operator: str, client: str = "") -> case_pb2.Case:
+        ``only``: ask only these of the missing departments (the automatic retry asks
+        again those that failed for an outage, never one that refused). ``assessor``:
+        whose assessment it is when the run completes the case, if not ``operator``'s
+        (the retry schedule sends the queries; the verifier who began the verification
+        stays its verifier, so they still cannot review it)."""
+        with CASE_SECONDS.time():
+            return await self._verify(case_id, operator, client, only, assessor)
+
+    async def _verify(self, case_id: str, operator: str, client: str = "",
+                      only: frozenset[str] | None = None, assessor: str | None = None
+                      ) -> case_pb2.Case:
         step = self.step
-        begun = await step(self._begin, case_id, operator)
+        begun = await step(self._begin, case_id, operator, only)
         if isinstance(begun, case_pb2.Case):  # nothing to do: the case as it is, a read
             await self.recorder.record_async(**self.viewed_entry(
                 begun, operator, "VerifyCase with nothing to ask", client))
             return begun
+        retried_by = ""
+        if assessor and assessor != operator:  # the queries are sent: the rest is theirs
+            retried_by, operator = operator, assessor
         results = await self.fanout.run(begun.request, only=begun.pending) if begun.pending \
             else {}
         ready = await step(self._store_results, begun.row, begun.members, results)
@@ -252,6 +283,7 @@ class CaseManager:
             except Exception as exc:
                 return await step(decision_mod.hold, self, begun.row, begun.members, ready,
                                   exc)
+            _note_retry(proposal.entry, retried_by)
             leaf = await self.recorder.record_async(**proposal.entry)
             return await step(decision_mod.await_review, self, begun.row, begun.members,
                               ready, proposal, leaf)
@@ -260,6 +292,7 @@ class CaseManager:
                                   operator, ready)
         except Exception as exc:  # never left QUERYING: INCOMPLETE with the reason
             return await step(decision_mod.hold, self, begun.row, begun.members, ready, exc)
+        _note_retry(decision.entry, retried_by)
         decided_leaf = await self.recorder.record_async(**decision.entry)
         return await step(decision_mod.commit, self, begun.row, begun.members, ready,
                           decision, decided_leaf)
@@ -275,9 +308,12 @@ class CaseManager:
             return work(*args, **kwargs)
         return await asyncio.to_thread(work, *args, **kwargs)
 
-    def _begin(self, case_id: str, operator: str) -> case_pb2.Case | _Run:
+    def _begin(self, case_id: str, operator: str, only: frozenset[str] | None = None
+               ) -> case_pb2.Case | _Run:
         """Claim the case and prepare its queries (all the database work before fan-out,
-        off the event loop): the decided case itself, or the claimed run."""
+        off the event loop): the decided case itself, or the claimed run. The departments
+        about to be asked are marked queried now (``queried_at``) in the claim's
+        transaction."""
         row = self._load(case_id)
         self._require_staff(operator, row.programme, row.township)
         if row.state == State.Name(State.CASE_STATE_DECIDED):
@@ -295,7 +331,8 @@ class CaseManager:
                        if d["state"] != "ANSWERED"}
             if waiting <= offline:
                 return self.describe(row)  # nothing to ask online: the bundles carry it
-        row, departments = self._claim(row, RUNNABLE)
+        row, departments = self._claim(row, RUNNABLE, asking=lambda missing: {
+            d for d in missing - offline if only is None or d in only})
         members = self.members(row)
         try:
             consent = self.consent_digest(row, members)
@@ -323,7 +360,11 @@ class CaseManager:
             raise refused from None
         pending = {d["department"] for d in departments if d["state"] != "ANSWERED"}
         if pending & offline:
-            self._await_offline(case_id, pending & offline)
+            self._await_offline(case_id, pending & offline, asked={
+                d["department"] for d in departments
+                if d["state"] not in ("ANSWERED", "AWAITING_OFFLINE")} & offline)
+        if only is not None:
+            pending = {d for d in pending if d in only or d in offline}
         request = CaseRequest(
             case_id=case_id, purpose=row.programme, operator=operator,
             subjects=tuple(SubjectRef(m.id_number, m.name, m.relation) for m in members),
@@ -339,10 +380,12 @@ class CaseManager:
             raise CaseError(f"case {row.case_id} is being verified by {row.claimed_by} right "
                             "now; look again shortly", "CASE_BEING_VERIFIED")
 
-    def _claim(self, row: CaseRow, from_states: Sequence[str]
+    def _claim(self, row: CaseRow, from_states: Sequence[str], *,
+               asking: Callable[[set[str]], set[str]] | None = None
                ) -> tuple[CaseRow, list[dict[str, Any]]]:
         """Move the case to QUERYING for this replica (compare-and-set): the claimed row,
-        and the departments' parts read in the same transaction."""
+        and the departments' parts read in the same transaction; ``asking`` picks, of
+        the departments missing, those about to be asked (marked queried now)."""
         now = self.clock()
         with self.store.tx() as conn:
             claimed = self.store.transition(
@@ -351,13 +394,18 @@ class CaseManager:
                 claimed_by=self.replica,
             )
             departments = self.store.departments(row.case_id, conn) if claimed else []
+            if claimed and asking is not None:
+                missing = {d["department"] for d in departments if d["state"] != "ANSWERED"}
+                self.store.mark_queried(conn, row.case_id, sorted(asking(missing)), now)
         if not claimed:
             raise _changed(row.case_id)
         return replace(row, state=State.Name(State.CASE_STATE_QUERYING), version=row.version + 1,
                        updated_at=now, claimed_by=self.replica), departments
 
-    def _await_offline(self, case_id: str, departments: set[str]) -> None:
-        """Offline departments' queries wait for the next sealed bundle export."""
+    def _await_offline(self, case_id: str, departments: set[str],
+                       asked: set[str] | None = None) -> None:
+        """Offline departments' queries wait for the next sealed bundle export; those
+        ``asked`` (default: all) are asked now, their query queued for it."""
         now = self.clock()
         reason = ("the department is offline; its query travels in the next sealed bundle "
                   "(hedui bundle export)")
@@ -367,6 +415,8 @@ class CaseManager:
                                reason=reason, answer_digest=b"", attempts=0, now=now)
                 for d in departments
             ])
+            self.store.mark_queried(conn, case_id,
+                                    sorted(departments if asked is None else asked), now)
 
     def awaiting_offline(self, department: str) -> list[tuple[CaseRow, list[case_pb2.Member]]]:
         """Cases whose part for ``department`` waits for an offline answer."""
@@ -384,7 +434,7 @@ class CaseManager:
         """The authorization's document digest, checked valid for every member now."""
         return self.authorizations.require(
             row.authorization_number, programme=row.programme,
-            id_numbers=[m.id_number for m in members], today=self.clock().date(),
+            id_numbers=[m.id_number for m in members], today=china_date(self.clock()),
         )
 
     def accept_offline_answer(self, case_id: str, result: DepartmentResult,
@@ -507,6 +557,15 @@ class CaseManager:
                client: str = "") -> case_pb2.Case:
         """A reviewer approves an assessed case (its report is issued) or returns it."""
         return decision_mod.review(self, case_id, verdict, reason, operator, client=client)
+
+
+def _note_retry(entry: dict[str, Any], retried_by: str) -> None:
+    """An assessment after an automatic retry: its entry says so, in the verifier's
+    role (the person who began the verification, not the schedule that finished it)."""
+    if retried_by:
+        entry["reason"] = f"{entry.get('reason', '')} (after an automatic retry by " \
+                          f"{retried_by})".strip()
+        entry["role"] = access.VERIFIER
 
 
 def erase_expired(manager: CaseManager, now: dt.datetime | None = None) -> int:

@@ -5,6 +5,7 @@
                  [--again "why it is verified again"]
     hedui verify --batch FILE.csv|FILE.xlsx [--out DIR]
     hedui case get|list|retry|report|cancel …   (--client FILE before or after the command)
+    hedui case report CASE_ID [--out DIR] [--pdf]
     hedui authorization revoke NUMBER --reason …
     hedui report verify REPORT.dsse --bundle bundle.dsse --root-pub root.pub
     hedui demo [--dir DIR]   /   hedui demo seed --persons N --dir DIR
@@ -80,6 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("case_id")
         if name == "report":
             p.add_argument("--out", default=".", help="folder for report .dsse/.json/.html")
+            p.add_argument("--pdf", action="store_true",
+                           help="also print the report to an A4 .pdf (headless Chromium)")
         p.set_defaults(func=_case)
     cancel = ccmds.add_parser("cancel", help="close a case that will not be completed, "
                               "without a decision (audit-logged with the reason)")
@@ -235,8 +238,18 @@ def _verify(args: argparse.Namespace) -> int:
 def _case(args: argparse.Namespace) -> int:
     from hedui.gateway import verifying
 
+    if getattr(args, "pdf", False):
+        from hedui.gateway.report_pdf import chromium_path
+
+        chromium_path()  # no Chromium: say so before fetching anything
     with _client(args) as client:
-        return verifying.case_command(client, args)
+        code = verifying.case_command(client, args)
+    if code == 0 and getattr(args, "pdf", False):
+        from hedui.gateway.report_pdf import html_file_to_pdf
+
+        pdf = html_file_to_pdf(Path(args.out) / f"{args.case_id}.report.html")
+        print(f"PDF written to {pdf}")
+    return code
 
 
 def _revoke(args: argparse.Namespace) -> int:

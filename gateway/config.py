@@ -56,6 +56,15 @@ with no staff at all.
     [fanout]
     deadline_seconds = 5.0
     retries = 2
+    retry_failed_every_minutes = 30          # online departments that failed: asked
+                                             # again automatically (0: off)
+    retry_failed_per_sweep = 20              # at most this many cases each time
+
+    [deadlines]                              # 协查反馈时限, in working days on the
+    working_days = 5                         # official calendar (holidays, 调休上班)
+    # calendar = "cn-workdays.toml"          # another calendar file (default: packaged)
+    [deadlines.departments]
+    banks = 10                               # a department's own deadline
 
     [standards]
     directory = "deploy/standards"
@@ -66,15 +75,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from hedui.config_schema import ConfigProblem, Section, load_toml
+from hedui.config_schema import ConfigProblem, Section, did_you_mean, load_toml
 from hedui.database_url import resolve_sqlite_url
 from hedui.errors import HeduiError
 from hedui.keys.bundle import WARN_BEFORE
+from hedui.keys.identity import DEPARTMENTS
 
 
 class ConfigError(HeduiError):
@@ -89,6 +100,21 @@ _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):\d{1,5}")
 #: seconds between two checkpoints carried in queries (each new one costs every agent a
 #: consistency proof); what a deployment gets unless its gateway.toml says otherwise
 CHECKPOINT_INTERVAL = 1.0
+
+
+#: the longest feedback deadline a department may be given, in working days
+MAX_WORKING_DAYS = 60
+
+
+@dataclass(frozen=True)
+class DeadlineSettings:
+    """``[deadlines]``: each department's feedback deadline in working days."""
+
+    working_days: int = 5
+    #: department → its own deadline, overriding ``working_days``
+    departments: dict[str, int] = field(default_factory=dict)
+    #: another calendar file; None: the one packaged with hedui
+    calendar: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +164,13 @@ class GatewayConfig:
     #: a case of the same programme for the same applicant decided this recently (or
     #: still under way) stops a new one unless the verifier gives a reason; None: off
     repeat_within: dt.timedelta | None = dt.timedelta(days=90)
+    #: departments' feedback deadlines (``[deadlines]``)
+    deadlines: DeadlineSettings = field(default_factory=DeadlineSettings)
+    #: seconds between two automatic retries of cases whose online department failed;
+    #: 0: off (``[fanout] retry_failed_every_minutes``)
+    retry_failed_every: float = 1800.0
+    #: at most this many cases are retried each time
+    retry_failed_per_sweep: int = 20
 
     @property
     def bundle_state(self) -> Path:
@@ -212,6 +245,28 @@ class _Cases(Section):
 class _Fanout(Section):
     deadline_seconds: float = Field(default=5.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
+    #: 0 turns the automatic retry off
+    retry_failed_every_minutes: float = Field(default=30.0, ge=0, le=7 * 24 * 60)
+    retry_failed_per_sweep: int = Field(default=20, ge=1, le=1000)
+
+
+class _Deadlines(Section):
+    working_days: int = Field(default=5, ge=1, le=MAX_WORKING_DAYS)
+    departments: dict[str, int] = Field(default_factory=dict)
+    calendar: str | None = None
+
+    @field_validator("departments")
+    @classmethod
+    def _known(cls, value: dict[str, int]) -> dict[str, int]:
+        for department, days in value.items():
+            if department not in DEPARTMENTS:
+                raise ValueError(f"{department} is not a department"
+                                 f"{did_you_mean(department, DEPARTMENTS)} (known: "
+                                 f"{', '.join(DEPARTMENTS)})")
+            if not 1 <= days <= MAX_WORKING_DAYS:
+                raise ValueError(f"{department} = {days}: a deadline is 1 to "
+                                 f"{MAX_WORKING_DAYS} working days")
+        return value
 
 
 class _Standards(Section):
@@ -233,6 +288,7 @@ class _File(Section):
     staff: dict[str, list[str]] = Field(default_factory=dict)
     fanout: _Fanout = _Fanout()
     standards: _Standards = _Standards()
+    deadlines: _Deadlines = _Deadlines()
 
 
 def load(path: str | Path) -> GatewayConfig:
@@ -298,4 +354,21 @@ def load(path: str | Path) -> GatewayConfig:
         bundle_warn_before=dt.timedelta(days=raw.trust.warn_days),
         repeat_within=(dt.timedelta(days=raw.cases.repeat_within_days)
                        if raw.cases.repeat_within_days else None),
+        deadlines=_deadlines(path, raw.deadlines, p),
+        retry_failed_every=raw.fanout.retry_failed_every_minutes * 60,
+        retry_failed_per_sweep=raw.fanout.retry_failed_per_sweep,
     )
+
+
+def _deadlines(path: Path, raw: _Deadlines, resolve: Callable[[str], Path]) -> DeadlineSettings:
+    """``[deadlines]``, its calendar file read now so a wrong one stops the start."""
+    from hedui.gateway.working_days import CalendarError, calendar_at
+
+    calendar = resolve(raw.calendar) if raw.calendar else None
+    if calendar is not None:
+        try:
+            calendar_at(calendar)
+        except CalendarError as exc:
+            raise ConfigError(f"{path}: [deadlines] calendar: {exc}") from None
+    return DeadlineSettings(working_days=raw.working_days, departments=dict(raw.departments),
+                            calendar=calendar)

@@ -294,7 +294,7 @@ def cancel(m: CaseManager, case_id: str, reason: str, operator: str) -> case_pb2
     if row.state not in CANCELLABLE:
         raise WrongState(f"case {case_id} is {row.state} and cannot be cancelled")
     m._require_unclaimed(row)
-    m.recorder.record(
+    leaf = m.recorder.record(
         audit_pb2.AUDIT_KIND_CASE_CANCELLED,
         operator=operator, case_id=case_id, purpose=row.programme,
         id_numbers=[mm.id_number for mm in m.members(row)],
@@ -308,11 +308,12 @@ def cancel(m: CaseManager, case_id: str, reason: str, operator: str) -> case_pb2
             to_state=State.Name(State.CASE_STATE_CANCELLED), now=now,
             reason=f"cancelled by {operator}: {reason}",
         )
+        if moved:  # the case's own leaves tell its history (GetCaseHistory)
+            m.store.add_audit_leaves(conn, case_id, [leaf])
     if not moved:
         raise Conflict(f"case {case_id} was changed by another request; reload it")
     log.info("case cancelled", case=case_id, operator=operator)
     return m.get(case_id)
-
 
 
 def review(m: CaseManager, case_id: str, verdict: int, reason: str, operator: str, *,

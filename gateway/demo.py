@@ -8,19 +8,31 @@ households — eligible, ineligible on assets, incomplete because an agent is do
 retried), the reviewer who approves each assessment before its report is issued
 (审核 → 出具报告) and checks a report offline, an offline
 department answering through sealed bundle files (the "encrypted USB drive") and the
-privacy officer (verifies the audit log, prints one applicant's access report).
-Everything it creates stays under one folder; every process is stopped at the end.
+privacy officer (verifies the audit log, prints one applicant's access report); then
+the web console starts in front of the gateway, every staff member with a password and
+an authenticator secret, and the demo prints how to sign in.
+Everything it creates stays under one folder; every process is stopped at the end, the
+console too — unless ``HEDUI_DEMO_CONSOLE_MINUTES`` asks to keep it up that long (``make
+demo-console``), until Enter or Ctrl-C, for a person to try it in a browser.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
+import os
+import select
+import ssl
 import subprocess
 import sys
 import tempfile
+import time
+import tomllib
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from hedui import china_time
 from hedui.errors import HeduiError
 from hedui.gateway import household as household_mod
 from hedui.gateway import sandbox as sb_mod
@@ -32,6 +44,10 @@ from hedui.v1 import case_pb2
 STOPPED = "tax"
 #: the department that goes offline for the sealed-bundle round trip
 OFFLINE = "provident-fund"
+#: minutes the console stays up at the end (``make demo-console``; default 0: it stops)
+CONSOLE_MINUTES = "HEDUI_DEMO_CONSOLE_MINUTES"
+#: the variable the demo hands the staff's console password in (never on a command line)
+PASSWORD_ENV = "HEDUI_DEMO_CONSOLE_PASSWORD"
 
 
 def say(text: str = "") -> None:
@@ -74,7 +90,7 @@ def pick_households(sb: sb_mod.Sandbox) -> dict[str, dict]:
 def household_file(sb: sb_mod.Sandbox, h: dict, number: str) -> Path:
     return household_mod.write(
         sb.root / "households" / f"{number}.toml", programme="dibao", region="310000",
-        members=h["members"], authorization_number=number, today=dt.date.today(),
+        members=h["members"], authorization_number=number, today=china_time.today(),
     )
 
 
@@ -171,14 +187,113 @@ def run_demo(directory: Path | None, *, persons: int = 400) -> int:
         _run_cli(["audit", "subject-report", "--db", audit_db, "--id", applicant["id_number"],
                   "--pseudonym-key", str(sb.pseudonym_key), "--officer", sb_mod.OFFICER,
                   "--signing-key", str(sb.pki / "audit" / "signing.key")])
+        _console(sb, processes)
     finally:
-        say("10. stopping every server")
+        say("11. stopping every server")
+        for process in processes.values():  # all told at once, then each waited for
+            if process.poll() is None:
+                process.terminate()
         for name, process in processes.items():
             code = sb_mod.stop_process(process)
             if code not in (0, -15):
                 say(f"   {name} exited with {code}; see {sb.logs}")
     say(f"demo finished; state kept in {root}" if keep else "demo finished")
     return 0
+
+
+def _console(sb: sb_mod.Sandbox, processes: dict[str, subprocess.Popen]) -> None:
+    """Step 10: the web console in front of the gateway, every staff member able to sign
+    in, checked reachable; the instructions; kept up only when asked (``make
+    demo-console``), so that ``make demo`` always finishes by itself."""
+    key = sb.pki / "console" / "secrets.key"
+    say("10. the administrator starts the web console (HTTPS, certificate from the center's "
+        "CA) and gives each person a password and an authenticator secret")
+    if not key.exists():
+        _run_cli(["console", "keygen", str(key)], show=False)
+    config = sb_mod.write_console_config(sb)
+    url = "https://{}/".format(tomllib.loads(config.read_text("utf-8"))["console"]["listen"])
+    processes["console"] = sb_mod.start_process(
+        ["console", "serve", "--config", str(config)], sb.logs / "console.log")
+    env = dict(os.environ, **{PASSWORD_ENV: sb_mod.CONSOLE_PASSWORD})
+
+    def sign_in_for(staff_id: str) -> None:
+        _run_cli(["console", "password", staff_id, "--config", str(config),
+                  "--password-env", PASSWORD_ENV, "--keep"], env=env, show=False)
+        _run_cli(["console", "enrol", staff_id, "--config", str(config)], show=False)
+
+    with ThreadPoolExecutor(max_workers=len(sb_mod.STAFF)) as pool:  # a process each
+        list(pool.map(sign_in_for, [person.staff_id for person in sb_mod.STAFF]))
+    _check_console(url, sb.ca_certificate, processes["console"], sb.logs / "console.log")
+    hedui = Path(sys.executable).with_name("hedui")
+    hedui_cmd = str(hedui) if hedui.exists() else "hedui"
+    say(f"   console: {url}  (its certificate is from the demo's own CA, "
+        f"{sb.ca_certificate}: the browser warns until you trust it)")
+    say(f"   password of every demo staff member: {sb_mod.CONSOLE_PASSWORD}")
+    for person in sb_mod.STAFF:
+        where = f", township {person.township}" if person.township else ""
+        say(f"     {person.staff_id:<11} {person.name}  {person.roles}{where}")
+    say("   the 6-digit code of their authenticator (a new one every 30 s), e.g. the "
+        "verifier's:")
+    say(f"     {hedui_cmd} console totp {sb_mod.VERIFIER} --config {config}")
+    _keep_console_up(processes["console"])
+
+
+def _check_console(url: str, ca: Path, process: subprocess.Popen, log: Path) -> None:
+    """Wait for the console to listen, then one HTTPS GET of the sign-in page, the
+    certificate checked against the demo's CA."""
+    context = ssl.create_default_context(cafile=str(ca))
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise HeduiError(f"the console exited with {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(url + "signin", context=context, timeout=5) as r:
+                if r.status != 200:
+                    raise HeduiError(f"the console's sign-in page answered {r.status}; "
+                                     f"see {log}")
+                say(f"   GET {url}signin: {r.status}, certificate verified with the demo CA")
+                return
+        except urllib.error.HTTPError as err:
+            raise HeduiError(f"the console's sign-in page answered {err.code}; see {log}"
+                             ) from None
+        except OSError:
+            if time.monotonic() > deadline:
+                raise HeduiError(f"the console did not answer within 30 s; see {log}") from None
+            time.sleep(0.2)
+
+
+def _keep_console_up(process: subprocess.Popen) -> None:
+    """Only when asked (``CONSOLE_MINUTES`` > 0, which ``make demo-console`` sets): keep
+    the console up until Enter, Ctrl-C or the minutes are over; otherwise go straight
+    on and let the demo stop it."""
+    raw = os.environ.get(CONSOLE_MINUTES, "").strip()
+    try:
+        minutes = float(raw) if raw else 0.0
+    except ValueError:
+        raise HeduiError(f"{CONSOLE_MINUTES} is a number of minutes, not {raw!r}") from None
+    if minutes <= 0:
+        say("   the console stops with the demo; to keep it up and try it in a browser: "
+            "make demo-console")
+        return
+    interactive = sys.stdin.isatty()
+    unit = "minute" if minutes == 1 else "minutes"
+    say(f"   the console stays up (at most {minutes:g} {unit}): "
+        + ("press Enter or Ctrl-C to stop it and end the demo" if interactive
+           else "Ctrl-C stops it and ends the demo"))
+    deadline = time.monotonic() + minutes * 60
+    try:
+        while process.poll() is None and (left := deadline - time.monotonic()) > 0:
+            if interactive:
+                ready, _, _ = select.select([sys.stdin], [], [], min(left, 1.0))
+                if ready:
+                    sys.stdin.readline()
+                    return
+            else:
+                time.sleep(min(left, 1.0))
+    except KeyboardInterrupt:
+        say()
+    if process.poll() is not None:
+        say(f"   the console exited with {process.returncode}")
 
 
 def _offline_round_trip(sb: sb_mod.Sandbox, processes: dict[str, subprocess.Popen],
@@ -271,10 +386,15 @@ def _indent(text: str) -> str:
     return "\n".join("   " + line for line in text.splitlines())
 
 
-def _run_cli(args: list[str]) -> None:
-    result = subprocess.run([*sb_mod.hedui_command(), *args], capture_output=True, text=True)
-    for line in (result.stdout + result.stderr).strip().splitlines():
-        say("   " + line)
+def _run_cli(args: list[str], *, env: dict[str, str] | None = None, show: bool = True
+             ) -> None:
+    """A hedui command as its own process; its output indented (``show=False``: only
+    when it fails)."""
+    result = subprocess.run([*sb_mod.hedui_command(), *args], capture_output=True, text=True,
+                            env=env)
+    if show or result.returncode != 0:
+        for line in (result.stdout + result.stderr).strip().splitlines():
+            say("   " + line)
     if result.returncode != 0:
         raise HeduiError(f"`hedui {' '.join(args[:2])}` failed with exit code {result.returncode}")
 

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from hedui.china_time import china_date
+from hedui.gateway import member_keys
 from hedui.gateway.authorizations import AuthorizationError, check_number
 from hedui.gateway.case_errors import CaseError, NoStandardInForce
 from hedui.gateway.household import member_label
@@ -106,12 +108,12 @@ def prepare(m: CaseManager, request: case_pb2.OpenCaseRequest, batch_key: str | 
         raise IntakeError(str(exc), exc.reason) from None
     members = normalized_members(request.members)
     now = m.clock()
-    applied = application_date(request, now.date())
+    applied = application_date(request, china_date(now))
     # a case nothing could be assessed against is refused before any query or row
     standard_in_force(m.standards, request.region, request.programme, applied)
     ids = [mm.id_number for mm in members]
     m.authorizations.require(request.authorization_number, programme=request.programme,
-                             id_numbers=ids, today=now.date())
+                             id_numbers=ids, today=china_date(now))
     applicant = next(mm for mm in members if mm.relation == records_pb2.RELATION_SELF)
     applicant_key = m.authorizations.pseudonym(applicant.id_number)
     repeat = repeat_reason(m, request, applicant_key, now)
@@ -169,7 +171,9 @@ def insert(m: CaseManager, opening: Opening, leaf: int) -> case_pb2.Case:
     CASE_OPENED entry is written first: every step is logged before it acts.)"""
     row = opening.row
     m.store.insert_case({**asdict(row), "batch_key": opening.batch_key},
-                        opening.departments, audit_leaves=[leaf])
+                        opening.departments, audit_leaves=[leaf],
+                        member_keys=member_keys.keys_of(m.recorder.pseudonymizer,
+                                                        opening.members))
     return m.describe(row, members=opening.members, departments=[
         {"department": d, "state": "PENDING", "reason": "", "answer_digest": b"",
          "attempts": 0, "updated_at": row.created_at} for d in sorted(opening.departments)

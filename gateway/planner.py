@@ -1,8 +1,12 @@
-"""Which departments a programme asks, and for which fields: read from the policy.
+"""Which programmes there are, which departments each asks and for which fields: read
+from the policy.
 
 The gateway never decides on its own what to ask: the signed trust bundle's
 exchange policy for the purpose lists the departments and field paths, and the
-agents enforce the same policy on their side.
+agents enforce the same policy on their side. The policies are the programmes too:
+a purpose with a policy in the bundle is a social-assistance programme hedui serves
+(``access.require_programme``), so a programme the county designates is added as
+data — its policy in the bundle, its standard in the standards directory — not code.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ class DepartmentPlan:
     @property
     def offline(self) -> bool:
         return self.agent.offline
+
+
+def programmes(bundle: Bundle) -> frozenset[str]:
+    """The programmes the bundle serves: every purpose it has an exchange policy for."""
+    return frozenset(p.purpose for p in bundle.proto.policies)
 
 
 def plan(bundle: Bundle, purpose: str, only: set[str] | None = None) -> list[DepartmentPlan]:

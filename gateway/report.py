@@ -49,6 +49,7 @@ from hedui.audit.checkpoint import Checkpoint, open_checkpoint
 from hedui.audit.errors import AuditError
 from hedui.audit.hashing import leaf_hash
 from hedui.audit.proof_verify import verify_inclusion
+from hedui.china_time import china_date
 from hedui.errors import HeduiError
 from hedui.gateway.assessment import Assessment, assess
 from hedui.gateway.profile import IncomeWindow, income_window
@@ -105,7 +106,7 @@ def report_as_of(issued_at: datetime,
             return date(application_date.year, application_date.month, application_date.day)
         except ValueError:
             raise ReportInvalid("the report's application date is not a real date") from None
-    return issued_at.astimezone(UTC).date()
+    return issued_at.astimezone(UTC).date()  # as those reports were assessed
 
 
 def _pb_date(d: date) -> common_pb2.Date:
@@ -508,7 +509,7 @@ def _check_window(report: case_pb2.DeterminationReport, issued_at: datetime) -> 
     if not report.HasField("application_date"):
         return
     as_of = report_as_of(issued_at, report.application_date)
-    if as_of > issued_at.astimezone(UTC).date():
+    if as_of > china_date(issued_at):
         raise ReportInvalid(f"the application date {as_of.isoformat()} is after the report "
                             "was issued")
     months = report.standard.income_window_months

@@ -1,27 +1,52 @@
 """A printable, standalone HTML page of a determination report, bilingual 中文 / English.
 
-The page may be printed and handed over or filed, so it shows members' names only by
-surname and ID numbers only by their first four and last four characters; the signed
-report (and its JSON) stays the record. Everything taken from the report is
-HTML-escaped; the page loads nothing from outside (inline CSS, no scripts, no fonts).
+The page is what an applicant receives and an appeal body reads years later, so it
+speaks in names and words (programme, region, center, each rule's comparison, each
+figure's evidence: :mod:`.report_words`), never in codes, field paths or digests —
+those appear only in the verification block at the end, with a QR code and how
+anyone checks the signed file. The public copy shows members only masked; the
+applicant's own copy (``applicant_copy=True``) shows them in full. The signed report
+stays the record; this page is its reading.
+
+Built from Jinja2 templates (``report_templates/``: ``report.html`` and the print
+stylesheet ``report.css``, inlined so a saved page is the whole document). Everything
+from the report is escaped by the template; the page loads nothing from outside.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
-from html import escape
+import hashlib
+from pathlib import Path
+from typing import Any
 
-from hedui.agents.departments import DEPARTMENTS
-from hedui.gateway.assessment import RULE_UNITS
+import jinja2
+import segno
+from markupsafe import Markup
+
+from hedui.china_time import CHINA
 from hedui.gateway.masking import mask_id_number, mask_name
 from hedui.gateway.profile import format_area, format_yuan
+from hedui.gateway.report_words import (
+    RELATIONS,
+    EvidenceWords,
+    date_words,
+    department_name,
+    programme_name,
+    region_name,
+    scrub_codes,
+    scrub_paths,
+    yuan,
+)
+from hedui.gateway.rules import RULE_UNITS
 from hedui.timestamps import from_timestamp
 from hedui.v1 import case_pb2
 
-__all__ = ["mask_id_number", "mask_name", "render_html"]
+__all__ = ["mask_id_number", "mask_name", "render_html", "report_digest"]
 
-#: the page shows times on the Beijing clock (China Standard Time, no DST)
-_DISPLAY_TZ = timezone(timedelta(hours=8), "CST")
+TEMPLATES = Path(__file__).with_name("report_templates")
+
+#: the issuing center when the caller does not name it: the region's checking center
+DEFAULT_CENTER = ("居民家庭经济状况核对中心", "Household Economic Status Checking Center")
 
 _VERDICTS = {
     case_pb2.RuleResult.VERDICT_PASS: ("符合", "Pass", "pass"),
@@ -34,16 +59,6 @@ _OUTCOMES = {
     case_pb2.OUTCOME_INELIGIBLE: ("不符合条件", "Not eligible"),
     case_pb2.OUTCOME_INCOMPLETE: ("资料不全，暂无法认定", "Incomplete"),
     case_pb2.OUTCOME_NEEDS_MANUAL_REVIEW: ("需人工复核", "Needs manual review"),
-}
-_RELATIONS = {
-    1: ("申请人", "applicant"),
-    2: ("配偶", "spouse"),
-    3: ("子女", "child"),
-    4: ("父母", "parent"),
-    5: ("兄弟姐妹", "sibling"),
-    6: ("祖父母", "grandparent"),
-    7: ("孙子女", "grandchild"),
-    8: ("其他", "other"),
 }
 _ITEM_LABELS = {
     "wages": ("工资性收入", "Wages"),
@@ -58,263 +73,215 @@ _ITEM_LABELS = {
     "securities": ("有价证券", "Securities"),
     "provident-fund": ("住房公积金余额", "Provident-fund balance"),
     "vehicles": ("机动车辆价值", "Vehicle value"),
-    "residential-property": ("住宅价值（按份额）", "Residential property value (share)"),
-    "non-residential-property": ("非住宅价值（按份额）", "Non-residential value (share)"),
+    "residential-property": ("住宅价值（按份额）", "Residential property (share)"),
+    "non-residential-property": ("非住宅价值（按份额）", "Non-residential property (share)"),
     "business-capital": ("认缴资本", "Subscribed capital"),
 }
+_STEPS = {"intake": ("受理", "Intake"), "verification": ("核对", "Verification"),
+          "review": ("审核", "Review")}
+#: a count rule's unit
+_COUNT_UNITS = {"vehicle": ("辆", "vehicle(s)"), "non-residential-property": ("处", "propert(ies)"),
+                "residential-property-count": ("套", "home(s)")}
 
-_TITLE_ZH = "居民家庭经济状况核对 书面认定报告"
-_TITLE_EN = "Household economic status determination report"
-_EXAMPLE_ZH = "此标准为示例，不得作为正式认定依据。"
-_EXAMPLE_EN = "This standard is an example and must not ground a real decision."
-_NOT_COUNTED_EN = "not counted (in income or money assets)"
-_UNSPECIFIED = ("未说明", "unspecified")
-
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",
- sans-serif;margin:2em auto;max-width:60em;color:#111;line-height:1.45}
-h1{font-size:1.5em;border-bottom:2px solid #111;padding-bottom:.3em}
-h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #999}
-table{border-collapse:collapse;width:100%;margin:.5em 0}
-th,td{border:1px solid #999;padding:.3em .5em;text-align:left;vertical-align:top}
-th{background:#eee}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-.en{color:#444;font-size:.92em}
-.pass{color:#1a6b1a}.fail{color:#a11}.unknown{color:#8a5a00}.review{color:#1d4f91}
-.outcome{font-size:1.3em;font-weight:bold;padding:.5em;border:2px solid #111;margin:1em 0}
-code{font-family:monospace;font-size:.9em;word-break:break-all}
-pre{white-space:pre-wrap;word-break:break-all;font-size:.85em;background:#f6f6f6;padding:.5em}
-.example{border:2px dashed #a11;padding:.5em;color:#a11}
-@media print{body{margin:0;max-width:none;font-size:10.5pt}
- h2{page-break-after:avoid}tr,.outcome{page-break-inside:avoid}
- a{color:inherit;text-decoration:none}}
-"""
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=jinja2.select_autoescape(("html",), default=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
-def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+def report_digest(report: case_pb2.DeterminationReport) -> str:
+    """SHA-256 of the report as signed (its deterministic serialization), lowercase hex."""
+    return hashlib.sha256(report.SerializeToString(deterministic=True)).hexdigest()
 
 
-def _bi(zh: str, en: str) -> str:
-    return f'{_e(zh)} <span class="en">{_e(en)}</span>'
+def _split_title(title: str) -> tuple[str, str]:
+    """Standards title themselves "中文 / English"."""
+    zh, _, en = title.partition(" / ")
+    return zh.strip(), en.strip()
 
 
-def _figure(rule_id: str, amount: int) -> str:
+def _amount(rule_id: str, value: int) -> str:
     unit = RULE_UNITS.get(rule_id, "fen")
     if unit == "count":
-        return str(int(amount))
+        return f"{int(value)} {_COUNT_UNITS.get(rule_id, ('', ''))[0]}".strip()
     if unit == "area":
-        return f"{format_area(amount)} m²"
-    return f"{format_yuan(amount)} 元"
+        return f"{format_area(value)} m²"
+    return yuan(value)
 
 
-def _limit(fen: int) -> str:
-    """A standard's limit; 0 means the standard sets none."""
-    return f"{format_yuan(fen)} 元" if fen else "—"
+def _comparison(rule_id: str, figure: int, limit: int) -> tuple[str, str]:
+    shown, bound = _amount(rule_id, figure), _amount(rule_id, limit)
+    if RULE_UNITS.get(rule_id) == "count":
+        if figure > limit:
+            return f"{shown}，超过上限 {bound}", f"{shown}, over the maximum of {bound}"
+        return f"{shown}，未超过上限 {bound}", f"{shown}, within the maximum of {bound}"
+    if figure < limit:
+        return f"{shown} 低于限额 {bound}", f"{shown} is below the limit of {bound}"
+    if figure == limit:
+        return f"{shown} 等于限额 {bound}", f"{shown} equals the limit of {bound}"
+    return f"{shown} 高于限额 {bound}", f"{shown} is above the limit of {bound}"
 
 
-def _short(digest: bytes) -> str:
-    return bytes(digest).hex()[:12]
+def _rule(rule: case_pb2.RuleResult, persons: int, words: EvidenceWords) -> dict[str, Any]:
+    figure, limit = rule.figure_fen, rule.limit_fen
+    if rule.rule_id == "money-assets" and persons > 0:  # the rule compares household totals
+        figure, limit = figure // persons, limit // persons
+    vzh, ven, css = _VERDICTS.get(rule.verdict, ("未定", "Unset", "unknown"))
+    shown_figure = _amount(rule.rule_id, figure)
+    household = ""
+    if rule.rule_id == "money-assets":
+        shown_figure += "/人"
+        household = f"家庭 household {yuan(rule.figure_fen)}"
+    elif rule.rule_id == "income":
+        shown_figure += "/人·月"
+    return {
+        "title": (rule.title_zh, rule.title_en),
+        "figure": shown_figure,
+        "household": household,
+        "limit": _amount(rule.rule_id, limit) if limit or rule.rule_id in _COUNT_UNITS else "—",
+        "verdict": (vzh, ven),
+        "css": css,
+        # the rule's own sentence compares figure and limit in words; reports without
+        # one get the comparison made here
+        "explanation": (scrub_codes(rule.explanation_zh), scrub_codes(rule.explanation_en, True))
+        if rule.explanation_zh else _comparison(rule.rule_id, figure, limit),
+        "sources": words.rule_sources(rule),
+    }
 
 
-def _department(department: str) -> str:
-    d = DEPARTMENTS.get(department)
-    return _bi(d.title_zh, d.title_en) if d else _e(department)
-
-
-def _evidence(items: list[case_pb2.Evidence]) -> str:
-    if not items:
-        return "—"
-    seen: dict[tuple[str, bytes], list[str]] = {}
-    for ev in items:
-        who = f" @{ev.subject_pseudonym[:6]}" if ev.subject_pseudonym else ""
-        seen.setdefault((ev.department, bytes(ev.answer_digest)), []).append(ev.field_path + who)
+def _lines(items: Any, words: EvidenceWords) -> list[dict[str, Any]]:
+    """The profile lines that hold something; the empty ones are listed by name only."""
     out = []
-    for (department, digest), paths in seen.items():
-        shown = ", ".join(paths[:4]) + (f" … (+{len(paths) - 4})" if len(paths) > 4 else "")
-        out.append(
-            f"{_department(department)} <code>{_e(_short(digest))}</code> "
-            f'<span class="en">{_e(shown)}</span>'
-        )
-    return "<br>".join(out)
+    for item in items:
+        if not item.amount_fen and not item.evidence:
+            continue
+        phrases = []
+        for p in words.phrases(item.evidence):
+            who = words.who(p.member)[0]
+            phrases.append({"who": who, "zh": p.zh, "en": p.en})
+        out.append({"label": _ITEM_LABELS.get(item.kind, (item.kind, item.kind)),
+                    "amount": yuan(item.amount_fen), "excluded": item.excluded,
+                    "phrases": phrases})
+    return out
 
 
-def _date(d: object) -> str:
-    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"  # type: ignore[attr-defined]
+def _departments(report: case_pb2.DeterminationReport,
+                 words: EvidenceWords) -> list[dict[str, Any]]:
+    out = []
+    for ref in report.answers:
+        a = words.answers.get(ref.department)
+        out.append({"name": department_name(ref.department),
+                    "data_as_of": a.data_as_of if a else "",
+                    "answered_at": a.answered_at if a else "",
+                    "status": None})
+    for m in report.missing:
+        reason = scrub_paths(m.reason)
+        out.append({"name": department_name(m.department), "data_as_of": "", "answered_at": "",
+                    "status": (f"未答复（{reason}）" if reason else "未答复",
+                               f"no answer ({scrub_paths(m.reason, True)})" if reason
+                               else "no answer")})
+    return out
 
 
-def _month(d: object) -> str:
-    return f"{d.year:04d}-{d.month:02d}"  # type: ignore[attr-defined]
+def _asset_limits(s: case_pb2.StandardApplied) -> str:
+    """The standard's money-asset limits: per person, for the household, or none."""
+    limits = []
+    if s.asset_limit_per_person_fen:
+        limits.append(f"{yuan(s.asset_limit_per_person_fen)}/人")
+    if s.asset_limit_household_fen:
+        limits.append(f"家庭 {yuan(s.asset_limit_household_fen)}")
+    return "；".join(limits) or "—"
 
 
-def _assessment_dates(report: case_pb2.DeterminationReport) -> list[str]:
-    """The application date and the income window it gives (absent in older reports)."""
-    if not report.HasField("application_date"):
-        return []
-    w = report.income_window
-    return [
-        f"<tr><th>{_bi('申请日期', 'Application date')}</th>"
-        f"<td>{_e(_date(report.application_date))}</td>"
-        f"<th>{_bi('收入计算期间', 'Income window')}</th>"
-        f"<td>{_e(_month(w.start))}..{_e(_month(w.end))} "
-        f"({_e(_date(w.start))} – {_e(_date(w.end))})</td></tr>",
-    ]
+def _qr(report: case_pb2.DeterminationReport, digest: str) -> Markup:
+    """The QR code of the report's id and digest, as inline SVG (no image to load)."""
+    text = f"hedui-report:{report.report_id}:sha256:{digest}"
+    svg = segno.make(text, error="m").svg_inline(scale=2, border=2)
+    return Markup(svg)  # segno's own markup; the text inside it is only id and digest
 
 
-_STEP_WORDS = {"intake": ("受理", "Intake"), "verification": ("核对", "Verification"),
-               "review": ("审核", "Review")}
+def render_html(report: case_pb2.DeterminationReport, *, applicant_copy: bool = False,
+                center_name: tuple[str, str] | str | None = None) -> str:
+    """The report as one printable HTML page (inline CSS, nothing external, all escaped).
 
-
-def _steps(report: case_pb2.DeterminationReport) -> list[str]:
-    """Who took, verified and reviewed the case (受理 → 核对 → 审核), when the report says."""
-    if not report.steps:
-        return []
-    cells = " → ".join(
-        f"{_bi(*_STEP_WORDS.get(x.step, (x.step, x.step)))}: {_e(x.name)} "
-        f"(<code>{_e(x.staff_id)}</code>)" for x in report.steps)
-    return [f'<tr><th>{_bi("经办人员", "Staff")}</th><td colspan="3">{cells}</td></tr>']
-
-
-def render_html(report: case_pb2.DeterminationReport) -> str:
-    """The report as one printable HTML page (inline CSS, nothing external, all escaped)."""
+    ``applicant_copy``: members' names and ID numbers in full (the household's own
+    copy); otherwise masked (the public copy). ``center_name``: the issuing center's
+    official name (Chinese, or (Chinese, English)); default the region's checking center.
+    """
+    words = EvidenceWords(report, full_names=applicant_copy)
+    region = region_name(report.region)
+    if center_name is None:
+        known = region[0] != report.region
+        center = ((region[0] if known else "") + DEFAULT_CENTER[0],
+                  (f"{region[1]} " if known else "") + DEFAULT_CENTER[1])
+    elif isinstance(center_name, str):
+        center = (center_name, "")
+    else:
+        center = center_name
     issued = ""
     if report.HasField("issued_at"):
-        local = from_timestamp(report.issued_at).astimezone(_DISPLAY_TZ)
-        issued = local.strftime("%Y-%m-%d %H:%M:%S") + " (UTC+8)"
-    outcome_zh, outcome_en = _OUTCOMES.get(report.outcome, ("未定", "Undecided"))
+        issued = from_timestamp(report.issued_at).astimezone(CHINA).strftime(
+            "%Y-%m-%d %H:%M") + "（北京时间 UTC+8）"
+    window = ""
+    if report.HasField("income_window"):
+        w = report.income_window
+        window = (f"{date_words(w.start)} 至 {date_words(w.end)}"
+                  f"（{report.standard.income_window_months} 个月 months）")
     s = report.standard
-    parts: list[str] = [
-        "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>书面认定报告 Determination report {_e(report.case_id)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_bi(_TITLE_ZH, _TITLE_EN)}</h1>",
-        "<table>",
-        f"<tr><th>{_bi('报告编号', 'Report')}</th><td><code>{_e(report.report_id)}</code></td>"
-        f"<th>{_bi('案件', 'Case')}</th><td><code>{_e(report.case_id)}</code></td></tr>",
-        f"<tr><th>{_bi('救助项目', 'Programme')}</th><td>{_e(report.programme)}</td>"
-        f"<th>{_bi('区划', 'Region')}</th><td>{_e(report.region)}</td></tr>",
-        f"<tr><th>{_bi('授权书编号', 'Authorization')}</th>"
-        f"<td>{_e(report.authorization_number)}</td>"
-        f"<th>{_bi('出具时间', 'Issued')}</th><td>{_e(issued)}</td></tr>",
-        f'<tr><th>{_bi("出具机构", "Issuer")}</th><td colspan="3"><code>{_e(report.issuer)}</code>'
-        "</td></tr>",
-        *_assessment_dates(report),
-        *_steps(report),
-        "</table>",
-        f'<div class="outcome">{_bi("认定结论：" + outcome_zh, "Outcome: " + outcome_en)}</div>',
-        "<ol>",
-        *(
-            f'<li>{_e(zh)}<br><span class="en">{_e(en)}</span></li>'
-            for zh, en in zip(report.reasons_zh, report.reasons_en, strict=False)
-        ),
-        "</ol>",
-        f"<h2>{_bi('家庭成员', 'Household members')}</h2>",
-        "<table><tr>"
-        f"<th>{_bi('姓名', 'Name')}</th><th>{_bi('身份证号', 'ID number')}</th>"
-        f"<th>{_bi('与申请人关系', 'Relation')}</th></tr>",
-        *(
-            f"<tr><td>{_e(mask_name(m.name))}</td><td><code>{_e(mask_id_number(m.id_number))}"
-            f"</code></td><td>{_bi(*_RELATIONS.get(m.relation, _UNSPECIFIED))}</td></tr>"
-            for m in report.members
-        ),
-        "</table>",
-        f"<h2>{_bi('适用标准', 'Standard applied')}</h2>",
-        "<table>",
-        f"<tr><th>{_bi('标准', 'Standard')}</th>"
-        f"<td><code>{_e(s.standard_id)}</code> {_e(s.title)}</td></tr>",
-        f"<tr><th>{_bi('生效日期', 'In force from')}</th>"
-        f"<td>{_e(_date(s.effective_from))}</td></tr>",
-        f"<tr><th>{_bi('月人均收入限额', 'Monthly income limit per person')}</th>"
-        f'<td class="num">{_e(format_yuan(s.monthly_income_limit_fen))} 元 '
-        f"（{_e(s.income_window_months)} 个月 / months）</td></tr>",
-        f"<tr><th>{_bi('人均金融资产限额', 'Money-asset limit per person')}</th>"
-        f'<td class="num">{_e(_limit(s.asset_limit_per_person_fen))}</td></tr>',
-        f"<tr><th>{_bi('家庭金融资产限额', 'Household money-asset limit')}</th>"
-        f'<td class="num">{_e(_limit(s.asset_limit_household_fen))}</td></tr>',
-        f"<tr><th>{_bi('依据', 'Source')}</th><td>{_e(s.source)}</td></tr>",
-        "</table>",
-    ]
-    if "EXAMPLE" in s.source.upper() or "示例" in s.title:
-        parts.append(f'<p class="example">{_bi(_EXAMPLE_ZH, _EXAMPLE_EN)}</p>')
+    digest = report_digest(report)
     p = report.profile
-    parts += [
-        f"<h2>{_bi('家庭经济状况', 'Household profile')}</h2>",
-        f"<p>{_bi('家庭人口', 'Persons')}: {_e(p.persons)}</p>",
-        "<table><tr>"
-        f"<th>{_bi('收入（月人均）', 'Income (per person per month)')}</th>"
-        f"<th>{_bi('金额', 'Amount')}</th><th>{_bi('依据', 'Evidence')}</th></tr>",
-    ]
-    for item in p.income:
-        zh, en = _ITEM_LABELS.get(item.kind, (item.kind, item.kind))
-        parts.append(
-            f"<tr><td>{_bi(zh, en)}{' ✕' if item.excluded else ''}</td>"
-            f'<td class="num">{_e(format_yuan(item.amount_fen))} 元</td>'
-            f"<td>{_evidence(list(item.evidence))}</td></tr>"
-        )
-    parts.append(
-        f"<tr><th>{_bi('合计（计入部分）', 'Total counted')}</th>"
-        f'<th class="num">{_e(format_yuan(p.monthly_income_per_person_fen))} 元</th><th></th></tr>'
-    )
-    parts += [
-        "</table><table><tr>"
-        f"<th>{_bi('财产', 'Assets')}</th><th>{_bi('金额', 'Amount')}</th>"
-        f"<th>{_bi('依据', 'Evidence')}</th></tr>",
-    ]
-    for item in p.assets:
-        zh, en = _ITEM_LABELS.get(item.kind, (item.kind, item.kind))
-        parts.append(
-            f"<tr><td>{_bi(zh, en)}{' ✕' if item.excluded else ''}</td>"
-            f'<td class="num">{_e(format_yuan(item.amount_fen))} 元</td>'
-            f"<td>{_evidence(list(item.evidence))}</td></tr>"
-        )
-    parts += [
-        f"<tr><th>{_bi('金融资产合计', 'Money assets')}</th>"
-        f'<th class="num">{_e(format_yuan(p.money_assets_fen))} 元</th><th></th></tr>',
-        "</table>",
-        f"<p>{_bi('机动车', 'Vehicles')}: {_e(p.vehicles)} · "
-        f"{_bi('住房', 'Homes')}: {_e(p.residential_properties)} · "
-        f"{_bi('非住宅', 'Non-residential')}: {_e(p.non_residential_properties)} · "
-        f"{_bi('认缴资本', 'Business capital')}: {_e(format_yuan(p.business_capital_fen))} 元</p>",
-        f'<p class="en">✕ {_bi("不计入（收入或金融资产）", _NOT_COUNTED_EN)}</p>',
-        f"<h2>{_bi('逐项核定', 'Rules')}</h2>",
-        "<table><tr>"
-        f"<th>{_bi('项目', 'Rule')}</th><th>{_bi('家庭数值', 'Figure')}</th>"
-        f"<th>{_bi('限额', 'Limit')}</th><th>{_bi('结果', 'Verdict')}</th>"
-        f"<th>{_bi('说明', 'Explanation')}</th><th>{_bi('依据', 'Evidence')}</th></tr>",
-    ]
-    for r in report.rules:
-        vzh, ven, css = _VERDICTS.get(r.verdict, ("未定", "Unset", "unknown"))
-        parts.append(
-            f"<tr><td>{_bi(r.title_zh, r.title_en)}</td>"
-            f'<td class="num">{_e(_figure(r.rule_id, r.figure_fen))}</td>'
-            f'<td class="num">{_e(_figure(r.rule_id, r.limit_fen))}</td>'
-            f'<td class="{css}">{_bi(vzh, ven)}</td>'
-            f'<td>{_e(r.explanation_zh)}<br><span class="en">{_e(r.explanation_en)}</span></td>'
-            f"<td>{_evidence(list(r.evidence))}</td></tr>"
-        )
-    parts.append("</table>")
-    if report.missing:
-        parts += [
-            f"<h2>{_bi('未答复的部门', 'Departments that did not answer')}</h2><ul>",
-            *(f"<li>{_department(m.department)}: {_e(m.reason)}</li>" for m in report.missing),
-            "</ul>",
-        ]
-    parts += [
-        f"<h2>{_bi('部门答复（已签名）', 'Signed answers')}</h2>",
-        "<table><tr>"
-        f"<th>{_bi('部门', 'Department')}</th><th>{_bi('答复方', 'Agent')}</th>"
-        f"<th>{_bi('答复摘要 SHA-256', 'Answer digest SHA-256')}</th></tr>",
-        *(
-            f"<tr><td>{_department(a.department)}</td><td><code>{_e(a.agent)}</code></td>"
-            f"<td><code>{_e(bytes(a.answer_digest).hex())}</code></td></tr>"
-            for a in report.answers
-        ),
-        "</table>",
-        f"<h2>{_bi('审计日志检查点', 'Audit checkpoint')}</h2>",
-        f"<pre>{_e(report.audit_checkpoint)}</pre>",
-        f"<p>{_bi('审计条目包含证明', 'Audit entries with inclusion proofs')}: "
-        f"{_e(len(report.audit_evidence))}</p>",
-        "</body></html>",
-    ]
-    return "\n".join(parts) + "\n"
+    context = {
+        "center": center,
+        "programme": programme_name(report.programme),
+        "region": region,
+        "which_copy": ("申请人留存联（完整信息）", "Applicant's copy (in full)") if applicant_copy
+        else ("公开联（成员信息已遮蔽）", "Public copy (members masked)"),
+        "case_id": report.case_id,
+        "report_id": report.report_id,
+        "authorization_number": report.authorization_number,
+        "application_date": date_words(report.application_date)
+        if report.HasField("application_date") else "",
+        "income_window": window,
+        "issued": issued,
+        "outcome": _OUTCOMES.get(report.outcome, ("未定", "Undecided")),
+        "reasons": [(scrub_codes(zh).replace(s.standard_id, f"“{_split_title(s.title)[0]}”"),
+                     scrub_codes(en, True).replace(
+                         s.standard_id, f"“{_split_title(s.title)[1] or s.title}”"))
+                    for zh, en in zip(report.reasons_zh, report.reasons_en, strict=False)],
+        "members": [{"name": m.name if applicant_copy else mask_name(m.name),
+                     "id_number": m.id_number if applicant_copy
+                     else mask_id_number(m.id_number),
+                     "relation": RELATIONS.get(m.relation, ("未说明", "unspecified"))}
+                    for m in report.members],
+        "standard": {
+            "title": _split_title(s.title),
+            "source": s.source,
+            "effective_from": date_words(s.effective_from),
+            "income_limit": f"{yuan(s.monthly_income_limit_fen)}/人·月",
+            "asset_limits": _asset_limits(s),
+            "example": "EXAMPLE" in s.source.upper() or "示例" in s.title,
+        },
+        "rules": [_rule(r, p.persons, words) for r in report.rules],
+        "persons": p.persons,
+        "income": _lines(p.income, words),
+        "income_per_person": yuan(p.monthly_income_per_person_fen),
+        "assets": _lines(p.assets, words),
+        "money_assets": yuan(p.money_assets_fen),
+        "nil": [_ITEM_LABELS.get(i.kind, (i.kind, i.kind)) for i in (*p.income, *p.assets)
+                if not i.amount_fen and not i.evidence],
+        "holdings": f"机动车 {p.vehicles} 辆 · 住房 {p.residential_properties} 套 · "
+                    f"非住宅 {p.non_residential_properties} 处 · 认缴资本 "
+                    f"{format_yuan(p.business_capital_fen)} 元",
+        "departments": _departments(report, words),
+        "steps": [{"step": _STEPS.get(x.step, (x.step, x.step)), "name": x.name,
+                   "staff_id": x.staff_id} for x in report.steps],
+        "digest": digest,
+        "qr": _qr(report, digest),
+        "issuer": report.issuer,
+        "answer_count": len(report.answers),
+        "audit_count": len(report.audit_evidence),
+    }
+    return _env.get_template("report.html").render(r=context)

@@ -31,14 +31,19 @@ from hedui.audit.search import AuditQueries
 from hedui.audit.service import AuditService
 from hedui.audit.store import AuditLog
 from hedui.errors import HeduiError
+from hedui.gateway import member_keys, retry_schedule
 from hedui.gateway.access import PRIVACY_OFFICER
 from hedui.gateway.agent_client import AgentClient
 from hedui.gateway.agent_witness import AgentWitness
 from hedui.gateway.authorizations import AuthorizationRegistry
 from hedui.gateway.cases import CaseManager, erase_expired
 from hedui.gateway.config import GatewayConfig
+from hedui.gateway.deadlines import FeedbackDeadlines
 from hedui.gateway.fanout import FanOut
+from hedui.gateway.office import OfficeService
+from hedui.gateway.office import add_to_server as add_office_service
 from hedui.gateway.planner import DepartmentPlan
+from hedui.gateway.planner import programmes as planner_programmes
 from hedui.gateway.sealing import Vault
 from hedui.gateway.service import CaseService
 from hedui.gateway.service import add_to_server as add_case_service
@@ -132,7 +137,8 @@ def build(config: GatewayConfig) -> Gateway:
     migrate_cases(config.cases_db)
     store = CaseStore(config.cases_db)
     registry = AuthorizationRegistry(store, recorder.pseudonymizer.pseudonym)
-    staff = StaffRegistry(store, recorder)
+    staff = StaffRegistry(store, recorder,
+                          programmes=lambda: planner_programmes(trust.current))
     staff.seed(config.staff)  # once, into an empty registry (logged); then ignored
     cases = CaseManager(
         gateway_id=config.gateway_id, signing_key=signing_key, bundle=lambda: trust.current,
@@ -143,6 +149,7 @@ def build(config: GatewayConfig) -> Gateway:
         replica=config.replica or f"{socket.gethostname()}:{config.listen}",
         claim_ttl=dt.timedelta(seconds=config.deadline * (config.retries + 1) + 10),
         repeat_within=config.repeat_within,
+        deadlines=FeedbackDeadlines.from_config(config),
     )
     return Gateway(config, trust, material, cases, audit_log, store, clients)
 
@@ -234,6 +241,10 @@ async def serve(config: GatewayConfig) -> None:
         gw.cases, gw.cases.authorizations, config.allowed_clients,
         consoles=config.console_clients, declared_operators=config.declared_operators,
         trust_domain=identity.parse_id(config.gateway_id).domain), server)
+    add_office_service(OfficeService(
+        gw.cases, config.allowed_clients, consoles=config.console_clients,
+        declared_operators=config.declared_operators,
+        trust_domain=identity.parse_id(config.gateway_id).domain), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(
         StaffAuditService(
             gw.audit_log, AuditQueries(gw.audit_log, gw.cases.recorder),
@@ -250,8 +261,10 @@ async def serve(config: GatewayConfig) -> None:
         start_http_server(int(metrics_port), addr=host or "0.0.0.0")
     if port == 0:
         raise HeduiError(f"cannot listen on {config.listen}")
+    # cases opened before the search keys existed get theirs before anyone searches
+    await asyncio.to_thread(member_keys.backfill, gw.cases)
     await server.start()
-    for name in ("", "hedui.v1.CaseService", "hedui.v1.AuditService"):
+    for name in ("", "hedui.v1.CaseService", "hedui.v1.OfficeService", "hedui.v1.AuditService"):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gateway serving", gateway=config.gateway_id, listen=config.listen,
              bundle_serial=gw.trust.current.serial)
@@ -259,6 +272,7 @@ async def serve(config: GatewayConfig) -> None:
                                                warn_before=config.bundle_warn_before))
     sweeper = asyncio.create_task(_sweep_retention(gw, config.retention_sweep))
     stop = asyncio.Event()
+    retrier = asyncio.create_task(retry_schedule.run(gw.cases, config, stop))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
@@ -270,6 +284,7 @@ async def serve(config: GatewayConfig) -> None:
         await health.enter_graceful_shutdown()
         watcher.cancel()
         sweeper.cancel()
+        retrier.cancel()
         await server.stop(grace=15)
         gw.audit_log.route_appends(None)
         committer.close()

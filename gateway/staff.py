@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -27,7 +27,14 @@ from sqlalchemy import func, select, update
 
 from hedui.audit.entries import AccessRecorder
 from hedui.gateway import access
-from hedui.gateway.access import ADMINISTRATOR, CASE_ROLES, PRIVACY_OFFICER, ROLES, Person
+from hedui.gateway.access import (
+    ACTING,
+    ADMINISTRATOR,
+    CASE_ROLES,
+    PRIVACY_OFFICER,
+    ROLES,
+    Person,
+)
 from hedui.gateway.case_errors import CaseError, NotAllowed
 from hedui.gateway.store import CaseStore
 from hedui.gateway.store import staff as staff_table
@@ -82,8 +89,11 @@ def check_roles(roles: Iterable[str]) -> tuple[str, ...]:
     return tuple(r for r in ROLES if r in given)
 
 
-def check_scope(townships: Iterable[str], programmes: Iterable[str]
+def check_scope(townships: Iterable[str], programmes: Iterable[str],
+                known: Collection[str] | None = None
                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scope, each township and programme checked (``known``: the programmes of the
+    trust bundle; None: the shipped policy's)."""
     towns = tuple(dict.fromkeys(t.strip() for t in townships if t.strip()))
     for t in towns:
         if not TOWNSHIP.fullmatch(t):
@@ -91,7 +101,7 @@ def check_scope(townships: Iterable[str], programmes: Iterable[str]
                              "BAD_TOWNSHIP")
     progs = tuple(dict.fromkeys(p.strip() for p in programmes if p.strip()))
     for p in progs:
-        access.require_programme(p)
+        access.require_programme(p, known)
     return towns, progs
 
 
@@ -99,14 +109,20 @@ class StaffRegistry:
     """Reads and changes the ``staff`` table of a case database."""
 
     def __init__(self, store: CaseStore, recorder: AccessRecorder | None = None,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+                 programmes: Callable[[], Collection[str]] | None = None) -> None:
         self.store = store
         self.recorder = recorder
         self.clock = clock
+        #: the programmes a scope may name (the trust bundle's); None: the shipped policy's
+        self.programmes = programmes
         mark = store._mark
         self._get_sql = f"SELECT {', '.join(_SELECT)} FROM staff WHERE staff_id = {mark}"
 
     # ------------------------------------------------------------------ reads
+
+    def _known(self) -> Collection[str] | None:
+        return self.programmes() if self.programmes is not None else None
 
     def get(self, staff_id: str) -> Person | None:
         """The person as the registry holds them right now (no cache)."""
@@ -149,8 +165,10 @@ class StaffRegistry:
 
     def _log(self, by: str, staff_id: str, what: str) -> None:
         if self.recorder is not None:
+            acting = ACTING.get()  # through the office service: the console it came by
             self.recorder.record(audit_pb2.AUDIT_KIND_STAFF_CHANGED, operator=by,
                                  role=ADMINISTRATOR if by != SEEDED_BY else "",
+                                 client=acting.client if acting is not None else "",
                                  reason=f"staff {staff_id}: {what}")
 
     def add(self, staff_id: str, *, name: str, roles: Iterable[str], by: str = "",
@@ -165,7 +183,7 @@ class StaffRegistry:
             raise StaffError("a phone number has digits, spaces, '-' and an optional '+'",
                              "MALFORMED_REQUEST")
         role_set = check_roles(roles)
-        towns, progs = check_scope(townships, programmes)
+        towns, progs = check_scope(townships, programmes, self._known())
         if by:
             self._administrator(by)
         elif role_set != (ADMINISTRATOR,) or self._has_administrator():
@@ -194,7 +212,8 @@ class StaffRegistry:
         person = self._existing(staff_id)
         role_set = check_roles(roles)
         towns, progs = check_scope(person.townships if townships is None else townships,
-                                   person.programmes if programmes is None else programmes)
+                                   person.programmes if programmes is None else programmes,
+                                   self._known())
         if ADMINISTRATOR in person.roles and ADMINISTRATOR not in role_set:
             self._keep_an_administrator(staff_id)
         self._log(by, staff_id, f"roles {','.join(role_set)}; scope {_scope(towns, progs)}")

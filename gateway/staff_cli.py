@@ -93,6 +93,18 @@ def _common(p: argparse.ArgumentParser, *, by_required: bool = True) -> None:
                    help="the administrator's staff id (omit only to add the first one)")
 
 
+def _programmes(config: config_mod.GatewayConfig) -> frozenset[str]:
+    """The programmes of the gateway's trust bundle: what a scope may name."""
+    import datetime as dt
+
+    from hedui.gateway.planner import programmes
+    from hedui.keys.bundle import TrustStore
+    from hedui.keys.signing import read_public_key
+
+    store = TrustStore(read_public_key(config.root_public_key))
+    return programmes(store.load(config.bundle, dt.datetime.now(dt.UTC)))
+
+
 @contextlib.contextmanager
 def open_registry(path: Path) -> Iterator[StaffRegistry]:
     """The registry of the case database in gateway.toml, changes logged to its audit
@@ -112,7 +124,7 @@ def open_registry(path: Path) -> Iterator[StaffRegistry]:
     try:
         recorder = AccessRecorder(log, actor=config.gateway_id,
                                   pseudonymizer=Pseudonymizer(pseudonym_key))
-        yield StaffRegistry(store, recorder)
+        yield StaffRegistry(store, recorder, programmes=lambda: _programmes(config))
     finally:
         store.close()
         log.close()

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from hedui import textfiles
+from hedui import china_time, textfiles
 from hedui.gateway.assessment import INCOME_KIND_TITLES, Assessment, assess_profile
 from hedui.gateway.profile import (
     ASSET_KINDS,
@@ -138,8 +138,8 @@ def sample_households(standard: Standard, persons: int = 3) -> list[Sample]:
 def decide_sample(standard: Standard, sample: Sample, as_of: date | None = None,
                   *, margin: bool = True) -> Assessment:
     """What ``standard`` decides for ``sample`` (income figures spread over the window)."""
-    on = as_of or max(standard.effective_from, min(date.today(), standard.effective_until
-                                                   or date.today()))
+    today = china_time.today()
+    on = as_of or max(standard.effective_from, min(today, standard.effective_until or today))
     window = income_window(on, standard.income_window_months)
     income = {k: Figure(k, sample.monthly_income_fen.get(k, 0) * window.months)
               for k in INCOME_KINDS}

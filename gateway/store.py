@@ -21,6 +21,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -36,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 
 from hedui.errors import HeduiError
+from hedui.gateway.store_queries import CaseQueries
 
 metadata = MetaData()
 
@@ -51,7 +53,7 @@ cases = Table(
     Column("members_sealed", LargeBinary, nullable=False),
     Column("outcome", String(40), nullable=False, default=""),
     Column("report_digest", LargeBinary, nullable=False, default=b""),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False, default=0),
     # who holds the case right now (replica id) while QUERYING
@@ -69,6 +71,7 @@ cases = Table(
     # the applicant's audit pseudonym (0005), to find the same household's recent cases
     # without unsealing members; NULL in rows older than it
     Column("applicant_key", String(64), nullable=True, index=True),
+    Index("ix_cases_state_created_at", "state", "created_at"),  # 0006
 )
 
 #: the staff registry (0004): who may act, in which roles, within which scope
@@ -96,6 +99,19 @@ case_departments = Table(
     Column("answer_digest", LargeBinary, nullable=False, default=b""),
     Column("attempts", Integer, nullable=False, default=0),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # when the department was last asked for this case (0006), for answer times
+    Column("queried_at", DateTime(timezone=True), nullable=True),
+    Index("ix_case_departments_state", "state", "department"),  # 0006
+)
+
+#: keyed digests of each case's members (0006): "id" the audit pseudonym of an ID number,
+#: "name" an HMAC of a name without spaces; SearchCases looks people up here
+case_member_keys = Table(
+    "case_member_keys", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("case_id", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),
+    Index("ix_case_member_keys_case_id", "case_id"),
 )
 
 answers = Table(
@@ -268,6 +284,7 @@ _SQL = {
                      f"VALUES ({_marks(len(_ANSWER_COLUMNS))})",
     "answers": f"SELECT {_columns(_ANSWER_COLUMNS)} FROM answers WHERE case_id = ? "
                "ORDER BY department",
+    "insert_member_key": 'INSERT INTO case_member_keys ("key", case_id, kind) VALUES (?, ?, ?)',
     "insert_leaf": "INSERT INTO case_audit_leaves (case_id, leaf_index) VALUES (?, ?)",
     "leaves": "SELECT leaf_index FROM case_audit_leaves WHERE case_id = ? ORDER BY leaf_index",
     "decide": "UPDATE cases SET state = ?, version = ?, updated_at = ?, claimed_by = '', "
@@ -284,7 +301,7 @@ _SQL = {
 }
 
 
-class CaseStore:
+class CaseStore(CaseQueries):
     """Data access for cases.
 
     Methods that take a ``conn`` run in the caller's transaction (``tx()``), so a case
@@ -351,8 +368,10 @@ class CaseStore:
     # ------------------------------------------------------------------ cases
 
     def insert_case(self, row: dict[str, Any], departments: Sequence[str],
-                    audit_leaves: Sequence[int] = ()) -> None:
-        """A new case, its departments' parts (PENDING) and its first audit leaves."""
+                    audit_leaves: Sequence[int] = (),
+                    member_keys: Sequence[tuple[str, str]] = ()) -> None:
+        """A new case, its departments' parts (PENDING), its first audit leaves and its
+        members' keyed digests (``member_keys``: (key, kind))."""
         now = self._to_db(row["created_at"])
         with self.tx() as conn, self._cursor(conn) as cur:
             cur.execute(self._sql["insert_case"], self._values(cases, row))
@@ -363,6 +382,9 @@ class CaseStore:
             if audit_leaves:
                 cur.executemany(self._sql["insert_leaf"],
                                 [(row["case_id"], i) for i in audit_leaves])
+            if member_keys:
+                cur.executemany(self._sql["insert_member_key"],
+                                [(k, row["case_id"], kind) for k, kind in member_keys])
 
     def case_by_batch_key(self, batch_key: str) -> CaseRow | None:
         with self._cursor(None) as cur:

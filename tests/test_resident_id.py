@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from stdnum import numdb
 from stdnum.cn import ric
 
-from hedui import resident_id
+from hedui import china_time, resident_id
 from hedui.agents import refusals
 from hedui.agents.checks import QueryChecker, validate_id_number
 from hedui.audit.errors import PseudonymError
@@ -22,7 +22,9 @@ from hedui.audit.pseudonym import Pseudonymizer
 from hedui.resident_id import InvalidIdNumber, check_digit, is_valid, normalize
 from hedui.v1 import query_pb2
 
-TODAY = dt.date.today()
+#: today in China, as the check counts it (a run may cross midnight: the future starts
+#: two days on)
+TODAY = china_time.today()
 
 
 def _known_regions() -> tuple[str, ...]:
@@ -114,7 +116,7 @@ def test_a_region_code_never_assigned_is_refused(code: int, born: dt.date, seq: 
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(REGIONS), st.dates(TODAY + dt.timedelta(days=1), dt.date(9999, 12, 31)))
+@given(st.sampled_from(REGIONS), st.dates(TODAY + dt.timedelta(days=2), dt.date(9999, 12, 31)))
 def test_a_birth_date_in_the_future_is_refused(region: str, born: dt.date) -> None:
     with pytest.raises(InvalidIdNumber) as err:
         normalize(make(region, born, 1))
@@ -231,3 +233,11 @@ def test_the_agent_refuses_a_bad_number_by_position_and_reason_only() -> None:
         _checker()._check_subjects(query)
     assert "subject #2" in str(err.value) and "check-digit" in str(err.value)
     assert bad not in str(err.value)
+
+
+def test_china_s_day_begins_eight_hours_before_utc_s() -> None:
+    """A server in UTC at 23:30 is already at tomorrow's 07:30 in the county."""
+    late = dt.datetime(2026, 12, 2, 23, 30, tzinfo=dt.UTC)
+    assert china_time.china_date(late) == dt.date(2026, 12, 3)
+    assert china_time.china_date(late.replace(hour=15, minute=59)) == dt.date(2026, 12, 2)
+    assert china_time.china_date(dt.datetime(2026, 12, 2, 16, 0)) == dt.date(2026, 12, 3)

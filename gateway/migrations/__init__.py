@@ -37,6 +37,7 @@ from hedui.gateway.migrations import baseline
 
 __all__ = [
     "APPLICATION_DATE",
+    "CONSOLE",
     "INITIAL",
     "OFFLINE",
     "SAME_HOUSEHOLD",
@@ -60,6 +61,8 @@ APPLICATION_DATE = "0003"
 STAFF = "0004"
 #: the revision adding cases.applicant_key and authorizations.programmes
 SAME_HOUSEHOLD = "0005"
+#: the revision adding case_member_keys, case_departments.queried_at (the console)
+CONSOLE = "0006"
 #: PostgreSQL advisory lock taken for the length of an upgrade
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"hedui.gateway.cases.migrate").digest()[:8], "big",
                           signed=True)

@@ -29,6 +29,7 @@ GROUPS: tuple[str, ...] = (
     "hedui.gateway.staff_cli",
     "hedui.gateway.witness_cli",
     "hedui.audit.cli",
+    "hedui.console.cli",
 )
 
 

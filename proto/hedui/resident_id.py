@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from stdnum import numdb
 
+from hedui import china_time
 from hedui.errors import HeduiError
 
 #: the earliest birth year accepted: an earlier year is a typo, not a living person
@@ -111,7 +112,7 @@ def normalize(value: str, *, today: dt.date | None = None) -> str:
         raise InvalidIdNumber(
             "birth-date", "the birth date in the resident ID number is not a real date"
         ) from None
-    if born.year < EARLIEST_YEAR or born > (today or dt.date.today()):
+    if born.year < EARLIEST_YEAR or born > (today or china_time.today()):
         raise InvalidIdNumber(
             "birth-date",
             f"the birth date in the resident ID number is in the future or before "

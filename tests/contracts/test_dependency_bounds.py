@@ -23,10 +23,12 @@ from packaging.version import Version
 REPO = Path(__file__).resolve().parents[2]
 GENERATED = REPO / "proto" / "hedui" / "v1"
 #: the package's source roots (pyproject.toml maps them to hedui, hedui.keys, …)
-SOURCES = [REPO / "proto" / "hedui", *(REPO / d for d in ("keys", "audit", "agents", "gateway"))]
+SOURCES = [REPO / "proto" / "hedui",
+           *(REPO / d for d in ("keys", "audit", "agents", "gateway", "console"))]
 
 #: import name -> distribution name, where they differ
 DISTRIBUTION = {
+    "argon2": "argon2-cffi",
     "google.protobuf": "protobuf",
     "google.rpc": "googleapis-common-protos",
     "grpc": "grpcio",

@@ -107,8 +107,8 @@ def test_district_falls_back_to_its_city_standard_but_not_to_another_province() 
 
 
 def test_no_standard_for_a_programme_names_it() -> None:
-    with pytest.raises(NoStandard, match=r"tekun standard .* region 310000"):
-        StandardsLibrary(SHIPPED).select("310000", "tekun", date(2024, 1, 1))
+    with pytest.raises(NoStandard, match=r"no-such-programme standard .* region 310000"):
+        StandardsLibrary(SHIPPED).select("310000", "no-such-programme", date(2024, 1, 1))
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import grpc
 
-from hedui import status
+from hedui import china_time, status
 from hedui.gateway import household as household_mod
 from hedui.gateway import sandbox
 from hedui.gateway.client import ClientConfig, GatewayClient
@@ -27,7 +27,12 @@ from hedui.v1 import audit_pb2, case_pb2, common_pb2
 
 #: staff for low-income only
 LOW_INCOME_ONLY = "op-3003"
-TODAY = dt.date.today()
+TODAY = china_time.today()  # the gateway's today (China's)
+
+
+def since_start() -> set[dt.date]:
+    """The days from TODAY to now: "today" in a run that crossed midnight."""
+    return {TODAY + dt.timedelta(days=n) for n in range((china_time.today() - TODAY).days + 1)}
 
 
 class Site:

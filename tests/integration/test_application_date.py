@@ -16,6 +16,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from hedui import china_time
 from hedui.audit.loop_commit import LoopCommitter
 from hedui.gateway import config as gateway_config
 from hedui.gateway import household as household_mod
@@ -27,9 +28,14 @@ from hedui.gateway.report import window_period
 from hedui.gateway.standards import StandardsLibrary
 from hedui.v1 import audit_pb2, case_pb2, common_pb2, envelope_pb2
 
-TODAY = dt.date.today()
+TODAY = china_time.today()  # the gateway's today (China's)
 #: a day at least two months back: its income window is not today's
 EARLIER = TODAY - dt.timedelta(days=70)
+
+
+def since_start() -> set[dt.date]:
+    """The days from the module's TODAY to now: "today" in a run that crossed midnight."""
+    return {TODAY + dt.timedelta(days=n) for n in range((china_time.today() - TODAY).days + 1)}
 
 
 class System:
@@ -148,9 +154,9 @@ def test_the_command_line_date_overrides_the_file_and_no_date_means_today(
     assert report.application_date == pb_date(EARLIER)
     with system.client() as client:
         case = verifying.decide(client, household_mod.load(system.household_file()))
-    assert case.application_date == pb_date(TODAY)
+    assert case.application_date in [pb_date(d) for d in since_start()]
     _, report = report_of(system, case.case_id)
-    assert report.income_window == expected_window(TODAY)
+    assert report.income_window in [expected_window(d) for d in since_start()]
 
 
 def test_a_retried_case_keeps_its_application_date(system: System) -> None:
@@ -180,9 +186,15 @@ def test_a_retried_case_keeps_its_application_date(system: System) -> None:
 def test_a_case_verified_months_later_is_assessed_as_of_its_application_date(
         system: System) -> None:
     """The gateway's own clock moves on between opening and deciding (a CaseManager in
-    this process, beside the serving gateway, on the same databases)."""
+    this process, beside the serving gateway, on the same databases). It is opened at
+    23:30 UTC, 07:30 the next morning in China: the application is dated China's day."""
     hh = household_mod.load(system.household_file())
-    opened_at = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC)
+    opened_at = now.replace(hour=23, minute=30, second=0, microsecond=0)
+    if opened_at > now:
+        opened_at -= dt.timedelta(days=1)
+    china_day = opened_at.date() + dt.timedelta(days=1)
+    assert china_time.china_date(opened_at) == china_day
     later = opened_at + dt.timedelta(days=65)  # two months on, inside the authorization
 
     async def run() -> case_pb2.Case:
@@ -206,10 +218,10 @@ def test_a_case_verified_months_later_is_assessed_as_of_its_application_date(
 
     case = asyncio.run(run())
     assert case.state == case_pb2.CASE_STATE_DECIDED, verifying.summary(case)
-    assert case.application_date == pb_date(opened_at.date())
+    assert case.application_date == pb_date(china_day)
     _, report = report_of(system, case.case_id)
-    assert report.application_date == pb_date(opened_at.date())
-    assert report.income_window == expected_window(opened_at.date())
+    assert report.application_date == pb_date(china_day)
+    assert report.income_window == expected_window(china_day)
     assert report.income_window != expected_window(later.date())
 
 
@@ -232,7 +244,8 @@ def test_the_batch_file_gives_each_row_its_application_date(system: System,
     _, first = report_of(system, progress["0"]["case_id"])
     _, second = report_of(system, progress["1"]["case_id"])
     assert first.application_date == pb_date(EARLIER)
-    assert second.application_date == pb_date(TODAY)  # empty cell: the file's, else today
+    # an empty cell: the file's date, else today
+    assert second.application_date in [pb_date(d) for d in since_start()]
 
 
 def test_a_bad_date_in_the_batch_fails_its_row_and_the_batch_goes_on(system: System) -> None:
@@ -309,27 +322,30 @@ def test_full_width_and_lowercase_id_numbers_are_stored_normalised(system: Syste
 
 def test_a_programme_without_a_standard_is_refused_before_anything_exists(
         system: System) -> None:
-    """temporary-assistance has an exchange policy but no standard in the shipped set."""
-    hh = household_mod.load(system.household_file(programme="temporary-assistance"))
+    """dibao has an exchange policy but no standard for Shenzhen (440300) in the shipped
+    set: a case there could not be assessed, so it is never opened."""
+    hh = household_mod.load(system.household_file())
     audit_before = _audit_size(system)
     with system.client() as client:
         verifying.register_authorization(client, hh.authorization)
         after_register = _audit_size(system)
         with pytest.raises(GatewayError) as info:
             client.call(client.cases.OpenCase, case_pb2.OpenCaseRequest(
-                programme=hh.programme, region=hh.region, members=hh.members,
+                programme=hh.programme, region="440300", members=hh.members,
                 authorization_number=hh.authorization.number,
                 operator=client.config.operator))
+        after_refusal = _audit_size(system)
+        refusal = _last_entry(system)
         listed = client.call(client.cases.ListCases, case_pb2.ListCasesRequest(
-            programme="temporary-assistance", operator=client.config.operator))
+            programme="dibao", operator=client.config.operator, page_size=500))
     assert info.value.code == grpc.StatusCode.FAILED_PRECONDITION
     message = str(info.value)
-    assert "temporary-assistance" in message and "310000" in message
-    assert TODAY.isoformat() in message and "administrator must publish" in message
-    assert not listed.cases  # no case row
+    assert "dibao" in message and "440300" in message
+    assert any(d.isoformat() in message for d in since_start())
+    assert "administrator must publish" in message
+    assert not [c for c in listed.cases if c.region == "440300"]  # no case row
     # no CASE_OPENED, no query: only the refusal itself is logged
-    assert _audit_size(system) == after_register + 1 and after_register >= audit_before
-    refusal = _last_entry(system)
+    assert after_refusal == after_register + 1 and after_register >= audit_before
     assert refusal.kind == audit_pb2.AUDIT_KIND_REQUEST_REFUSED
     assert refusal.reason_code == "NO_STANDARD_IN_FORCE" and not refusal.case_id
 

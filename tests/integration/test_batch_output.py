@@ -7,19 +7,19 @@ an interruption resuming without a second case. Synthetic households only."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from hedui import china_time
 from hedui.gateway import household as household_mod
 from hedui.gateway import sandbox
 from hedui.gateway.batch_results import COLUMNS
 from hedui.gateway.demo import write_client_config
 
-TODAY = dt.date.today()
+TODAY = china_time.today()  # the gateway's today (China's)
 COL = {name.split(" / ")[1]: i for i, name in enumerate(COLUMNS)}
 
 

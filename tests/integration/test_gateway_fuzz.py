@@ -106,8 +106,11 @@ class World:
             "ReviewCase": case_pb2.ReviewCaseRequest(
                 case_id=case_id, verdict=case_pb2.ReviewCaseRequest.VERDICT_APPROVE,
                 operator=op),
+            "SearchCases": case_pb2.SearchCasesRequest(
+                id_number=self.id_numbers[0], operator=op),
             **{name: METHODS[name](case_id=case_id, operator=op)
-               for name in ("GetCase", "VerifyCase", "RetryCase", "GetReport")},
+               for name in ("GetCase", "VerifyCase", "RetryCase", "GetReport",
+                            "GetCaseHistory")},
         }
         self.channel = site.channel()
 

@@ -40,6 +40,11 @@ class AuditKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_KIND_STAFF_CHANGED: _ClassVar[AuditKind]
     AUDIT_KIND_CASE_ASSESSED: _ClassVar[AuditKind]
     AUDIT_KIND_CASE_REVIEWED: _ClassVar[AuditKind]
+    AUDIT_KIND_CASES_SEARCHED: _ClassVar[AuditKind]
+    AUDIT_KIND_CASE_HISTORY_VIEWED: _ClassVar[AuditKind]
+    AUDIT_KIND_STAFF_SIGNED_IN: _ClassVar[AuditKind]
+    AUDIT_KIND_STAFF_SIGN_IN_FAILED: _ClassVar[AuditKind]
+    AUDIT_KIND_STAFF_SIGNED_OUT: _ClassVar[AuditKind]
 
 class AuditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -76,6 +81,11 @@ AUDIT_KIND_REQUEST_REFUSED: AuditKind
 AUDIT_KIND_STAFF_CHANGED: AuditKind
 AUDIT_KIND_CASE_ASSESSED: AuditKind
 AUDIT_KIND_CASE_REVIEWED: AuditKind
+AUDIT_KIND_CASES_SEARCHED: AuditKind
+AUDIT_KIND_CASE_HISTORY_VIEWED: AuditKind
+AUDIT_KIND_STAFF_SIGNED_IN: AuditKind
+AUDIT_KIND_STAFF_SIGN_IN_FAILED: AuditKind
+AUDIT_KIND_STAFF_SIGNED_OUT: AuditKind
 AUDIT_OUTCOME_UNSPECIFIED: AuditOutcome
 AUDIT_OUTCOME_OK: AuditOutcome
 AUDIT_OUTCOME_REFUSED: AuditOutcome

@@ -84,7 +84,7 @@ class Authorization(_message.Message):
     def __init__(self, number: _Optional[str] = ..., programme: _Optional[str] = ..., covered_id_numbers: _Optional[_Iterable[str]] = ..., signed_on: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., validity: _Optional[_Union[_common_pb2.Period, _Mapping]] = ..., document_sha256: _Optional[str] = ..., revoked: _Optional[bool] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revocation_reason: _Optional[str] = ..., programmes: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DepartmentStatus(_message.Message):
-    __slots__ = ("department", "state", "reason", "answer_digest", "attempts", "updated_at", "liaison", "leader")
+    __slots__ = ("department", "state", "reason", "answer_digest", "attempts", "updated_at", "liaison", "leader", "deadline", "overdue", "offline")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[DepartmentStatus.State]
@@ -105,6 +105,9 @@ class DepartmentStatus(_message.Message):
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     LIAISON_FIELD_NUMBER: _ClassVar[int]
     LEADER_FIELD_NUMBER: _ClassVar[int]
+    DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_FIELD_NUMBER: _ClassVar[int]
+    OFFLINE_FIELD_NUMBER: _ClassVar[int]
     department: str
     state: DepartmentStatus.State
     reason: str
@@ -113,7 +116,10 @@ class DepartmentStatus(_message.Message):
     updated_at: _timestamp_pb2.Timestamp
     liaison: _trust_pb2.Contact
     leader: _trust_pb2.Contact
-    def __init__(self, department: _Optional[str] = ..., state: _Optional[_Union[DepartmentStatus.State, str]] = ..., reason: _Optional[str] = ..., answer_digest: _Optional[bytes] = ..., attempts: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., liaison: _Optional[_Union[_trust_pb2.Contact, _Mapping]] = ..., leader: _Optional[_Union[_trust_pb2.Contact, _Mapping]] = ...) -> None: ...
+    deadline: _common_pb2.Date
+    overdue: bool
+    offline: bool
+    def __init__(self, department: _Optional[str] = ..., state: _Optional[_Union[DepartmentStatus.State, str]] = ..., reason: _Optional[str] = ..., answer_digest: _Optional[bytes] = ..., attempts: _Optional[int] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., liaison: _Optional[_Union[_trust_pb2.Contact, _Mapping]] = ..., leader: _Optional[_Union[_trust_pb2.Contact, _Mapping]] = ..., deadline: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., overdue: _Optional[bool] = ..., offline: _Optional[bool] = ...) -> None: ...
 
 class Case(_message.Message):
     __slots__ = ("case_id", "state", "programme", "region", "members", "authorization_number", "operator", "created_at", "updated_at", "departments", "outcome", "report_digest", "application_date", "state_reason", "township", "verifier", "reviewer")
@@ -230,18 +236,20 @@ class GetCaseRequest(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
 
 class ListCasesRequest(_message.Message):
-    __slots__ = ("state", "programme", "page_size", "page_token", "operator")
+    __slots__ = ("state", "programme", "page_size", "page_token", "operator", "overdue_only")
     STATE_FIELD_NUMBER: _ClassVar[int]
     PROGRAMME_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    OVERDUE_ONLY_FIELD_NUMBER: _ClassVar[int]
     state: CaseState
     programme: str
     page_size: int
     page_token: str
     operator: str
-    def __init__(self, state: _Optional[_Union[CaseState, str]] = ..., programme: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
+    overdue_only: bool
+    def __init__(self, state: _Optional[_Union[CaseState, str]] = ..., programme: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., operator: _Optional[str] = ..., overdue_only: _Optional[bool] = ...) -> None: ...
 
 class ListCasesResponse(_message.Message):
     __slots__ = ("cases", "next_page_token")
@@ -458,3 +466,67 @@ class AuditEvidence(_message.Message):
     entry: bytes
     proof: _audit_pb2.InclusionProof
     def __init__(self, entry: _Optional[bytes] = ..., proof: _Optional[_Union[_audit_pb2.InclusionProof, _Mapping]] = ...) -> None: ...
+
+class SearchCasesRequest(_message.Message):
+    __slots__ = ("operator", "id_number", "name", "case_id", "opened_from", "opened_until", "state", "programme", "township", "page_size", "page_token")
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    ID_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPENED_FROM_FIELD_NUMBER: _ClassVar[int]
+    OPENED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROGRAMME_FIELD_NUMBER: _ClassVar[int]
+    TOWNSHIP_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    operator: str
+    id_number: str
+    name: str
+    case_id: str
+    opened_from: _common_pb2.Date
+    opened_until: _common_pb2.Date
+    state: CaseState
+    programme: str
+    township: str
+    page_size: int
+    page_token: str
+    def __init__(self, operator: _Optional[str] = ..., id_number: _Optional[str] = ..., name: _Optional[str] = ..., case_id: _Optional[str] = ..., opened_from: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., opened_until: _Optional[_Union[_common_pb2.Date, _Mapping]] = ..., state: _Optional[_Union[CaseState, str]] = ..., programme: _Optional[str] = ..., township: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class GetCaseHistoryRequest(_message.Message):
+    __slots__ = ("case_id", "operator")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    operator: str
+    def __init__(self, case_id: _Optional[str] = ..., operator: _Optional[str] = ...) -> None: ...
+
+class CaseEvent(_message.Message):
+    __slots__ = ("at", "kind", "staff_id", "staff_name", "role", "department", "outcome", "reason", "leaf_index")
+    AT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STAFF_ID_FIELD_NUMBER: _ClassVar[int]
+    STAFF_NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    at: _timestamp_pb2.Timestamp
+    kind: str
+    staff_id: str
+    staff_name: str
+    role: str
+    department: str
+    outcome: str
+    reason: str
+    leaf_index: int
+    def __init__(self, at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[str] = ..., staff_id: _Optional[str] = ..., staff_name: _Optional[str] = ..., role: _Optional[str] = ..., department: _Optional[str] = ..., outcome: _Optional[str] = ..., reason: _Optional[str] = ..., leaf_index: _Optional[int] = ...) -> None: ...
+
+class CaseHistory(_message.Message):
+    __slots__ = ("case_id", "events")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    events: _containers.RepeatedCompositeFieldContainer[CaseEvent]
+    def __init__(self, case_id: _Optional[str] = ..., events: _Optional[_Iterable[_Union[CaseEvent, _Mapping]]] = ...) -> None: ...

@@ -86,6 +86,16 @@ class CaseServiceStub:
                 request_serializer=hedui_dot_v1_dot_case__pb2.ReviewCaseRequest.SerializeToString,
                 response_deserializer=hedui_dot_v1_dot_case__pb2.Case.FromString,
                 _registered_method=True)
+        self.SearchCases = channel.unary_unary(
+                '/hedui.v1.CaseService/SearchCases',
+                request_serializer=hedui_dot_v1_dot_case__pb2.SearchCasesRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_case__pb2.ListCasesResponse.FromString,
+                _registered_method=True)
+        self.GetCaseHistory = channel.unary_unary(
+                '/hedui.v1.CaseService/GetCaseHistory',
+                request_serializer=hedui_dot_v1_dot_case__pb2.GetCaseHistoryRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_case__pb2.CaseHistory.FromString,
+                _registered_method=True)
 
 
 class CaseServiceServicer:
@@ -160,6 +170,23 @@ class CaseServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchCases(self, request, context):
+        """Cases found by a member's ID number or name, a case id, a date range, state,
+        programme or township, within the operator's scope, members masked; every search
+        is logged (AUDIT_KIND_CASES_SEARCHED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaseHistory(self, request, context):
+        """Who did what to a case, when (from the audit log), for staff who may read the case
+        (AUDIT_KIND_CASE_HISTORY_VIEWED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaseServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -212,6 +239,16 @@ def add_CaseServiceServicer_to_server(servicer, server):
                     servicer.ReviewCase,
                     request_deserializer=hedui_dot_v1_dot_case__pb2.ReviewCaseRequest.FromString,
                     response_serializer=hedui_dot_v1_dot_case__pb2.Case.SerializeToString,
+            ),
+            'SearchCases': grpc.unary_unary_rpc_method_handler(
+                    servicer.SearchCases,
+                    request_deserializer=hedui_dot_v1_dot_case__pb2.SearchCasesRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_case__pb2.ListCasesResponse.SerializeToString,
+            ),
+            'GetCaseHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaseHistory,
+                    request_deserializer=hedui_dot_v1_dot_case__pb2.GetCaseHistoryRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_case__pb2.CaseHistory.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -485,6 +522,60 @@ class CaseService:
             '/hedui.v1.CaseService/ReviewCase',
             hedui_dot_v1_dot_case__pb2.ReviewCaseRequest.SerializeToString,
             hedui_dot_v1_dot_case__pb2.Case.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchCases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.CaseService/SearchCases',
+            hedui_dot_v1_dot_case__pb2.SearchCasesRequest.SerializeToString,
+            hedui_dot_v1_dot_case__pb2.ListCasesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaseHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.CaseService/GetCaseHistory',
+            hedui_dot_v1_dot_case__pb2.GetCaseHistoryRequest.SerializeToString,
+            hedui_dot_v1_dot_case__pb2.CaseHistory.FromString,
             options,
             channel_credentials,
             insecure,
