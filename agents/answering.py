@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import nacl.signing
 import structlog
+from google.protobuf.message import Message
 
 from hedui.agents import fieldmask, refusals
 from hedui.agents.checks import CheckedQuery, QueryChecker
@@ -160,21 +161,48 @@ class Answerer:
         assert prepared.payload is not None
         return dsse.sign(prepared.payload, dsse.ANSWER_TYPE, self.signing_key)
 
+    def now(self) -> dt.datetime:
+        """The answering clock (injectable), shared with bulk answers."""
+        return self._clock()
+
     def _build(self, checked: CheckedQuery, now: dt.datetime) -> query_pb2.Answer:
         released = checked.release.released
         records = self.source.fetch(checked.id_numbers, released) if released else {}
         as_of = self.source.data_as_of()
+        return self.build_answer(
+            digest=checked.digest, query_id=checked.query.query_id,
+            id_numbers=checked.id_numbers, records=records, release=checked.release,
+            as_of=as_of, now=now, checkpoint=True,
+        )
+
+    def build_answer(
+        self,
+        *,
+        digest: bytes,
+        query_id: str,
+        id_numbers: Sequence[str],
+        records: Mapping[str, Message],
+        release: fieldmask.Release,
+        as_of: dt.date,
+        now: dt.datetime,
+        checkpoint: bool,
+    ) -> query_pb2.Answer:
+        """One Answer from records already read (masked here to ``release``); also
+        what each household of a bulk query gets (``hedui.agents.bulk``), which carries
+        the log checkpoint once per chunk instead (``checkpoint`` False)."""
+        released = release.released
+        with_checkpoint = checkpoint and self.log_checkpoint is not None
         answer = query_pb2.Answer(
-            query_digest=checked.digest,
-            query_id=checked.query.query_id,
+            query_digest=digest,
+            query_id=query_id,
             agent=self.checker.agent_id,
             answered_at=to_timestamp(now),
             data_as_of=common_pb2.Date(year=as_of.year, month=as_of.month, day=as_of.day),
-            agent_checkpoint=self.log_checkpoint() if self.log_checkpoint else "",
-            agent_log_key=self.log_key if self.log_checkpoint else "",
+            agent_checkpoint=self.log_checkpoint() if with_checkpoint else "",
+            agent_log_key=self.log_key if with_checkpoint else "",
         )
         record_field = department(self.checker.department).record_field
-        for id_number in checked.id_numbers:
+        for id_number in id_numbers:
             found = records.get(id_number)
             subject = answer.subjects.add(
                 id_number=id_number,
@@ -188,7 +216,7 @@ class Answerer:
             if found is not None:
                 record.CopyFrom(found)
                 fieldmask.mask(record, released)
-        for w in checked.release.withheld:
+        for w in release.withheld:
             answer.withheld.add(path=w.path, reason=_WITHHELD_REASON[w.reason], detail=w.detail)
         return answer
 

@@ -24,7 +24,11 @@ from hedui.keys import dsse
 from hedui.keys import errors as key_errors
 from hedui.keys.bundle import Bundle
 from hedui.timestamps import from_timestamp
-from hedui.v1 import envelope_pb2, query_pb2, trust_pb2
+from hedui.v1 import bulk_pb2, envelope_pb2, query_pb2, trust_pb2
+
+#: a single query or a bulk one (hedui.agents.bulk): the checks they share read only the
+#: fields both have (ids, times, purpose, field paths, checkpoint)
+QueryLike = query_pb2.Query | bulk_pb2.BulkQuery
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 #: what a refusal's sentence may repeat of a query's own words: short, plain ASCII
@@ -67,6 +71,12 @@ class CheckedQuery:
     id_numbers: tuple[str, ...]
     release: fieldmask.Release
     policy: trust_pb2.PurposePolicy = field(repr=False)
+
+
+def consent_given(authorization_number: str, consent_digest: str) -> bool:
+    """Does a query (or a bulk query's household) carry an authorization number and the
+    SHA-256 of its signed document?"""
+    return bool(authorization_number and _HEX64.match(consent_digest))
 
 
 def validate_id_number(value: str) -> str:
@@ -119,16 +129,8 @@ class QueryChecker:
         now: dt.datetime,
         peer_cert_sha256: str | None = None,
     ) -> CheckedQuery:
-        bundle = self._bundle()
-        self._check_peer(bundle, peer_id, peer_cert_sha256)
-        try:
-            verified = dsse.verify(envelope, bundle, payload_type=dsse.QUERY_TYPE, now=now)
-        except key_errors.KeysError as exc:
-            raise refusals.from_envelope_error(exc) from None
-        if verified.signer != peer_id:
-            raise refusals.SignerIsNotPeer(
-                f"the query is signed by {verified.signer} but was sent by {peer_id}"
-            )
+        bundle, verified = self.verify_sender(envelope, peer_id=peer_id, now=now,
+                                              peer_cert_sha256=peer_cert_sha256)
         query = self._parse(verified.payload)
         try:
             return self._check_verified(bundle, query, verified, now)
@@ -137,6 +139,29 @@ class QueryChecker:
             # their grammar check, hedui.agents.answering)
             exc.verified_query = query
             raise
+
+    def verify_sender(
+        self,
+        envelope: envelope_pb2.Envelope,
+        *,
+        peer_id: str | None,
+        now: dt.datetime,
+        peer_cert_sha256: str | None = None,
+        payload_type: str = dsse.QUERY_TYPE,
+    ) -> tuple[Bundle, dsse.VerifiedPayload]:
+        """The first checks of any query (single or bulk, ``hedui.agents.bulk``): the TLS
+        peer is a gateway, the envelope verifies, and its signer is that peer."""
+        bundle = self._bundle()
+        self._check_peer(bundle, peer_id, peer_cert_sha256)
+        try:
+            verified = dsse.verify(envelope, bundle, payload_type=payload_type, now=now)
+        except key_errors.KeysError as exc:
+            raise refusals.from_envelope_error(exc) from None
+        if verified.signer != peer_id:
+            raise refusals.SignerIsNotPeer(
+                f"the query is signed by {verified.signer} but was sent by {peer_id}"
+            )
+        return bundle, verified
 
     def _check_verified(self, bundle: Bundle, query: query_pb2.Query,
                         verified: dsse.VerifiedPayload, now: dt.datetime) -> CheckedQuery:
@@ -151,17 +176,11 @@ class QueryChecker:
                 f"the query is addressed to {shown(query.audience)}, not to this agent "
                 f"({self.agent_id})"
             )
-        self._check_time(query, now)
+        self.check_time(query, now)
         id_numbers = self._check_subjects(query)
         policy = self._check_purpose(bundle, query)
-        release = self._check_fields(query, policy, bundle.payload_sha256)
-        if self._witness is not None:
-            self._witness(query)
-        if not self._replay.claim(query.nonce, from_timestamp(query.expires_at), now):
-            raise refusals.ReplayedNonce(
-                f"query {shown(query.query_id)} reuses a nonce this agent has already "
-                "accepted (replay)"
-            )
+        release = self.check_fields(query, policy, bundle.payload_sha256)
+        self.witness_and_claim(query, now)
         return CheckedQuery(
             query=query,
             digest=hashlib.sha256(verified.payload).digest(),
@@ -171,6 +190,17 @@ class QueryChecker:
             release=release,
             policy=policy,
         )
+
+    def witness_and_claim(self, query: QueryLike, now: dt.datetime) -> None:
+        """The last checks: the gateway's checkpoint is witnessed, then the nonce claimed
+        (last, so a query refused for anything else never burns its nonce)."""
+        if self._witness is not None:
+            self._witness(query)  # type: ignore[arg-type]  # reads audit_checkpoint only
+        if not self._replay.claim(query.nonce, from_timestamp(query.expires_at), now):
+            raise refusals.ReplayedNonce(
+                f"query {shown(query.query_id)} reuses a nonce this agent has already "
+                "accepted (replay)"
+            )
 
     def _check_peer(
         self, bundle: Bundle, peer_id: str | None, peer_cert_sha256: str | None
@@ -209,7 +239,8 @@ class QueryChecker:
             )
         return query
 
-    def _check_time(self, query: query_pb2.Query, now: dt.datetime) -> None:
+    def check_time(self, query: QueryLike, now: dt.datetime) -> None:
+        """Validity window: not expired, not issued in the future, not too long."""
         try:
             issued = from_timestamp(query.issued_at)
             expires = from_timestamp(query.expires_at)
@@ -256,6 +287,20 @@ class QueryChecker:
         return tuple(out)
 
     def _check_purpose(self, bundle: Bundle, query: query_pb2.Query) -> trust_pb2.PurposePolicy:
+        policy = self.purpose_policy(bundle, query)
+        if policy.consent_required and not consent_given(
+            query.authorization_number, query.consent_digest
+        ):
+            raise refusals.ConsentMissing(
+                f"purpose {shown(query.purpose)} requires the applicant's authorization; the query "
+                "carries no authorization number and document digest"
+            )
+        return policy
+
+    def purpose_policy(self, bundle: Bundle, query: QueryLike) -> trust_pb2.PurposePolicy:
+        """The exchange policy for the query's purpose, if it asks this department (the
+        authorization a purpose requires is checked by the caller: per query, or per
+        household of a bulk query)."""
         policy = bundle.policy(query.purpose)
         if policy is None:
             raise refusals.PurposeNotAllowed(
@@ -271,13 +316,6 @@ class QueryChecker:
             raise refusals.PurposeNotAllowed(
                 f"this department does not answer for purpose {shown(query.purpose)} "
                 "(local policy)"
-            )
-        if policy.consent_required and not (
-            query.authorization_number and _HEX64.match(query.consent_digest)
-        ):
-            raise refusals.ConsentMissing(
-                f"purpose {shown(query.purpose)} requires the applicant's authorization; the query "
-                "carries no authorization number and document digest"
             )
         return policy
 
@@ -305,9 +343,10 @@ class QueryChecker:
         self._releases[key] = release
         return release
 
-    def _check_fields(
-        self, query: query_pb2.Query, policy: trust_pb2.PurposePolicy, bundle_sha: str
+    def check_fields(
+        self, query: QueryLike, policy: trust_pb2.PurposePolicy, bundle_sha: str
     ) -> fieldmask.Release:
+        """What of the requested paths may be released; refused when nothing can be."""
         paths = list(query.field_paths)
         if not paths:
             raise refusals.MalformedQuery("the query names no field path")

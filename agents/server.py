@@ -19,7 +19,7 @@ import contextlib
 import datetime as dt
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -34,6 +34,7 @@ from prometheus_client import Counter, Histogram, start_http_server
 from hedui import status
 from hedui.agents import refusals
 from hedui.agents.answering import Answerer, Prepared
+from hedui.agents.bulk import BulkAnswerer
 from hedui.agents.checks import QueryChecker
 from hedui.agents.config import AgentConfig, ConfigError, serving_problems
 from hedui.agents.departments import department as department_info
@@ -209,6 +210,7 @@ class DepartmentAgentService:
         self.agent = agent
         self.department = agent.config.department
         self.committer = LoopCommitter(agent.audit_log, before_commit=agent.replay.flush)
+        self.bulk = BulkAnswerer(agent.answerer)
         self._answered = QUERIES.labels(self.department, "ANSWERED")
         self._latency = LATENCY.labels(self.department)
 
@@ -254,20 +256,53 @@ class DepartmentAgentService:
                 "this agent cannot write its audit log right now; try again later")
             refused.reason = "AUDIT_LOG_UNAVAILABLE"
         if refused is not None:
-            QUERIES.labels(self.department, refused.reason).inc()
-            log.info("query refused", reason=refused.reason,
-                     detail=status.bounded(str(refused), 200), peer=peer_id)
-            await status.abort(context, refused.code, refused.reason, wire_message(refused),
-                               {"department": self.department, **refused.metadata})
+            await self._abort(context, refused, peer_id)
         self._answered.inc()
         self._latency.observe(time.perf_counter() - started)
         return answer.SerializeToString()
 
+    async def _abort(self, context: grpc.aio.ServicerContext, refused: refusals.QueryRefused,
+                     peer_id: str | None) -> None:
+        QUERIES.labels(self.department, refused.reason).inc()
+        log.info("query refused", reason=refused.reason,
+                 detail=status.bounded(str(refused), 200), peer=peer_id)
+        await status.abort(context, refused.code, refused.reason, wire_message(refused),
+                           {"department": self.department, **refused.metadata})
+
+    async def AnswerBulk(self, request: bytes | envelope_pb2.Envelope,
+                         context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
+        """A bulk query (``hedui.agents.bulk``): its one entry durable, then the signed
+        chunks streamed; a whole-query refusal aborts as ``Answer`` does."""
+        peer_id, fingerprint = peer(context.auth_context())
+        prepared = self.bulk.prepare_request(request, peer_id=peer_id,
+                                             peer_cert_sha256=fingerprint)
+        try:
+            chunks = await self.committer.append_then(
+                prepared.entry, partial(self.bulk.release, prepared))
+        except refusals.QueryRefused as exc:
+            await self._abort(context, exc, peer_id)
+            return
+        except Exception:  # the audit log cannot be written: nothing may be released
+            log.exception("cannot write the agent's audit log", peer=peer_id)
+            refused = refusals.DataUnavailable(
+                "this agent cannot write its audit log right now; try again later")
+            refused.reason = "AUDIT_LOG_UNAVAILABLE"
+            await self._abort(context, refused, peer_id)
+            return
+        QUERIES.labels(self.department, "BULK_ANSWERED").inc()
+        for chunk in chunks:
+            yield chunk.SerializeToString()
+
 
 def add_to_server(service: DepartmentAgentService, server: grpc.aio.Server) -> None:
-    """Mount ``Answer`` taking raw bytes: the service parses (and refuses) them itself."""
-    handlers = {"Answer": grpc.unary_unary_rpc_method_handler(
-        service.Answer, request_deserializer=None, response_serializer=None)}
+    """Mount ``Answer`` and ``AnswerBulk`` taking raw bytes: the service parses (and
+    refuses) them itself."""
+    handlers = {
+        "Answer": grpc.unary_unary_rpc_method_handler(
+            service.Answer, request_deserializer=None, response_serializer=None),
+        "AnswerBulk": grpc.unary_stream_rpc_method_handler(
+            service.AnswerBulk, request_deserializer=None, response_serializer=None),
+    }
     server.add_generic_rpc_handlers(
         (grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
 

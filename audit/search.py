@@ -32,6 +32,10 @@ ACCESS_KINDS = frozenset({
     audit_pb2.AUDIT_KIND_CASE_VIEWED, audit_pb2.AUDIT_KIND_CASES_LISTED,
     audit_pb2.AUDIT_KIND_REQUEST_REFUSED,
     audit_pb2.AUDIT_KIND_AUTHORIZATION_REGISTERED, audit_pb2.AUDIT_KIND_AUTHORIZATION_REVOKED,
+    # re-verification: one entry per bulk query names every subject it asked about
+    audit_pb2.AUDIT_KIND_BULK_QUERY_SENT, audit_pb2.AUDIT_KIND_BULK_QUERY_ANSWERED,
+    audit_pb2.AUDIT_KIND_BULK_QUERY_REFUSED, audit_pb2.AUDIT_KIND_BULK_ANSWER_RECEIVED,
+    audit_pb2.AUDIT_KIND_REVERIFICATION_DECIDED, audit_pb2.AUDIT_KIND_ALERT_ACTED,
 })
 
 

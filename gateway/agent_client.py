@@ -25,7 +25,7 @@ from hedui.gateway.breaker import Classified, classify
 from hedui.gateway.queries import SignedQuery
 from hedui.keys import tls
 from hedui.keys.bundle import Bundle
-from hedui.v1 import agent_pb2_grpc, audit_pb2, audit_pb2_grpc
+from hedui.v1 import agent_pb2_grpc, audit_pb2, audit_pb2_grpc, envelope_pb2
 
 #: how long a consistency proof of an agent's log may take
 PROOF_TIMEOUT = 5.0
@@ -95,6 +95,12 @@ class AgentClient:
             bundle=self.bundle(),
             now=dt.datetime.now(dt.UTC),
         )
+
+    def answer_bulk_call(self, envelope: envelope_pb2.Envelope, *,
+                         timeout: float) -> grpc.aio.UnaryStreamCall:
+        """The raw AnswerBulk stream on this channel (``hedui.gateway.bulk_client``
+        verifies what it yields)."""
+        return self._stub.AnswerBulk(envelope, timeout=timeout)
 
     async def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """An RFC 9162 consistency proof of the agent's own log between two sizes.

@@ -596,3 +596,6 @@ class CaseStore(CaseQueries):
                 conn.execute(reports.delete().where(
                     reports.c.case_id.in_(sorted({r[0] for r in due}))))
         return [(r[0], r[1]) for r in due]
+
+
+from hedui.gateway import store_roster as _store_roster  # noqa: E402, F401  (its tables, 0007)

@@ -1,6 +1,8 @@
-"""Batch re-verification: `hedui verify --batch FILE.csv` over N households.
+"""Batch re-verification: `hedui verify --batch FILE.csv` and `hedui reverify` over N
+households.
 
     .venv/bin/python bench/gateway/batch.py [--households 1000] [--concurrency 8] [--quick]
+                                            [--only batch|reverify]
 
 Provisions a deployment whose synthetic population is large enough for N distinct
 households, writes one household TOML per household (each with its own authorization
@@ -11,16 +13,24 @@ process, with the CLI's default concurrency unless told — against
   VerifyCase fanned out to eight echo agents), same certificates and same CLI; and
 - the real gateway with eight agents.
 
-Wall time includes the CLI's start-up, as a verifier would see it. Target: 100,000
-households in <= 5 minutes, i.e. >= 333 households/s; the figure for N is extrapolated
-(100,000 are run only with ``--households 100000``).
+- a re-verification run (issue 18): the same households imported onto the dibao roster
+  (`hedui reverify import`), then `hedui reverify start` — bulk queries of 500
+  households to each agent, every household assessed and its determination signed and
+  graded — with its peak memory (the process's max RSS).
+
+Wall time includes the CLI's start-up, as a verifier would see it. Targets: 100,000
+households in <= 5 minutes, i.e. >= 333 households/s; re-verification at >= 2x the raw
+per-case baseline's rate; memory < 1 GiB. The figure for N is extrapolated (100,000
+are run only with ``--households 100000``).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -86,6 +96,48 @@ def run_cli(csv: Path, client: Path, out: Path, concurrency: int | None,
     return wall, states, usage.ru_utime + usage.ru_stime
 
 
+def write_roster(root: Path, members: list[list[dict]], n: int) -> Path:
+    """The programme's list as an office keeps it: one row per person, Chinese headers."""
+    today = time.strftime("%Y-%m-%d")
+    lines = ["户号,身份证号,姓名,与户主关系,纳入日期,授权书编号,授权书摘要,乡镇,区划"]
+    for i, household in enumerate(members[:n]):
+        digest = hashlib.sha256(f"roster-{i}".encode()).hexdigest()
+        for m in household:
+            lines.append(f"H{i:07d},{m['id_number']},{m['name']},{m['relation']},{today},"
+                         f"SQ-RV-{i:07d},{digest},town-{i % 7},310000")
+    path = root / "roster.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_reverify(dep, root: Path, members: list[list[dict]], n: int,  # type: ignore[no-untyped-def]
+                 timeout: float) -> dict:
+    """Import the roster, then time one run; its wall time, decided count, CPU, max RSS."""
+    config = str(dep.sb.gateway_config)
+    roster = write_roster(root, members, n)
+    subprocess.run([*sandbox.hedui_command(), "reverify", "import", "--config", config,
+                    "--programme", "dibao", str(roster)], check=True, capture_output=True)
+    log = root / "reverify.log"
+    cmd = [*sandbox.hedui_command(), "reverify", "start", "--config", config,
+           "--programme", "dibao", "--operator", sandbox.VERIFIER, "--chunk", "500"]
+    t = time.perf_counter()
+    with open(log, "w") as f:
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    timer.cancel()
+    wall = time.perf_counter() - t
+    text = log.read_text(encoding="utf-8")
+    found = re.search(r"DECIDED (\d+)", text)
+    decided = int(found.group(1)) if found else 0
+    if os.waitstatus_to_exitcode(status) != 0:
+        say(f"  hedui reverify start failed: {text[-400:]}")
+    return {"wall_s": wall, "decided": decided, "rate": decided / wall,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "max_rss_mib": usage.ru_maxrss / 1024, "summary": text.strip().splitlines()[-1:]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--households", type=int, default=1000)
@@ -93,6 +145,8 @@ def main() -> int:
                     help="passed to hedui verify --concurrency (default: the CLI's own)")
     ap.add_argument("--quick", action="store_true", help="200 households")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--only", choices=("batch", "reverify"),
+                    help="run only the per-case batch or only the re-verification run")
     args = ap.parse_args()
     if args.quick:
         args.households = min(args.households, 200)
@@ -115,9 +169,12 @@ def main() -> int:
         with started(dep):
             pids = {k: p.pid for k, p in dep.processes.items()}
             before = {k: cpu_seconds(p) for k, p in pids.items()}
-            wall, states, cli_cpu = run_cli(csv, dep.client_config, root / "out",
-                                            args.concurrency, timeout)
+            wall, states, cli_cpu = ((1e-9, {}, 0.0) if args.only == "reverify" else
+                                     run_cli(csv, dep.client_config, root / "out",
+                                             args.concurrency, timeout))
             after = {k: cpu_seconds(p) for k, p in pids.items()}
+            rv = (None if args.only == "batch" else
+                  run_reverify(dep, root, households(persons), n, timeout))
     decided, echo_decided = states.get("decided", 0), echo_states.get("decided", 0)
     rate, echo_rate = decided / wall, echo_decided / echo_wall
     gw_cpu = after["gateway"] - before["gateway"]
@@ -136,6 +193,13 @@ def main() -> int:
     say(f"  100,000 households at this rate: {eta / 60:.1f} min (target <= 5 min, i.e. "
         f">= {TARGET_N / TARGET_S:.0f}/s: {'met' if eta <= TARGET_S else 'NOT met'}); "
         f"raw floor {TARGET_N / echo_rate / 60:.1f} min")
+    if rv is not None:
+        ratio = rv["rate"] / echo_rate
+        say(f"  hedui reverify (bulk, signed determinations): {rv['decided']:6d} decided in "
+            f"{rv['wall_s']:6.1f} s = {rv['rate']:7.1f} households/s; ratio to raw "
+            f"{ratio:.2f} (target >= 2: {'met' if ratio >= 2 else 'NOT met'}); max RSS "
+            f"{rv['max_rss_mib']:.0f} MiB (target < 1024); CPU "
+            f"{rv['cpu_s'] * 1000 / max(rv['decided'], 1):.1f} ms a household")
     write_results("batch", {
         "households": n, "concurrency": args.concurrency, "persons": persons,
         "raw": {"wall_s": echo_wall, "decided": echo_decided, "rate": echo_rate,
@@ -144,6 +208,7 @@ def main() -> int:
         "hedui": {"wall_s": wall, "decided": decided, "rate": rate, "states": states,
                   "cli_cpu_s": cli_cpu, "gateway_cpu_s": gw_cpu, "agents_cpu_s": ag_cpu},
         "ratio": rate / echo_rate, "extrapolated_100k_s": eta, "target_met": eta <= TARGET_S,
+        "reverify": rv, "reverify_ratio": (rv["rate"] / echo_rate) if rv else None,
     }, args.quick)
     return 0
 

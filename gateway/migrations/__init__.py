@@ -14,7 +14,8 @@ made has tables but no version table: ``upgrade`` compares their columns with
 before going on. ``0003`` adds the application date (申请日期) and the state reason,
 ``0004`` the staff registry and the township, verifier and reviewer of a case,
 ``0005`` the applicant's pseudonym on a case (the same household verified twice) and
-the several programmes an authorization may name.
+the several programmes an authorization may name, ``0006`` the console's member keys,
+``0007`` the beneficiary roster, re-verification runs and change alerts.
 The drift test (tests/deploy/test_deploy_migrations.py) fails until
 ``head`` equals ``store.py`` plus ``offline.py``, so a table cannot be forgotten: a new
 table anywhere in the case database needs its revision here.
@@ -40,6 +41,7 @@ __all__ = [
     "CONSOLE",
     "INITIAL",
     "OFFLINE",
+    "REVERIFICATION",
     "SAME_HOUSEHOLD",
     "SCRIPT_LOCATION",
     "STAFF",
@@ -63,6 +65,8 @@ STAFF = "0004"
 SAME_HOUSEHOLD = "0005"
 #: the revision adding case_member_keys, case_departments.queried_at (the console)
 CONSOLE = "0006"
+#: the revision adding the roster, re-verification runs and change alerts
+REVERIFICATION = "0007"
 #: PostgreSQL advisory lock taken for the length of an upgrade
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"hedui.gateway.cases.migrate").digest()[:8], "big",
                           signed=True)

@@ -28,6 +28,7 @@ GROUPS: tuple[str, ...] = (
     "hedui.gateway.standards_cli",
     "hedui.gateway.staff_cli",
     "hedui.gateway.witness_cli",
+    "hedui.gateway.reverify_cli",
     "hedui.audit.cli",
     "hedui.console.cli",
 )

@@ -43,7 +43,7 @@ ORIGIN = "test.hedui.example/gateway/audit"
 KEY_NAME = "test.hedui.example/gateway/center"
 NOW = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
 #: the case database's head revision in this release
-HEAD = case_migrations.CONSOLE
+HEAD = case_migrations.REVERIFICATION
 
 # ------------------------------------------------------------------ the "next release"
 
@@ -55,8 +55,8 @@ CASES_NEXT = '''"""cases.decided_at and an index on (state, updated_at)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -326,7 +326,7 @@ def test_a_row_written_without_application_date_reads_as_its_creation_date(
 
 def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) -> None:
     url = backend.cases_url()
-    nxt = next_release(tmp_path, case_migrations.SCRIPT_LOCATION, "0007_decided_at.py",
+    nxt = next_release(tmp_path, case_migrations.SCRIPT_LOCATION, "0008_decided_at.py",
                        CASES_NEXT)
     # the release in production: at its head, in use
     assert case_migrations.upgrade(url, script_location=nxt, target=HEAD) == HEAD
@@ -334,8 +334,8 @@ def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) ->
     fill_cases(store)
     store.close()
     # the next release upgrades it
-    assert case_migrations.upgrade(url, script_location=nxt) == "0007"
-    assert case_migrations.current(url) == "0007"
+    assert case_migrations.upgrade(url, script_location=nxt) == "0008"
+    assert case_migrations.current(url) == "0008"
     engine = _engine(url)
     try:
         insp = inspect(engine)
@@ -354,7 +354,7 @@ def test_case_upgrade_from_previous_release(backend: Backend, tmp_path: Path) ->
     finally:
         store.close()
     # upgrading again is a no-op
-    assert case_migrations.upgrade(url, script_location=nxt) == "0007"
+    assert case_migrations.upgrade(url, script_location=nxt) == "0008"
 
 
 @pytest.mark.parametrize("used_offline", [False, True])

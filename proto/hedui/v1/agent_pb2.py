@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from hedui.v1 import envelope_pb2 as hedui_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/agent.proto\x12\x08hedui.v1\x1a\x17hedui/v1/envelope.proto2C\n\x0f\x44\x65partmentAgent\x12\x30\n\x06\x41nswer\x12\x12.hedui.v1.Envelope\x1a\x12.hedui.v1.EnvelopeB$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14hedui/v1/agent.proto\x12\x08hedui.v1\x1a\x17hedui/v1/envelope.proto2{\n\x0f\x44\x65partmentAgent\x12\x30\n\x06\x41nswer\x12\x12.hedui.v1.Envelope\x1a\x12.hedui.v1.Envelope\x12\x36\n\nAnswerBulk\x12\x12.hedui.v1.Envelope\x1a\x12.hedui.v1.Envelope0\x01\x42$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\"hedui.example/gen/hedui/v1;heduiv1'
   _globals['_DEPARTMENTAGENT']._serialized_start=59
-  _globals['_DEPARTMENTAGENT']._serialized_end=126
+  _globals['_DEPARTMENTAGENT']._serialized_end=182
 # @@protoc_insertion_point(module_scope)

@@ -43,6 +43,7 @@ class DepartmentAgentStub:
     FAILED_PRECONDITION the gateway's audit checkpoint is inconsistent with one seen
     before; the agent refuses all queries until an administrator acts
     UNAVAILABLE         the department database cannot be read
+    A bulk query may also be refused with INVALID_ARGUMENT TOO_MANY_HOUSEHOLDS.
     """
 
     def __init__(self, channel):
@@ -53,6 +54,11 @@ class DepartmentAgentStub:
         """
         self.Answer = channel.unary_unary(
                 '/hedui.v1.DepartmentAgent/Answer',
+                request_serializer=hedui_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                _registered_method=True)
+        self.AnswerBulk = channel.unary_stream(
+                '/hedui.v1.DepartmentAgent/AnswerBulk',
                 request_serializer=hedui_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
                 response_deserializer=hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
@@ -76,6 +82,7 @@ class DepartmentAgentServicer:
     FAILED_PRECONDITION the gateway's audit checkpoint is inconsistent with one seen
     before; the agent refuses all queries until an administrator acts
     UNAVAILABLE         the department database cannot be read
+    A bulk query may also be refused with INVALID_ARGUMENT TOO_MANY_HOUSEHOLDS.
     """
 
     def Answer(self, request, context):
@@ -86,11 +93,26 @@ class DepartmentAgentServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnswerBulk(self, request, context):
+        """Takes an Envelope holding a signed hedui.v1.BulkQuery (many households, one
+        department); streams Envelopes each holding a signed hedui.v1.BulkAnswerChunk, the
+        last with `last` set. A household the agent cannot answer is refused inside a chunk;
+        a refusal of the whole query uses the same status codes and reasons as Answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DepartmentAgentServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Answer': grpc.unary_unary_rpc_method_handler(
                     servicer.Answer,
+                    request_deserializer=hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=hedui_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            ),
+            'AnswerBulk': grpc.unary_stream_rpc_method_handler(
+                    servicer.AnswerBulk,
                     request_deserializer=hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
                     response_serializer=hedui_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
@@ -120,6 +142,7 @@ class DepartmentAgent:
     FAILED_PRECONDITION the gateway's audit checkpoint is inconsistent with one seen
     before; the agent refuses all queries until an administrator acts
     UNAVAILABLE         the department database cannot be read
+    A bulk query may also be refused with INVALID_ARGUMENT TOO_MANY_HOUSEHOLDS.
     """
 
     @staticmethod
@@ -137,6 +160,33 @@ class DepartmentAgent:
             request,
             target,
             '/hedui.v1.DepartmentAgent/Answer',
+            hedui_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerBulk(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/hedui.v1.DepartmentAgent/AnswerBulk',
             hedui_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             hedui_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
