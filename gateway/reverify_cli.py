@@ -162,11 +162,14 @@ def _as_of(text: str | None) -> dt.date:
 
 
 def _start(args: argparse.Namespace) -> int:
+    from hedui.gateway.planner import plan
+
     as_of = _as_of(args.as_of)
 
     async def work(gw) -> int:  # type: ignore[no-untyped-def]
         rv = reverifier_for(gw, chunk_size=args.chunk)
         gw.cases.registry.require_active(args.operator)
+        plan(rv.bundle(), args.programme)  # NoPolicy before a run is recorded
         run_id = rv.roster.create_run(args.programme, as_of, args.operator)
         print(f"run {run_id} started", flush=True)
         _print_progress(await rv.run(run_id, operator=args.operator))
