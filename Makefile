@@ -22,11 +22,11 @@ demo: $(STAMP)
 demo-console: $(STAMP)
 	HEDUI_DEMO_CONSOLE_MINUTES=120 $(BIN)/hedui demo
 
-# Two workers (2 cores is CI's machine); each test module stays on one worker, the
-# browser suite last on its own (tests/conftest.py).
+# Two workers (2 cores is CI's machine); each test module whole on one worker, the
+# browser modules last on each (tests/conftest.py).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
