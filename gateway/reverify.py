@@ -36,6 +36,7 @@ from hedui.gateway.answers import AnswerRejected
 from hedui.gateway.assessment import assess
 from hedui.gateway.bulk_client import (
     BulkReply,
+    HouseholdAnswer,
     HouseholdRequest,
     ask_bulk,
     build_bulk_query,
@@ -45,7 +46,8 @@ from hedui.gateway.determination import ChunkAnswer, build_determination, sign_d
 from hedui.gateway.planner import DepartmentPlan, plan
 from hedui.gateway.queries import SubjectRef
 from hedui.gateway.standards import NoStandard, StandardsLibrary
-from hedui.gateway.store_roster import RosterRow, RosterStore, RunProgress
+from hedui.gateway.store_decisions import Decided
+from hedui.gateway.store_roster import ClaimLost, RosterRow, RosterStore, RunProgress
 from hedui.gateway.working_days import WorkCalendar, packaged
 from hedui.keys.bundle import Bundle
 from hedui.v1 import audit_pb2, case_pb2, envelope_pb2, query_pb2, reverification_pb2
@@ -263,20 +265,31 @@ class Reverifier:
     def _decide_all(self, run_id: str, progress: RunProgress,
                     plans: Sequence[DepartmentPlan], households: Sequence[_Household],
                     replies: Sequence[_DepartmentReply]) -> list[_Household]:
+        """Assess and sign every household of the chunk, then commit them together."""
         requested = {p.department: list(p.field_paths) for p in plans}
-        decided = []
+        previous = self.roster.previous_determinations(
+            [h.row.roster_id for h in households], before_run=run_id)
+        decided: list[_Household] = []
+        rows: list[Decided] = []
         for h in households:
             try:
-                self._decide_one(run_id, progress, h, replies, requested)
+                rows.append(self._decide_one(run_id, progress, h, replies, requested,
+                                             previous.get(h.row.roster_id)))
             except NoStandard as exc:
                 self.roster.record_failure(run_id, h.row.roster_id, self.claimer, str(exc))
                 continue
             decided.append(h)
+        try:
+            self.roster.record_decisions(run_id, self.claimer, rows, now=self.clock())
+        except ClaimLost as exc:
+            log.warning("chunk taken over by another worker; not stored here",
+                        run_id=run_id, reason=str(exc))
+            return []
         return decided
 
     def _decide_one(self, run_id: str, progress: RunProgress, h: _Household,
-                    replies: Sequence[_DepartmentReply],
-                    requested: dict[str, list[str]]) -> None:
+                    replies: Sequence[_DepartmentReply], requested: dict[str, list[str]],
+                    previous: tuple[str, bytes, bytes] | None) -> Decided:
         ref = h.row.roster_id
         answers: dict[str, tuple[query_pb2.Answer, bytes]] = {}
         cited: list[ChunkAnswer] = []
@@ -285,7 +298,7 @@ class Reverifier:
             got = r.reply.households.get(ref) if r.reply is not None else None
             if got is None:
                 missing.append((r.department, r.failure or "no answer for this household"))
-            elif hasattr(got, "answer"):
+            elif isinstance(got, HouseholdAnswer):
                 answers[r.department] = (got.answer, got.chunk_digest)
                 cited.append(ChunkAnswer(
                     department=r.department, agent=r.agent, query_digest=r.query_digest,
@@ -297,9 +310,8 @@ class Reverifier:
         standard = self.standards.select(h.row.region, progress.programme, progress.as_of)
         assessment = assess(h.members, answers, standard, as_of=progress.as_of,
                             missing=missing, pseudonym=self.pseudonym, requested=requested)
-        previous = self.roster.previous_determination(ref, before_run=run_id)
         before = None
-        previous_digest = b""
+        previous_digest: bytes | None = None
         if previous is not None:
             _run, previous_digest, raw = previous
             before = alerts_mod.Snapshot.of_report(_payload(raw))  # type: ignore[arg-type]
@@ -308,15 +320,16 @@ class Reverifier:
             run_id=run_id, roster_id=ref, issuer=self.gateway_id, issued_at=now,
             programme=progress.programme, region=h.row.region, assessment=assessment,
             standard=standard, answers=cited, member_pseudonyms=h.pseudonyms,
-            previous_digest=previous_digest)
+            previous_digest=previous_digest or b"")
         envelope, digest = sign_determination(determination, self.signing_key)
         alert = alerts_mod.grade(before, alerts_mod.Snapshot.of_assessment(assessment),
                                  approach_share=self.approach_share)
         pending = (worklist.pending_alert(alert, raised_at=now, calendar=self.calendar,
                                           days=self.alert_days) if alert else None)
-        self.roster.record_decision(
-            run_id, ref, self.claimer, Outcome.Name(assessment.outcome),
-            envelope.SerializeToString(), digest, pending, now=now)
+        return Decided(roster_id=ref, township=h.row.township,
+                       outcome=Outcome.Name(assessment.outcome),
+                       determination=envelope.SerializeToString(), digest=digest,
+                       alert=pending, previous_digest=previous_digest)
 
 
 def _payload(stored: bytes) -> reverification_pb2.Determination:

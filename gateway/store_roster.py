@@ -48,6 +48,7 @@ from sqlalchemy.engine import Connection, Engine
 from hedui.gateway.sealing import Vault
 from hedui.gateway.store import StoreError, metadata
 from hedui.gateway.store_alerts import AlertQueries, PendingAlert
+from hedui.gateway.store_decisions import DecisionBatches
 from hedui.v1 import case_pb2, records_pb2
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ def applicant_of(members: Sequence[case_pb2.Member]) -> case_pb2.Member:
     return next((m for m in members if m.relation == records_pb2.RELATION_SELF), members[0])
 
 
-class RosterStore(AlertQueries):
+class RosterStore(AlertQueries, DecisionBatches):
     """Roster, runs and alerts in the case database (tables from the migrations).
 
     ``pseudonym`` is the audit pseudonym of an ID number (``Pseudonymizer.pseudonym``):
