@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from hedui.v1 import case_pb2, common_pb2
 
@@ -125,6 +126,7 @@ class Figure:
         self.evidence.append(evidence)
 
 
+@lru_cache(maxsize=4096)  # a few dozen policy and rule paths, asked per household
 def paths_overlap(a: str, b: str) -> bool:
     """True when one AIP-161 path covers (part of) the other; ``*`` and indexes match."""
     for x, y in zip(a.split("."), b.split("."), strict=False):

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from hedui import resident_id
@@ -119,6 +120,7 @@ _B = records_pb2.BusinessRegistration
 # ------------------------------------------------------------------ building
 
 
+@lru_cache(maxsize=65536)  # each member's number is looked up once per department answer
 def _compact_id(id_number: str) -> str:
     """The canonical form (members are normalised at intake, answers by the agents);
     one that is not a valid number still gets a stable key so it is reported, not lost."""

@@ -109,13 +109,14 @@ class Reverifier:
         progress = await asyncio.to_thread(self.roster.progress, run_id)
         if progress is None:
             raise KeyError(run_id)
-        await self.recorder.record_async(
-            audit_pb2.AUDIT_KIND_REVERIFICATION_RUN, operator=operator, case_id=run_id,
-            purpose=progress.programme,
-            reason=f"worked by {self.claimer}: {progress.by_state.get('DECIDED', 0)} of "
-                   f"{progress.households} households decided so far")
         plans = plan(self.bundle(), progress.programme)
         asked = await self._claim_and_ask(run_id, progress, plans, operator)
+        if asked is not None:  # a worker that finds nothing left to do logs nothing
+            await self.recorder.record_async(
+                audit_pb2.AUDIT_KIND_REVERIFICATION_RUN, operator=operator, case_id=run_id,
+                purpose=progress.programme,
+                reason=f"worked by {self.claimer}: {progress.by_state.get('DECIDED', 0)} of "
+                       f"{progress.households} households decided before")
         while asked is not None:
             households, replies = asked
             following = asyncio.create_task(
@@ -124,8 +125,8 @@ class Reverifier:
             asked = await following
         done = await asyncio.to_thread(self.roster.progress, run_id)
         assert done is not None
-        if done.done and done.state != "FINISHED":
-            await asyncio.to_thread(self.roster.finish_run, run_id)
+        if done.done and done.state != "FINISHED" and await asyncio.to_thread(
+                self.roster.finish_run, run_id):  # one worker finishes it, the others see it
             done = await asyncio.to_thread(self.roster.progress, run_id)
             assert done is not None
             await self.recorder.record_async(

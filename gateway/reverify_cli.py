@@ -49,10 +49,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--operator", required=True, help="the staff id starting the run")
     p.add_argument("--as-of", help="the date households are assessed as of (default: today)")
     p.add_argument("--chunk", type=int, default=500, help="households per bulk query")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes working the run together (one per core)")
     p = command("resume", "work an interrupted run to its end", _resume)
     p.add_argument("run_id")
     p.add_argument("--operator", required=True)
     p.add_argument("--chunk", type=int, default=500)
+    p.add_argument("--workers", type=int, default=1)
     p.add_argument("--stale-after", type=float, default=300.0, metavar="SECONDS",
                    help="take over households another process claimed this long ago "
                         "(it died); default 300")
@@ -104,6 +107,26 @@ def _with_gateway(path: str, work) -> int:  # type: ignore[no-untyped-def]
             await gw.close()
 
     return asyncio.run(main())
+
+
+def _helpers(args: argparse.Namespace, run_id: str) -> list:  # type: ignore[type-arg]
+    """``--workers N``: N - 1 more processes resuming the same run; claims keep them
+    from deciding a household twice."""
+    import subprocess
+
+    if args.workers < 1:
+        raise HeduiError("--workers is at least 1")
+    cmd = [sys.executable, "-m", "hedui.cli", "reverify", "resume", "--config", args.config,
+           run_id, "--operator", args.operator, "--chunk", str(args.chunk)]
+    return [subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+            for _ in range(args.workers - 1)]
+
+
+def _wait(helpers: list) -> None:  # type: ignore[type-arg]
+    failed = [p.wait() for p in helpers]
+    if any(failed):
+        print(f"{sum(1 for c in failed if c)} helper process(es) failed; "
+              "`hedui reverify resume` finishes the run", file=sys.stderr)
 
 
 def _print_progress(p) -> None:  # type: ignore[no-untyped-def]
@@ -172,6 +195,9 @@ def _start(args: argparse.Namespace) -> int:
         plan(rv.bundle(), args.programme)  # NoPolicy before a run is recorded
         run_id = rv.roster.create_run(args.programme, as_of, args.operator)
         print(f"run {run_id} started", flush=True)
+        helpers = _helpers(args, run_id)
+        await rv.run(run_id, operator=args.operator)
+        await asyncio.to_thread(_wait, helpers)
         _print_progress(await rv.run(run_id, operator=args.operator))
         return 0
 
@@ -183,10 +209,12 @@ def _resume(args: argparse.Namespace) -> int:
         rv = reverifier_for(gw, chunk_size=args.chunk)
         rv.stale_after = dt.timedelta(seconds=args.stale_after)
         gw.cases.registry.require_active(args.operator)
-        try:
-            _print_progress(await rv.run(args.run_id, operator=args.operator))
-        except KeyError:
-            raise HeduiError(f"no run {args.run_id}") from None
+        if rv.roster.progress(args.run_id) is None:
+            raise HeduiError(f"no run {args.run_id}")
+        helpers = _helpers(args, args.run_id)
+        await rv.run(args.run_id, operator=args.operator)
+        await asyncio.to_thread(_wait, helpers)
+        _print_progress(await rv.run(args.run_id, operator=args.operator))
         return 0
 
     return _with_gateway(args.config, work)

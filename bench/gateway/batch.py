@@ -111,7 +111,7 @@ def write_roster(root: Path, members: list[list[dict]], n: int) -> Path:
 
 
 def run_reverify(dep, root: Path, members: list[list[dict]], n: int,  # type: ignore[no-untyped-def]
-                 timeout: float) -> dict:
+                 timeout: float, workers: int) -> dict:
     """Import the roster, then time one run; its wall time, decided count, CPU, max RSS."""
     config = str(dep.sb.gateway_config)
     roster = write_roster(root, members, n)
@@ -119,7 +119,8 @@ def run_reverify(dep, root: Path, members: list[list[dict]], n: int,  # type: ig
                     "--programme", "dibao", str(roster)], check=True, capture_output=True)
     log = root / "reverify.log"
     cmd = [*sandbox.hedui_command(), "reverify", "start", "--config", config,
-           "--programme", "dibao", "--operator", sandbox.VERIFIER, "--chunk", "500"]
+           "--programme", "dibao", "--operator", sandbox.VERIFIER, "--chunk", "500",
+           "--workers", str(workers)]
     t = time.perf_counter()
     with open(log, "w") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
@@ -135,7 +136,8 @@ def run_reverify(dep, root: Path, members: list[list[dict]], n: int,  # type: ig
         say(f"  hedui reverify start failed: {text[-400:]}")
     return {"wall_s": wall, "decided": decided, "rate": decided / wall,
             "cpu_s": usage.ru_utime + usage.ru_stime,
-            "max_rss_mib": usage.ru_maxrss / 1024, "summary": text.strip().splitlines()[-1:]}
+            "max_rss_mib": usage.ru_maxrss / 1024, "workers": workers,
+            "summary": text.strip().splitlines()[-1:]}
 
 
 def main() -> int:
@@ -145,6 +147,8 @@ def main() -> int:
                     help="passed to hedui verify --concurrency (default: the CLI's own)")
     ap.add_argument("--quick", action="store_true", help="200 households")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                    help="hedui reverify --workers (default: one per core)")
     ap.add_argument("--only", choices=("batch", "reverify"),
                     help="run only the per-case batch or only the re-verification run")
     args = ap.parse_args()
@@ -174,7 +178,8 @@ def main() -> int:
                                              args.concurrency, timeout))
             after = {k: cpu_seconds(p) for k, p in pids.items()}
             rv = (None if args.only == "batch" else
-                  run_reverify(dep, root, households(persons), n, timeout))
+                  run_reverify(dep, root, households(persons), n, timeout,
+                               args.workers))
     decided, echo_decided = states.get("decided", 0), echo_states.get("decided", 0)
     rate, echo_rate = decided / wall, echo_decided / echo_wall
     gw_cpu = after["gateway"] - before["gateway"]
@@ -195,7 +200,8 @@ def main() -> int:
         f"raw floor {TARGET_N / echo_rate / 60:.1f} min")
     if rv is not None:
         ratio = rv["rate"] / echo_rate
-        say(f"  hedui reverify (bulk, signed determinations): {rv['decided']:6d} decided in "
+        say(f"  hedui reverify, {args.workers} workers (bulk, signed determinations): "
+            f"{rv['decided']:6d} decided in "
             f"{rv['wall_s']:6.1f} s = {rv['rate']:7.1f} households/s; ratio to raw "
             f"{ratio:.2f} (target >= 2: {'met' if ratio >= 2 else 'NOT met'}); max RSS "
             f"{rv['max_rss_mib']:.0f} MiB (target < 1024); CPU "
