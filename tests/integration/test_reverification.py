@@ -195,3 +195,35 @@ def test_sigkill_mid_run_then_resume_loses_and_repeats_nothing(site: case_site.S
     assert dict(rows) == {"DECIDED": n}
     assert alerts == [], "a household alerted twice was decided twice"
     assert "Traceback" not in done.stderr
+
+
+def test_two_workers_share_a_run_and_one_finishes_it(site: case_site.Site) -> None:
+    entries = _entries(site, min(40, len(site.samples)), "d")
+
+    async def setup() -> None:
+        gw = _gateway(site)
+        try:
+            reverifier_for(gw, claimer="setup").roster.import_rows(
+                "tekun", entries, source="import:test-d")
+        finally:
+            await gw.close()
+
+    asyncio.run(setup())
+    hedui = str(Path(sys.executable).parent / "hedui")
+    done = subprocess.run([hedui, "reverify", "start", "--config", str(site.sb.gateway_config),
+                           "--programme", "tekun", "--operator", sandbox.VERIFIER,
+                           "--chunk", "4", "--workers", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    run_id = done.stdout.split()[1]
+    assert "FINISHED" in done.stdout and f"DECIDED {len(entries)}" in done.stdout
+    log = [e for e in site.entries() if e.case_id == run_id]
+    runs = [e.reason for e in log if e.kind == K.AUDIT_KIND_REVERIFICATION_RUN]
+    assert sum(r.startswith("finished") for r in runs) == 1
+    # the helper process may start after the first has claimed everything: whoever
+    # worked, each household is decided once and the run finished once
+    assert 1 <= sum(r.startswith("worked by") for r in runs) <= 2
+    assert "helper process" not in done.stderr
+    decided = [p for e in log if e.kind == K.AUDIT_KIND_REVERIFICATION_DECIDED
+               for p in e.subject_pseudonyms]
+    assert len(decided) == len(set(decided)), "a member was decided twice"
