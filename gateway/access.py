@@ -68,20 +68,27 @@ class Action(enum.StrEnum):
     VIEW_STATISTICS = "view-statistics"
     SEARCH_AUDIT = "search-audit"
     MANAGE_STAFF = "manage-staff"
+    RUN_REVERIFICATION = "run-reverification"
+    VIEW_ALERTS = "view-alerts"
+    ACT_ON_ALERT = "act-on-alert"
 
 
 A = Action
 #: role → the actions it may take (anything else: ROLE_NOT_ALLOWED)
 ALLOWED: dict[str, frozenset[Action]] = {
+    # the township's caseworkers act on change alerts (home visits are theirs)
     INTAKE_CLERK: frozenset({A.REGISTER_AUTHORIZATION, A.REVOKE_AUTHORIZATION, A.OPEN_CASE,
                              A.CANCEL_CASE, A.GET_CASE, A.LIST_CASES, A.GET_REPORT,
-                             A.SEARCH_CASES, A.VIEW_CASE_HISTORY, A.VIEW_STATISTICS}),
+                             A.SEARCH_CASES, A.VIEW_CASE_HISTORY, A.VIEW_STATISTICS,
+                             A.VIEW_ALERTS, A.ACT_ON_ALERT}),
     VERIFIER: frozenset({A.REGISTER_AUTHORIZATION, A.REVOKE_AUTHORIZATION, A.OPEN_CASE,
                          A.VERIFY_CASE, A.CANCEL_CASE, A.GET_CASE, A.LIST_CASES,
                          A.GET_REPORT, A.SEARCH_CASES, A.VIEW_CASE_HISTORY,
-                         A.VIEW_STATISTICS}),
+                         A.VIEW_STATISTICS, A.RUN_REVERIFICATION, A.VIEW_ALERTS,
+                         A.ACT_ON_ALERT}),
     REVIEWER: frozenset({A.REVIEW_CASE, A.GET_CASE, A.LIST_CASES, A.GET_REPORT,
-                         A.SEARCH_CASES, A.VIEW_CASE_HISTORY, A.VIEW_STATISTICS}),
+                         A.SEARCH_CASES, A.VIEW_CASE_HISTORY, A.VIEW_STATISTICS,
+                         A.VIEW_ALERTS}),
     PRIVACY_OFFICER: frozenset({A.SEARCH_AUDIT}),
     #: counts only, no person in them: the administrator watches the departments' times
     ADMINISTRATOR: frozenset({A.MANAGE_STAFF, A.VIEW_STATISTICS}),
@@ -99,6 +106,9 @@ METHOD_ACTION: dict[str, Action | None] = {
     "ListStaff": A.MANAGE_STAFF, "AddStaff": A.MANAGE_STAFF, "ChangeStaff": A.MANAGE_STAFF,
     "GetStatistics": A.VIEW_STATISTICS,
     "WhoAmI": None, "ListDepartments": None, "ListStandards": None, "CheckReport": None,
+    "StartRun": A.RUN_REVERIFICATION, "GetRun": A.VIEW_ALERTS, "ListRuns": A.VIEW_ALERTS,
+    "ListAlerts": A.VIEW_ALERTS, "GetAlert": A.VIEW_ALERTS, "CountAlerts": A.VIEW_ALERTS,
+    "ActOnAlert": A.ACT_ON_ALERT,
 }
 
 

@@ -75,6 +75,15 @@ REASONS: dict[str, grpc.StatusCode] = {
     "NO_REPORT_YET": grpc.StatusCode.FAILED_PRECONDITION,
     "REPORT_ERASED": grpc.StatusCode.NOT_FOUND,
     "GATEWAY_NOT_READY": grpc.StatusCode.FAILED_PRECONDITION,
+    # re-verification runs and their alerts
+    "RUN_NOT_FOUND": grpc.StatusCode.NOT_FOUND,
+    "ALERT_NOT_FOUND": grpc.StatusCode.NOT_FOUND,
+    "ALERT_NOT_OPEN": grpc.StatusCode.FAILED_PRECONDITION,
+    "NOTE_REQUIRED": grpc.StatusCode.INVALID_ARGUMENT,
+    "NOTE_TOO_LONG": grpc.StatusCode.INVALID_ARGUMENT,
+    "BAD_ALERT_ACTION": grpc.StatusCode.INVALID_ARGUMENT,
+    "REVIEW_CASE_REQUIRED": grpc.StatusCode.INVALID_ARGUMENT,
+    "BAD_GRADE": grpc.StatusCode.INVALID_ARGUMENT,
     "INTERNAL_ERROR": grpc.StatusCode.INTERNAL,
 }
 

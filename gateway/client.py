@@ -26,7 +26,7 @@ from hedui import status
 from hedui.config_schema import Section, load_toml
 from hedui.errors import HeduiError
 from hedui.keys import keyfile, tls
-from hedui.v1 import audit_pb2_grpc, case_pb2_grpc, office_pb2_grpc
+from hedui.v1 import audit_pb2_grpc, case_pb2_grpc, office_pb2_grpc, reverification_pb2_grpc
 
 
 class GatewayError(HeduiError):
@@ -84,7 +84,8 @@ class _ClientFile(Section):
 
 
 class GatewayClient:
-    """Blocking stubs for the case, office and audit services over mutual TLS."""
+    """Blocking stubs for the case, office, re-verification and audit services over mutual
+    TLS."""
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
@@ -104,6 +105,7 @@ class GatewayClient:
         self.cases = case_pb2_grpc.CaseServiceStub(self.channel)
         self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
         self.office = office_pb2_grpc.OfficeServiceStub(self.channel)
+        self.reverify = reverification_pb2_grpc.ReverificationServiceStub(self.channel)
 
     def call(self, method, request, *, timeout: float = 60.0):
         try:

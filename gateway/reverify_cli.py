@@ -75,26 +75,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ------------------------------------------------------------------ wiring
 
 
+def reverifier_for(gw, *, claimer: str = _CLAIMER, chunk_size: int = 500):  # type: ignore[no-untyped-def]
+    """The re-verification parts of a built gateway, for this command's process."""
+    from hedui.gateway.reverify_runner import reverifier_for as parts
+
+    return parts(gw, claimer=claimer, chunk_size=chunk_size)
+
+
 def _gateway(path: str):  # type: ignore[no-untyped-def]
     from hedui.gateway import config as config_mod
     from hedui.gateway import server
 
     return server.build(config_mod.load(path))
-
-
-def reverifier_for(gw, *, claimer: str = _CLAIMER, chunk_size: int = 500):  # type: ignore[no-untyped-def]
-    """The re-verification parts of a built gateway (``hedui.gateway.server.build``)."""
-    from hedui.gateway.reverify import Reverifier
-    from hedui.gateway.store_roster import RosterStore
-
-    m = gw.cases
-    roster = RosterStore(gw.store.engine, m.vault, pseudonym=m.recorder.pseudonymizer.pseudonym)
-    return Reverifier(
-        gateway_id=m.gateway_id, signing_key=m.signing_key, bundle=m.bundle, roster=roster,
-        standards=m.standards, recorder=m.recorder, client_for=m.fanout.client_for,
-        checkpoint=m.fanout.checkpoint, pseudonym=m.recorder.pseudonymizer.pseudonym,
-        agent_witness=m.fanout.agent_witness, calendar=m.deadlines.calendar,
-        claimer=claimer, chunk_size=chunk_size)
 
 
 def _with_gateway(path: str, work) -> int:  # type: ignore[no-untyped-def]

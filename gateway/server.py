@@ -44,6 +44,10 @@ from hedui.gateway.office import OfficeService
 from hedui.gateway.office import add_to_server as add_office_service
 from hedui.gateway.planner import DepartmentPlan
 from hedui.gateway.planner import programmes as planner_programmes
+from hedui.gateway.reverify_desk import ReverificationDesk
+from hedui.gateway.reverify_runner import Runner, reverifier_for
+from hedui.gateway.reverify_service import ReverificationService
+from hedui.gateway.reverify_service import add_to_server as add_reverification_service
 from hedui.gateway.sealing import Vault
 from hedui.gateway.service import CaseService
 from hedui.gateway.service import add_to_server as add_case_service
@@ -245,6 +249,12 @@ async def serve(config: GatewayConfig) -> None:
         gw.cases, config.allowed_clients, consoles=config.console_clients,
         declared_operators=config.declared_operators,
         trust_domain=identity.parse_id(config.gateway_id).domain), server)
+    runner = Runner(reverifier_for(gw))
+    add_reverification_service(ReverificationService(
+        ReverificationDesk(gw.cases, runner.reverifier.roster, wake=runner.wake),
+        config.allowed_clients, consoles=config.console_clients,
+        declared_operators=config.declared_operators,
+        trust_domain=identity.parse_id(config.gateway_id).domain), server)
     audit_pb2_grpc.add_AuditServiceServicer_to_server(
         StaffAuditService(
             gw.audit_log, AuditQueries(gw.audit_log, gw.cases.recorder),
@@ -264,7 +274,8 @@ async def serve(config: GatewayConfig) -> None:
     # cases opened before the search keys existed get theirs before anyone searches
     await asyncio.to_thread(member_keys.backfill, gw.cases)
     await server.start()
-    for name in ("", "hedui.v1.CaseService", "hedui.v1.OfficeService", "hedui.v1.AuditService"):
+    for name in ("", "hedui.v1.CaseService", "hedui.v1.OfficeService",
+                 "hedui.v1.ReverificationService", "hedui.v1.AuditService"):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gateway serving", gateway=config.gateway_id, listen=config.listen,
              bundle_serial=gw.trust.current.serial)
@@ -273,6 +284,8 @@ async def serve(config: GatewayConfig) -> None:
     sweeper = asyncio.create_task(_sweep_retention(gw, config.retention_sweep))
     stop = asyncio.Event()
     retrier = asyncio.create_task(retry_schedule.run(gw.cases, config, stop))
+    # runs started through the service, and those a stopped replica left open
+    reverifying = asyncio.create_task(runner.run_forever(stop))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
@@ -285,6 +298,7 @@ async def serve(config: GatewayConfig) -> None:
         watcher.cancel()
         sweeper.cancel()
         retrier.cancel()
+        reverifying.cancel()
         await server.stop(grace=15)
         gw.audit_log.route_appends(None)
         committer.close()

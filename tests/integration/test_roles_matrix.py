@@ -16,6 +16,7 @@ from people_site import PeopleSite, refusal
 
 from hedui.gateway import access, sandbox
 from hedui.v1 import audit_pb2, case_pb2, office_pb2
+from hedui.v1 import reverification_pb2 as rv
 
 try:
     from hedui.gateway import case_search
@@ -28,15 +29,16 @@ PEOPLE = {"intake-clerk": sandbox.CLERK, "verifier": sandbox.VERIFIER,
 ACTIONS = ("register-authorization", "revoke-authorization", "open-case", "verify-case",
            "cancel-case", "review-case", "get-case", "list-cases", "get-report",
            "search-cases", "view-case-history", "view-statistics", "search-audit",
-           "manage-staff")
+           "manage-staff", "run-reverification", "view-alerts", "act-on-alert")
 Y, N = True, False
-#: role → allowed per action, in ACTIONS order
+#: role → allowed per action, in ACTIONS order (issue 18: verifiers start re-verification
+#: runs; the township's clerks and verifiers act on change alerts; reviewers read them)
 MATRIX = {
-    "intake-clerk":    (Y, Y, Y, N, Y, N, Y, Y, Y, Y, Y, Y, N, N),
-    "verifier":        (Y, Y, Y, Y, Y, N, Y, Y, Y, Y, Y, Y, N, N),
-    "reviewer":        (N, N, N, N, N, Y, Y, Y, Y, Y, Y, Y, N, N),
-    "privacy-officer": (N, N, N, N, N, N, N, N, N, N, N, N, Y, N),
-    "administrator":   (N, N, N, N, N, N, N, N, N, N, N, Y, N, Y),
+    "intake-clerk":    (Y, Y, Y, N, Y, N, Y, Y, Y, Y, Y, Y, N, N, N, Y, Y),
+    "verifier":        (Y, Y, Y, Y, Y, N, Y, Y, Y, Y, Y, Y, N, N, Y, Y, Y),
+    "reviewer":        (N, N, N, N, N, Y, Y, Y, Y, Y, Y, Y, N, N, N, Y, N),
+    "privacy-officer": (N, N, N, N, N, N, N, N, N, N, N, N, Y, N, N, N, N),
+    "administrator":   (N, N, N, N, N, N, N, N, N, N, N, Y, N, Y, N, N, N),
 }
 CASE_REFUSALS = {"ROLE_NOT_ALLOWED"}
 #: action → the gateway methods its cell drives (every one of access.METHOD_ACTION)
@@ -49,6 +51,9 @@ METHODS = {
     "search-cases": ("SearchCases",), "view-case-history": ("GetCaseHistory",),
     "view-statistics": ("GetStatistics",), "search-audit": ("Search",),
     "manage-staff": ("staff add", "ListStaff", "AddStaff", "ChangeStaff"),
+    "run-reverification": ("StartRun",),
+    "view-alerts": ("GetRun", "ListRuns", "ListAlerts", "GetAlert", "CountAlerts"),
+    "act-on-alert": ("ActOnAlert",),
 }
 #: methods any active member may call, whatever their role
 ANY_MEMBER = ("WhoAmI", "ListDepartments", "ListStandards", "CheckReport")
@@ -146,6 +151,15 @@ def _act(site: PeopleSite, staff_id: str, action: str) -> dict[str, str]:
             "ChangeStaff": lambda: c.office.ChangeStaff(office_pb2.ChangeStaffRequest(
                 staff_id=f"grpc-{staff_id}" if staff_id == sandbox.ADMIN else "op-1002",
                 set_roles=True, roles=["verifier", "reviewer"])),
+            "StartRun": lambda: c.reverify.StartRun(rv.StartRunRequest(programme="dibao")),
+            "GetRun": lambda: c.reverify.GetRun(rv.GetRunRequest(run_id=_run(site))),
+            "ListRuns": lambda: c.reverify.ListRuns(rv.ListRunsRequest()),
+            "ListAlerts": lambda: c.reverify.ListAlerts(rv.ListAlertsRequest()),
+            # no alert exists: ALERT_NOT_FOUND says the role went through
+            "GetAlert": lambda: c.reverify.GetAlert(rv.GetAlertRequest(alert_id="al-none")),
+            "CountAlerts": lambda: c.reverify.CountAlerts(rv.AlertCountsRequest()),
+            "ActOnAlert": lambda: c.reverify.ActOnAlert(rv.ActOnAlertRequest(
+                alert_id="al-none", action=rv.ActOnAlertRequest.ACTION_CONFIRM, note="核实")),
             "WhoAmI": lambda: c.office.WhoAmI(office_pb2.WhoAmIRequest()),
             "ListDepartments": lambda: c.office.ListDepartments(
                 office_pb2.ListDepartmentsRequest()),
@@ -166,6 +180,11 @@ def _act(site: PeopleSite, staff_id: str, action: str) -> dict[str, str]:
                 else:
                     out[method] = why.reason or exc.code().name
     return out
+
+
+def _run(site: PeopleSite) -> str:
+    with site.person(sandbox.VERIFIER) as c:
+        return c.call(c.reverify.StartRun, rv.StartRunRequest(programme="dibao")).run_id
 
 
 def _registered(site: PeopleSite) -> str:
@@ -195,7 +214,7 @@ def test_role_matrix(site: PeopleSite, role: str) -> None:
                 skipped = True
             elif allowed and reason in CASE_REFUSALS | {"OUTSIDE_SCOPE", "SAME_PERSON"}:
                 wrong.append(f"{cell}: refused {reason}, should be allowed")
-            elif allowed and reason not in ("", "NO_REPORT_YET"):
+            elif allowed and reason not in ("", "NO_REPORT_YET", "ALERT_NOT_FOUND"):
                 wrong.append(f"{cell}: failed {reason}")
             elif not allowed and reason != "ROLE_NOT_ALLOWED":
                 wrong.append(f"{cell}: {reason or 'went through'}, should be ROLE_NOT_ALLOWED")

@@ -53,6 +53,7 @@ class AuditKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIT_KIND_REVERIFICATION_DECIDED: _ClassVar[AuditKind]
     AUDIT_KIND_ROSTER_CHANGED: _ClassVar[AuditKind]
     AUDIT_KIND_ALERT_ACTED: _ClassVar[AuditKind]
+    AUDIT_KIND_ALERT_VIEWED: _ClassVar[AuditKind]
 
 class AuditOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -102,6 +103,7 @@ AUDIT_KIND_REVERIFICATION_RUN: AuditKind
 AUDIT_KIND_REVERIFICATION_DECIDED: AuditKind
 AUDIT_KIND_ROSTER_CHANGED: AuditKind
 AUDIT_KIND_ALERT_ACTED: AuditKind
+AUDIT_KIND_ALERT_VIEWED: AuditKind
 AUDIT_OUTCOME_UNSPECIFIED: AuditOutcome
 AUDIT_OUTCOME_OK: AuditOutcome
 AUDIT_OUTCOME_REFUSED: AuditOutcome

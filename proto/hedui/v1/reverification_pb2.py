@@ -27,7 +27,7 @@ from hedui.v1 import case_pb2 as hedui_dot_v1_dot_case__pb2
 from hedui.v1 import common_pb2 as hedui_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhedui/v1/reverification.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13hedui/v1/case.proto\x1a\x15hedui/v1/common.proto\"\xa4\x04\n\rDetermination\x12\x18\n\x10\x64\x65termination_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\troster_id\x18\x03 \x01(\t\x12\x0e\n\x06issuer\x18\x04 \x01(\t\x12-\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprogramme\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\x12\x1d\n\x05\x61s_of\x18\x08 \x01(\x0b\x32\x0e.hedui.v1.Date\x12+\n\x08standard\x18\t \x01(\x0b\x32\x19.hedui.v1.StandardApplied\x12+\n\x07profile\x18\n \x01(\x0b\x32\x1a.hedui.v1.HouseholdProfile\x12#\n\x05rules\x18\x0b \x03(\x0b\x32\x14.hedui.v1.RuleResult\x12\"\n\x07outcome\x18\x0c \x01(\x0e\x32\x11.hedui.v1.Outcome\x12\x12\n\nreasons_zh\x18\r \x03(\t\x12\x12\n\nreasons_en\x18\x0e \x03(\t\x12)\n\x07\x61nswers\x18\x0f \x03(\x0b\x32\x18.hedui.v1.ChunkReference\x12+\n\x07missing\x18\x10 \x03(\x0b\x32\x1a.hedui.v1.DepartmentStatus\x12\x19\n\x11member_pseudonyms\x18\x11 \x03(\t\x12\x17\n\x0fprevious_digest\x18\x12 \x01(\x0c\"\x8b\x01\n\x0e\x43hunkReference\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\r\n\x05\x61gent\x18\x02 \x01(\t\x12\x14\n\x0cquery_digest\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63hunk_digest\x18\x04 \x01(\x0c\x12\x13\n\x0b\x63hunk_index\x18\x05 \x01(\r\x12\x15\n\rhousehold_ref\x18\x06 \x01(\tB$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhedui/v1/reverification.proto\x12\x08hedui.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13hedui/v1/case.proto\x1a\x15hedui/v1/common.proto\"\xa4\x04\n\rDetermination\x12\x18\n\x10\x64\x65termination_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\x11\n\troster_id\x18\x03 \x01(\t\x12\x0e\n\x06issuer\x18\x04 \x01(\t\x12-\n\tissued_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tprogramme\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\x12\x1d\n\x05\x61s_of\x18\x08 \x01(\x0b\x32\x0e.hedui.v1.Date\x12+\n\x08standard\x18\t \x01(\x0b\x32\x19.hedui.v1.StandardApplied\x12+\n\x07profile\x18\n \x01(\x0b\x32\x1a.hedui.v1.HouseholdProfile\x12#\n\x05rules\x18\x0b \x03(\x0b\x32\x14.hedui.v1.RuleResult\x12\"\n\x07outcome\x18\x0c \x01(\x0e\x32\x11.hedui.v1.Outcome\x12\x12\n\nreasons_zh\x18\r \x03(\t\x12\x12\n\nreasons_en\x18\x0e \x03(\t\x12)\n\x07\x61nswers\x18\x0f \x03(\x0b\x32\x18.hedui.v1.ChunkReference\x12+\n\x07missing\x18\x10 \x03(\x0b\x32\x1a.hedui.v1.DepartmentStatus\x12\x19\n\x11member_pseudonyms\x18\x11 \x03(\t\x12\x17\n\x0fprevious_digest\x18\x12 \x01(\x0c\"\x8b\x01\n\x0e\x43hunkReference\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\r\n\x05\x61gent\x18\x02 \x01(\t\x12\x14\n\x0cquery_digest\x18\x03 \x01(\x0c\x12\x14\n\x0c\x63hunk_digest\x18\x04 \x01(\x0c\x12\x13\n\x0b\x63hunk_index\x18\x05 \x01(\r\x12\x15\n\rhousehold_ref\x18\x06 \x01(\t\"\x89\x02\n\tRunStatus\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\tprogramme\x18\x02 \x01(\t\x12\x1d\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x0e.hedui.v1.Date\x12\r\n\x05state\x18\x04 \x01(\t\x12\x12\n\nstarted_by\x18\x05 \x01(\t\x12\x12\n\nhouseholds\x18\x06 \x01(\r\x12\x0f\n\x07pending\x18\x07 \x01(\r\x12\x0f\n\x07\x63laimed\x18\x08 \x01(\r\x12\x0f\n\x07\x64\x65\x63ided\x18\t \x01(\r\x12\x0e\n\x06\x66\x61iled\x18\n \x01(\r\x12\x12\n\nalerts_red\x18\x0b \x01(\r\x12\x15\n\ralerts_orange\x18\x0c \x01(\r\x12\x15\n\ralerts_yellow\x18\r \x01(\r\"U\n\x0fStartRunRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x11\n\tprogramme\x18\x02 \x01(\t\x12\x1d\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x0e.hedui.v1.Date\"1\n\rGetRunRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\"6\n\x0fListRunsRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x11\n\tprogramme\x18\x02 \x01(\t\"5\n\x10ListRunsResponse\x12!\n\x04runs\x18\x01 \x03(\x0b\x32\x13.hedui.v1.RunStatus\"q\n\x0b\x41lertChange\x12\r\n\x05grade\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x0f\n\x07rule_id\x18\x03 \x01(\t\x12\x0f\n\x07text_zh\x18\x04 \x01(\t\x12\x0f\n\x07text_en\x18\x05 \x01(\t\x12\x12\n\ndepartment\x18\x06 \x01(\t\"\x89\x02\n\x05\x41lert\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12\x0e\n\x06run_id\x18\x02 \x01(\t\x12\r\n\x05grade\x18\x03 \x01(\t\x12\x10\n\x08township\x18\x04 \x01(\t\x12\x11\n\tprogramme\x18\x05 \x01(\t\x12\x1e\n\x06\x64ue_on\x18\x06 \x01(\x0b\x32\x0e.hedui.v1.Date\x12\r\n\x05state\x18\x07 \x01(\t\x12\x0f\n\x07overdue\x18\x08 \x01(\x08\x12\x18\n\x10\x61pplicant_masked\x18\t \x01(\t\x12&\n\x07\x63hanges\x18\n \x03(\x0b\x32\x15.hedui.v1.AlertChange\x12\x10\n\x08\x61\x63ted_by\x18\x0b \x01(\t\x12\x16\n\x0ereview_case_id\x18\x0c \x01(\t\"e\n\x11ListAlertsRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\r\n\x05grade\x18\x03 \x01(\t\x12\x10\n\x08township\x18\x04 \x01(\t\x12\x0e\n\x06run_id\x18\x05 \x01(\t\"5\n\x12ListAlertsResponse\x12\x1f\n\x06\x61lerts\x18\x01 \x03(\x0b\x32\x0f.hedui.v1.Alert\"5\n\x0fGetAlertRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\"\xf3\x01\n\x11\x41\x63tOnAlertRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\x12\x10\n\x08\x61lert_id\x18\x02 \x01(\t\x12\x32\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\".hedui.v1.ActOnAlertRequest.Action\x12\x0c\n\x04note\x18\x04 \x01(\t\x12\x16\n\x0ereview_case_id\x18\x05 \x01(\t\"`\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x41\x43TION_CONFIRM\x10\x01\x12\x16\n\x12\x41\x43TION_OPEN_REVIEW\x10\x02\x12\x12\n\x0e\x41\x43TION_DISMISS\x10\x03\"&\n\x12\x41lertCountsRequest\x12\x10\n\x08operator\x18\x01 \x01(\t\"\x9c\x01\n\x0b\x41lertCounts\x12\x31\n\ttownships\x18\x01 \x03(\x0b\x32\x1e.hedui.v1.AlertCounts.Township\x1aZ\n\x08Township\x12\x10\n\x08township\x18\x01 \x01(\t\x12\x0b\n\x03red\x18\x02 \x01(\r\x12\x0e\n\x06orange\x18\x03 \x01(\r\x12\x0e\n\x06yellow\x18\x04 \x01(\r\x12\x0f\n\x07overdue\x18\x05 \x01(\r2\xcf\x03\n\x15ReverificationService\x12:\n\x08StartRun\x12\x19.hedui.v1.StartRunRequest\x1a\x13.hedui.v1.RunStatus\x12\x36\n\x06GetRun\x12\x17.hedui.v1.GetRunRequest\x1a\x13.hedui.v1.RunStatus\x12\x41\n\x08ListRuns\x12\x19.hedui.v1.ListRunsRequest\x1a\x1a.hedui.v1.ListRunsResponse\x12G\n\nListAlerts\x12\x1b.hedui.v1.ListAlertsRequest\x1a\x1c.hedui.v1.ListAlertsResponse\x12\x36\n\x08GetAlert\x12\x19.hedui.v1.GetAlertRequest\x1a\x0f.hedui.v1.Alert\x12:\n\nActOnAlert\x12\x1b.hedui.v1.ActOnAlertRequest\x1a\x0f.hedui.v1.Alert\x12\x42\n\x0b\x43ountAlerts\x12\x1c.hedui.v1.AlertCountsRequest\x1a\x15.hedui.v1.AlertCountsB$Z\"hedui.example/gen/hedui/v1;heduiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,4 +39,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DETERMINATION']._serialized_end=669
   _globals['_CHUNKREFERENCE']._serialized_start=672
   _globals['_CHUNKREFERENCE']._serialized_end=811
+  _globals['_RUNSTATUS']._serialized_start=814
+  _globals['_RUNSTATUS']._serialized_end=1079
+  _globals['_STARTRUNREQUEST']._serialized_start=1081
+  _globals['_STARTRUNREQUEST']._serialized_end=1166
+  _globals['_GETRUNREQUEST']._serialized_start=1168
+  _globals['_GETRUNREQUEST']._serialized_end=1217
+  _globals['_LISTRUNSREQUEST']._serialized_start=1219
+  _globals['_LISTRUNSREQUEST']._serialized_end=1273
+  _globals['_LISTRUNSRESPONSE']._serialized_start=1275
+  _globals['_LISTRUNSRESPONSE']._serialized_end=1328
+  _globals['_ALERTCHANGE']._serialized_start=1330
+  _globals['_ALERTCHANGE']._serialized_end=1443
+  _globals['_ALERT']._serialized_start=1446
+  _globals['_ALERT']._serialized_end=1711
+  _globals['_LISTALERTSREQUEST']._serialized_start=1713
+  _globals['_LISTALERTSREQUEST']._serialized_end=1814
+  _globals['_LISTALERTSRESPONSE']._serialized_start=1816
+  _globals['_LISTALERTSRESPONSE']._serialized_end=1869
+  _globals['_GETALERTREQUEST']._serialized_start=1871
+  _globals['_GETALERTREQUEST']._serialized_end=1924
+  _globals['_ACTONALERTREQUEST']._serialized_start=1927
+  _globals['_ACTONALERTREQUEST']._serialized_end=2170
+  _globals['_ACTONALERTREQUEST_ACTION']._serialized_start=2074
+  _globals['_ACTONALERTREQUEST_ACTION']._serialized_end=2170
+  _globals['_ALERTCOUNTSREQUEST']._serialized_start=2172
+  _globals['_ALERTCOUNTSREQUEST']._serialized_end=2210
+  _globals['_ALERTCOUNTS']._serialized_start=2213
+  _globals['_ALERTCOUNTS']._serialized_end=2369
+  _globals['_ALERTCOUNTS_TOWNSHIP']._serialized_start=2279
+  _globals['_ALERTCOUNTS_TOWNSHIP']._serialized_end=2369
+  _globals['_REVERIFICATIONSERVICE']._serialized_start=2372
+  _globals['_REVERIFICATIONSERVICE']._serialized_end=2835
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from hedui.v1 import reverification_pb2 as hedui_dot_v1_dot_reverification__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -22,3 +23,346 @@ if _version_not_supported:
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
+
+
+class ReverificationServiceStub:
+    """Re-verification runs and their change alerts, served by the gateway beside the case
+    service and behind the same guard (the console's and the CLI's way in).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.StartRun = channel.unary_unary(
+                '/hedui.v1.ReverificationService/StartRun',
+                request_serializer=hedui_dot_v1_dot_reverification__pb2.StartRunRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_reverification__pb2.RunStatus.FromString,
+                _registered_method=True)
+        self.GetRun = channel.unary_unary(
+                '/hedui.v1.ReverificationService/GetRun',
+                request_serializer=hedui_dot_v1_dot_reverification__pb2.GetRunRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_reverification__pb2.RunStatus.FromString,
+                _registered_method=True)
+        self.ListRuns = channel.unary_unary(
+                '/hedui.v1.ReverificationService/ListRuns',
+                request_serializer=hedui_dot_v1_dot_reverification__pb2.ListRunsRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_reverification__pb2.ListRunsResponse.FromString,
+                _registered_method=True)
+        self.ListAlerts = channel.unary_unary(
+                '/hedui.v1.ReverificationService/ListAlerts',
+                request_serializer=hedui_dot_v1_dot_reverification__pb2.ListAlertsRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_reverification__pb2.ListAlertsResponse.FromString,
+                _registered_method=True)
+        self.GetAlert = channel.unary_unary(
+                '/hedui.v1.ReverificationService/GetAlert',
+                request_serializer=hedui_dot_v1_dot_reverification__pb2.GetAlertRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_reverification__pb2.Alert.FromString,
+                _registered_method=True)
+        self.ActOnAlert = channel.unary_unary(
+                '/hedui.v1.ReverificationService/ActOnAlert',
+                request_serializer=hedui_dot_v1_dot_reverification__pb2.ActOnAlertRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_reverification__pb2.Alert.FromString,
+                _registered_method=True)
+        self.CountAlerts = channel.unary_unary(
+                '/hedui.v1.ReverificationService/CountAlerts',
+                request_serializer=hedui_dot_v1_dot_reverification__pb2.AlertCountsRequest.SerializeToString,
+                response_deserializer=hedui_dot_v1_dot_reverification__pb2.AlertCounts.FromString,
+                _registered_method=True)
+
+
+class ReverificationServiceServicer:
+    """Re-verification runs and their change alerts, served by the gateway beside the case
+    service and behind the same guard (the console's and the CLI's way in).
+    """
+
+    def StartRun(self, request, context):
+        """Starts a run over the programme's roster; the gateway works it in the background.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRun(self, request, context):
+        """One run's progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRuns(self, request, context):
+        """The most recent runs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAlerts(self, request, context):
+        """Alerts on the worklist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAlert(self, request, context):
+        """One alert with what changed (logged as an access to the household).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActOnAlert(self, request, context):
+        """Confirm, open a review, or dismiss (ALERT_ACTED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountAlerts(self, request, context):
+        """Open alerts by grade and township.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ReverificationServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'StartRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartRun,
+                    request_deserializer=hedui_dot_v1_dot_reverification__pb2.StartRunRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_reverification__pb2.RunStatus.SerializeToString,
+            ),
+            'GetRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRun,
+                    request_deserializer=hedui_dot_v1_dot_reverification__pb2.GetRunRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_reverification__pb2.RunStatus.SerializeToString,
+            ),
+            'ListRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRuns,
+                    request_deserializer=hedui_dot_v1_dot_reverification__pb2.ListRunsRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_reverification__pb2.ListRunsResponse.SerializeToString,
+            ),
+            'ListAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAlerts,
+                    request_deserializer=hedui_dot_v1_dot_reverification__pb2.ListAlertsRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_reverification__pb2.ListAlertsResponse.SerializeToString,
+            ),
+            'GetAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAlert,
+                    request_deserializer=hedui_dot_v1_dot_reverification__pb2.GetAlertRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_reverification__pb2.Alert.SerializeToString,
+            ),
+            'ActOnAlert': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActOnAlert,
+                    request_deserializer=hedui_dot_v1_dot_reverification__pb2.ActOnAlertRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_reverification__pb2.Alert.SerializeToString,
+            ),
+            'CountAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountAlerts,
+                    request_deserializer=hedui_dot_v1_dot_reverification__pb2.AlertCountsRequest.FromString,
+                    response_serializer=hedui_dot_v1_dot_reverification__pb2.AlertCounts.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'hedui.v1.ReverificationService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('hedui.v1.ReverificationService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ReverificationService:
+    """Re-verification runs and their change alerts, served by the gateway beside the case
+    service and behind the same guard (the console's and the CLI's way in).
+    """
+
+    @staticmethod
+    def StartRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.ReverificationService/StartRun',
+            hedui_dot_v1_dot_reverification__pb2.StartRunRequest.SerializeToString,
+            hedui_dot_v1_dot_reverification__pb2.RunStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.ReverificationService/GetRun',
+            hedui_dot_v1_dot_reverification__pb2.GetRunRequest.SerializeToString,
+            hedui_dot_v1_dot_reverification__pb2.RunStatus.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.ReverificationService/ListRuns',
+            hedui_dot_v1_dot_reverification__pb2.ListRunsRequest.SerializeToString,
+            hedui_dot_v1_dot_reverification__pb2.ListRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.ReverificationService/ListAlerts',
+            hedui_dot_v1_dot_reverification__pb2.ListAlertsRequest.SerializeToString,
+            hedui_dot_v1_dot_reverification__pb2.ListAlertsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.ReverificationService/GetAlert',
+            hedui_dot_v1_dot_reverification__pb2.GetAlertRequest.SerializeToString,
+            hedui_dot_v1_dot_reverification__pb2.Alert.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActOnAlert(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.ReverificationService/ActOnAlert',
+            hedui_dot_v1_dot_reverification__pb2.ActOnAlertRequest.SerializeToString,
+            hedui_dot_v1_dot_reverification__pb2.Alert.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hedui.v1.ReverificationService/CountAlerts',
+            hedui_dot_v1_dot_reverification__pb2.AlertCountsRequest.SerializeToString,
+            hedui_dot_v1_dot_reverification__pb2.AlertCounts.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -1,0 +1,83 @@
+"""Re-verification runs worked inside the gateway process: runs started through the
+service, and any left RUNNING or PENDING by a replica that stopped, resumed at start.
+
+The runner is one task per replica; several replicas (or a ``hedui reverify resume``
+beside them) share a run safely through the roster store's claims. A run's failure is
+logged and the runner goes on: the run stays RUNNING and is taken up again at the next
+wake-up (a minute, or a new run started).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import os
+
+import structlog
+
+from hedui.gateway.reverify import Reverifier
+from hedui.gateway.store_roster import RosterStore
+
+log = structlog.get_logger("hedui.gateway.reverify")
+
+#: how often the runner looks for runs left open when nobody wakes it
+IDLE_SECONDS = 60.0
+
+
+def reverifier_for(gw, *, claimer: str | None = None, chunk_size: int = 500  # type: ignore[no-untyped-def]
+                   ) -> Reverifier:
+    """The re-verification parts of a built gateway (``hedui.gateway.server.build``)."""
+    m = gw.cases
+    roster = RosterStore(gw.store.engine, m.vault, pseudonym=m.recorder.pseudonymizer.pseudonym)
+    return Reverifier(
+        gateway_id=m.gateway_id, signing_key=m.signing_key, bundle=m.bundle, roster=roster,
+        standards=m.standards, recorder=m.recorder, client_for=m.fanout.client_for,
+        checkpoint=m.fanout.checkpoint, pseudonym=m.recorder.pseudonymizer.pseudonym,
+        agent_witness=m.fanout.agent_witness, calendar=m.deadlines.calendar,
+        claimer=claimer or f"{m.replica}/{os.getpid()}", chunk_size=chunk_size)
+
+
+class Runner:
+    """Works open runs until stopped; ``wake`` after a run is started."""
+
+    def __init__(self, reverifier: Reverifier, *, idle: float = IDLE_SECONDS) -> None:
+        self.reverifier = reverifier
+        self.idle = idle
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.work_open_runs()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                waiting = asyncio.create_task(self._wake.wait())
+                stopping = asyncio.create_task(stop.wait())
+                try:
+                    await asyncio.wait({waiting, stopping}, timeout=self.idle,
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    waiting.cancel()
+                    stopping.cancel()
+
+    async def work_open_runs(self) -> int:
+        """Work every open run once to its end (as far as this replica can); how many."""
+        rv = self.reverifier
+        worked = 0
+        for progress in await asyncio.to_thread(rv.roster.resumable_runs):
+            try:
+                started = dt.datetime.now(dt.UTC)
+                done = await rv.run(progress.run_id, operator=progress.started_by)
+                worked += 1
+                log.info("re-verification run worked", run_id=done.run_id, state=done.state,
+                         decided=done.by_state.get("DECIDED", 0),
+                         seconds=round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the run stays open; the next wake-up resumes it
+                log.error("re-verification run failed; it is resumed later",
+                          run_id=progress.run_id, error=str(exc))
+        return worked
