@@ -4,10 +4,12 @@ Why not the case's :class:`~hedui.v1.case_pb2.DeterminationReport`: a report car
 every signed answer it rests on, so anyone can check it alone. A bulk answer is signed
 once per chunk of a few hundred households, and a chunk copied into one household's
 report would hand it every other household's records. A determination therefore cites
-each department's chunk by digest (:class:`~hedui.v1.reverification_pb2.ChunkReference`);
-a household's change alert that leads to a review case is then verified the case way,
-with answers of its own. (Keeping the chunks sealed beside the run, or a Merkle root per
-chunk so each household's part verifies alone, is still to do: docs/architecture.md.)
+each department's chunk by digest (:class:`~hedui.v1.reverification_pb2.ChunkReference`),
+and the gateway keeps the chunks sealed beside the run (``bulk_chunks``), so every
+figure traces to a signed answer it can produce; a household's change alert that leads
+to a review case is verified the case way, with answers of its own. (A Merkle root per
+chunk, so each household's part verifies alone, would let the household's own part be
+handed over without the others: docs/architecture.md.)
 
 It names its members by audit pseudonym only: determinations are kept for comparison
 with the next run, and nothing in them needs the ID numbers.

@@ -203,6 +203,10 @@ class Reverifier:
                 await self._record_failure(run_id, progress, dept, signed, operator,
                                            pseudonyms, out.failure, final=True)
                 return out
+            await asyncio.to_thread(
+                self.roster.keep_chunks, run_id, dept.department, signed.digest,
+                [(d, e.SerializeToString()) for d, e in zip(reply.chunk_digests, reply.chunks,
+                                                            strict=True)])
             out.reply = reply
             out.failure = ""
             refused = reply.refusals

@@ -18,11 +18,38 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from hedui.gateway.sealing import Vault
+from hedui.gateway.store import metadata
 from hedui.gateway.store_alerts import PendingAlert
+
+#: the signed bulk answer chunks determinations cite (ChunkReference), sealed: the
+#: evidence behind every re-verified figure, kept with the run
+bulk_chunks = Table(
+    "bulk_chunks", metadata,
+    Column("chunk_digest", LargeBinary, primary_key=True),
+    Column("run_id", String(64), nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("query_digest", LargeBinary, nullable=False),
+    Column("chunk_index", Integer, nullable=False),
+    Column("envelope_sealed", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_bulk_chunks_run_id", "run_id"),
+)
 
 
 def _tables() -> Any:
@@ -55,6 +82,28 @@ class DecisionBatches:
         def read(self) -> AbstractContextManager[Connection]: ...
         def _insert_alert(self, conn: Connection, run_id: str, roster_id: str,
                           township: str, alert: PendingAlert, now: dt.datetime) -> str: ...
+
+    def keep_chunks(self, run_id: str, department: str, query_digest: bytes,
+                    chunks: Sequence[tuple[bytes, bytes]], *,
+                    now: dt.datetime | None = None) -> None:
+        """Keep a bulk answer's signed chunks, ``(chunk payload digest, envelope bytes)``
+        in order, sealed — before any determination citing them is stored."""
+        if not chunks:
+            return
+        now = now or dt.datetime.now(dt.UTC)
+        with self.tx() as conn:
+            conn.execute(insert(bulk_chunks), [
+                {"chunk_digest": digest, "run_id": run_id, "department": department,
+                 "query_digest": query_digest, "chunk_index": i,
+                 "envelope_sealed": self.sealer.seal(envelope), "created_at": now}
+                for i, (digest, envelope) in enumerate(chunks)])
+
+    def chunk(self, chunk_digest: bytes) -> bytes | None:
+        """A kept chunk's signed envelope (bytes), unsealed; None when not kept."""
+        with self.read() as conn:
+            sealed = conn.execute(select(bulk_chunks.c.envelope_sealed).where(
+                bulk_chunks.c.chunk_digest == chunk_digest)).scalar()
+        return self.sealer.open(bytes(sealed)) if sealed is not None else None
 
     def previous_determinations(self, roster_ids: Sequence[str], *, before_run: str
                                 ) -> dict[str, tuple[str, bytes, bytes]]:

@@ -26,7 +26,7 @@ from hedui.gateway import sandbox, server
 from hedui.gateway.determination import verify_determination
 from hedui.gateway.reverify_cli import reverifier_for
 from hedui.gateway.store_roster import RosterEntry
-from hedui.v1 import audit_pb2, case_pb2, envelope_pb2
+from hedui.v1 import audit_pb2, bulk_pb2, case_pb2, envelope_pb2
 
 AS_OF = case_site.TODAY
 K = audit_pb2
@@ -101,6 +101,13 @@ def test_a_run_decides_every_household_once_signs_and_grades(site: case_site.Sit
         assert det.run_id == run_id and det.roster_id == roster_id
         assert case_pb2.Outcome.Name(det.outcome) == outcome
         assert det.answers, "every household rests on at least one department's chunk"
+        for ref in det.answers:  # every cited chunk is kept, signed, and holds the household
+            kept = rv.roster.chunk(ref.chunk_digest)
+            assert kept is not None, f"chunk of {ref.department} not kept"
+            chunk_env = envelope_pb2.Envelope.FromString(kept)
+            assert hashlib.sha256(chunk_env.payload).digest() == ref.chunk_digest
+            chunk = bulk_pb2.BulkAnswerChunk.FromString(chunk_env.payload)
+            assert ref.household_ref in {h.household_ref for h in chunk.households}
         outcomes[outcome] += 1
         alert = alerts_mod.grade(None, alerts_mod.Snapshot.of_report(det))  # type: ignore[arg-type]
         if alert is not None:

@@ -104,6 +104,17 @@ def upgrade() -> None:
     op.create_index("ix_alerts_state_township_due_on", "alerts",
                     ["state", "township", "due_on"])
     op.create_index("ix_alerts_run_id", "alerts", ["run_id"])
+    op.create_table(
+        "bulk_chunks",
+        sa.Column("chunk_digest", sa.LargeBinary(), primary_key=True),
+        sa.Column("run_id", sa.String(64), nullable=False),
+        sa.Column("department", sa.String(64), nullable=False),
+        sa.Column("query_digest", sa.LargeBinary(), nullable=False),
+        sa.Column("chunk_index", sa.Integer(), nullable=False),
+        sa.Column("envelope_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_bulk_chunks_run_id", "bulk_chunks", ["run_id"])
 
 
 def downgrade() -> None:
