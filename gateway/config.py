@@ -68,6 +68,13 @@ with no staff at all.
 
     [standards]
     directory = "deploy/standards"
+
+    [reverification]                         # 动态监测: runs over each programme's roster
+    scheduled_by = "op-1001"                 # the verifier accountable for scheduled
+                                             # runs (empty: runs are started by hand)
+    every_months = 12                        # a programme's run is due this long after
+    [reverification.programmes]              # its last (or its first enrolment)
+    temporary-assistance = 6                 # irregular income: every six months
 """
 
 from __future__ import annotations
@@ -171,6 +178,11 @@ class GatewayConfig:
     retry_failed_every: float = 1800.0
     #: at most this many cases are retried each time
     retry_failed_per_sweep: int = 20
+    #: ``[reverification]``: whose scheduled runs are (empty: none), and the months
+    #: between a programme's runs
+    reverify_scheduled_by: str = ""
+    reverify_every_months: int = 12
+    reverify_programme_months: dict[str, int] = field(default_factory=dict)
 
     @property
     def bundle_state(self) -> Path:
@@ -242,6 +254,23 @@ class _Cases(Section):
     repeat_within_days: int = Field(default=90, ge=0, le=3660)
 
 
+class _Reverification(Section):
+    #: the staff member (a verifier) whose runs the scheduled ones are: their id is on
+    #: each run and its entries; empty: no scheduled runs
+    scheduled_by: str = ""
+    every_months: int = Field(default=12, ge=1, le=60)
+    #: programme → months between its runs, where not every_months
+    programmes: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("programmes")
+    @classmethod
+    def _months(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [p for p, m in value.items() if not 1 <= m <= 60]
+        if bad:
+            raise ValueError(f"months between runs are 1 to 60, not so for {', '.join(bad)}")
+        return value
+
+
 class _Fanout(Section):
     deadline_seconds: float = Field(default=5.0, gt=0)
     retries: int = Field(default=2, ge=0, le=10)
@@ -289,6 +318,7 @@ class _File(Section):
     fanout: _Fanout = _Fanout()
     standards: _Standards = _Standards()
     deadlines: _Deadlines = _Deadlines()
+    reverification: _Reverification = _Reverification()
 
 
 def load(path: str | Path) -> GatewayConfig:
@@ -357,6 +387,9 @@ def load(path: str | Path) -> GatewayConfig:
         deadlines=_deadlines(path, raw.deadlines, p),
         retry_failed_every=raw.fanout.retry_failed_every_minutes * 60,
         retry_failed_per_sweep=raw.fanout.retry_failed_per_sweep,
+        reverify_scheduled_by=raw.reverification.scheduled_by,
+        reverify_every_months=raw.reverification.every_months,
+        reverify_programme_months=dict(raw.reverification.programmes),
     )
 
 

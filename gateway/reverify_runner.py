@@ -13,10 +13,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+from collections.abc import Sequence
 
 import structlog
 
+from hedui import china_time
 from hedui.gateway.reverify import Reverifier
+from hedui.gateway.reverify_schedule import Schedule, start_due
 from hedui.gateway.store_roster import RosterStore
 
 log = structlog.get_logger("hedui.gateway.reverify")
@@ -41,9 +44,13 @@ def reverifier_for(gw, *, claimer: str | None = None, chunk_size: int = 500  # t
 class Runner:
     """Works open runs until stopped; ``wake`` after a run is started."""
 
-    def __init__(self, reverifier: Reverifier, *, idle: float = IDLE_SECONDS) -> None:
+    def __init__(self, reverifier: Reverifier, *, idle: float = IDLE_SECONDS,
+                 schedule: Schedule | None = None, registry: object = None) -> None:
         self.reverifier = reverifier
         self.idle = idle
+        self.schedule = schedule or Schedule()
+        #: the staff registry, for the accountable person of scheduled runs
+        self.registry = registry
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -51,6 +58,7 @@ class Runner:
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            await self.start_scheduled()
             await self.work_open_runs()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -62,6 +70,20 @@ class Runner:
                 finally:
                     waiting.cancel()
                     stopping.cancel()
+
+    async def start_scheduled(self) -> Sequence[str]:
+        """Start the runs the schedule says are due (none without ``scheduled_by``)."""
+        if not self.schedule.scheduled_by or self.registry is None:
+            return ()
+        try:
+            return await start_due(self.reverifier.roster, self.schedule,
+                                   registry=self.registry, recorder=self.reverifier.recorder,
+                                   today=china_time.today())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a database hiccup: the next wake-up tries again
+            log.error("scheduled re-verification check failed", error=str(exc))
+            return ()
 
     async def work_open_runs(self) -> int:
         """Work every open run once to its end (as far as this replica can); how many."""

@@ -46,6 +46,7 @@ from hedui.gateway.planner import DepartmentPlan
 from hedui.gateway.planner import programmes as planner_programmes
 from hedui.gateway.reverify_desk import ReverificationDesk
 from hedui.gateway.reverify_runner import Runner, reverifier_for
+from hedui.gateway.reverify_schedule import Schedule
 from hedui.gateway.reverify_service import ReverificationService
 from hedui.gateway.reverify_service import add_to_server as add_reverification_service
 from hedui.gateway.sealing import Vault
@@ -249,7 +250,8 @@ async def serve(config: GatewayConfig) -> None:
         gw.cases, config.allowed_clients, consoles=config.console_clients,
         declared_operators=config.declared_operators,
         trust_domain=identity.parse_id(config.gateway_id).domain), server)
-    runner = Runner(reverifier_for(gw))
+    runner = Runner(reverifier_for(gw), schedule=Schedule.from_config(config),
+                    registry=gw.cases.registry)
     add_reverification_service(ReverificationService(
         ReverificationDesk(gw.cases, runner.reverifier.roster, wake=runner.wake),
         config.allowed_clients, consoles=config.console_clients,
