@@ -34,8 +34,8 @@ from hedui.v1 import audit_pb2, bulk_pb2, common_pb2, envelope_pb2, trust_pb2
 
 log = structlog.get_logger("hedui.agent")
 
-BULK_QUERY_TYPE = "application/vnd.hedui.bulk-query+protobuf"
-BULK_CHUNK_TYPE = "application/vnd.hedui.bulk-answer-chunk+protobuf"
+BULK_QUERY_TYPE = dsse.BULK_QUERY_TYPE
+BULK_CHUNK_TYPE = dsse.BULK_CHUNK_TYPE
 
 #: households one bulk query may name, and how many go into one signed chunk
 MAX_HOUSEHOLDS = 1000

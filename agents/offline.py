@@ -33,6 +33,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine,
 
 from hedui.agents import refusals
 from hedui.agents.answering import Answerer
+from hedui.agents.bulk import BULK_QUERY_TYPE, BulkAnswerer
 from hedui.agents.checks import QueryChecker
 from hedui.agents.config import AgentConfig, ConfigError
 from hedui.agents.departments import department as department_info
@@ -43,7 +44,7 @@ from hedui.keys import sealed_bundle as sb
 from hedui.keys.bundle import Bundle
 from hedui.keys.errors import UnknownParticipant
 from hedui.local_tables import create_missing
-from hedui.v1 import audit_pb2, offline_pb2, query_pb2, trust_pb2
+from hedui.v1 import audit_pb2, bulk_pb2, envelope_pb2, offline_pb2, query_pb2, trust_pb2
 
 #: default longest lifetime of an offline query ([limits] offline_max_query_lifetime_days)
 DEFAULT_OFFLINE_LIFETIME_DAYS = 45
@@ -250,7 +251,13 @@ def answer_bundle(
         out = AnsweredBundle(b"", str(uuid.uuid4()), header.bundle_id, header.sender)
         answers = []
         refused = []
+        bulk = BulkAnswerer(answerer)
         for envelope in opened.envelopes:
+            if envelope.payload_type == BULK_QUERY_TYPE:
+                # a re-verification run's bulk query: its signed chunks travel back
+                # in the same answers bundle, one refusal entry if refused whole
+                _answer_bulk(bulk, envelope, header.sender, answers, refused, out)
+                continue
             try:
                 query = query_pb2.Query.FromString(envelope.payload)
             except DecodeError:
@@ -284,3 +291,26 @@ def answer_bundle(
         return out
     finally:
         seen.close()
+
+
+def _answer_bulk(bulk: BulkAnswerer, envelope: envelope_pb2.Envelope, sender: str,
+                 answers: list[envelope_pb2.Envelope],
+                 refused: list[offline_pb2.OfflineRefusal], out: AnsweredBundle) -> None:
+    """Answer one bulk query from a bundle as the online service does: its one entry
+    durable first, then its chunks; a whole-query refusal is one OfflineRefusal."""
+    try:
+        query = bulk_pb2.BulkQuery.FromString(envelope.payload)
+    except DecodeError:
+        query = bulk_pb2.BulkQuery()
+    prepared = bulk.prepare(envelope, peer_id=sender)
+    bulk.answerer.recorder.log.append(prepared.entry)
+    try:
+        chunks = bulk.release(prepared)
+    except refusals.QueryRefused as exc:
+        refused.append(offline_pb2.OfflineRefusal(
+            query_id=query.query_id[:64], query_digest=hashlib.sha256(envelope.payload).digest(),
+            reason=exc.reason, detail=str(exc)[:1000]))
+        out.refused.append((query.query_id[:64], query.run_id[:64], exc.reason, str(exc)))
+        return
+    answers.extend(chunks)
+    out.answered.append((query.query_id, query.run_id))

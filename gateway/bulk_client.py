@@ -25,7 +25,6 @@ import nacl.signing
 
 from hedui import status
 from hedui.agents import fieldmask
-from hedui.agents.bulk import BULK_CHUNK_TYPE, BULK_QUERY_TYPE
 from hedui.agents.departments import unwrap
 from hedui.errors import HeduiError
 from hedui.gateway.agent_client import AgentCallFailed, AgentClient
@@ -150,7 +149,7 @@ def sign_bulk_query(query: bulk_pb2.BulkQuery,
                     signing_key: nacl.signing.SigningKey) -> SignedBulkQuery:
     """Serialize once, sign those bytes, and remember their digest."""
     payload = query.SerializeToString()
-    envelope = dsse.sign(payload, BULK_QUERY_TYPE, signing_key)
+    envelope = dsse.sign(payload, dsse.BULK_QUERY_TYPE, signing_key)
     return SignedBulkQuery(query, envelope, hashlib.sha256(payload).digest())
 
 
@@ -184,7 +183,7 @@ class BulkVerifier:
         """Verify one chunk; raises BulkAnswerRejected."""
         audience = self.signed.query.audience
         try:
-            verified = dsse.verify(envelope, self.bundle, payload_type=BULK_CHUNK_TYPE,
+            verified = dsse.verify(envelope, self.bundle, payload_type=dsse.BULK_CHUNK_TYPE,
                                    now=self.now)
         except KeysError as exc:
             raise self._reject(f"chunk #{len(self._digests)} has a bad signature: {exc}"

@@ -35,6 +35,8 @@ from hedui.v1 import envelope_pb2
 
 __all__ = [
     "ANSWER_TYPE",
+    "BULK_CHUNK_TYPE",
+    "BULK_QUERY_TYPE",
     "MAX_SIGNATURES",
     "OFFLINE_BUNDLE_TYPE",
     "PAYLOAD_TYPES",
@@ -65,7 +67,11 @@ ANSWER_TYPE = "application/vnd.hedui.answer+protobuf"
 TRUST_BUNDLE_TYPE = "application/vnd.hedui.trust-bundle+protobuf"
 REPORT_TYPE = "application/vnd.hedui.report+protobuf"
 OFFLINE_BUNDLE_TYPE = "application/vnd.hedui.offline-bundle+protobuf"
-PAYLOAD_TYPES = (QUERY_TYPE, ANSWER_TYPE, TRUST_BUNDLE_TYPE, REPORT_TYPE, OFFLINE_BUNDLE_TYPE)
+#: re-verification: one query for many households, answered in signed chunks
+BULK_QUERY_TYPE = "application/vnd.hedui.bulk-query+protobuf"
+BULK_CHUNK_TYPE = "application/vnd.hedui.bulk-answer-chunk+protobuf"
+PAYLOAD_TYPES = (QUERY_TYPE, ANSWER_TYPE, TRUST_BUNDLE_TYPE, REPORT_TYPE, OFFLINE_BUNDLE_TYPE,
+                 BULK_QUERY_TYPE, BULK_CHUNK_TYPE)
 
 #: signatures beyond this many are refused unread, so an envelope cannot make us verify forever
 MAX_SIGNATURES = 8

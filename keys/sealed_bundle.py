@@ -87,7 +87,9 @@ MAX_ENVELOPES = 10_000
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 #: which envelopes each content kind carries, and who may send it
-_PAYLOAD_TYPE = {QUERIES: dsse.QUERY_TYPE, ANSWERS: dsse.ANSWER_TYPE}
+#: (a re-verification run's bulk queries travel too, and their signed chunks come back)
+_PAYLOAD_TYPE = {QUERIES: (dsse.QUERY_TYPE, dsse.BULK_QUERY_TYPE),
+                 ANSWERS: (dsse.ANSWER_TYPE, dsse.BULK_CHUNK_TYPE)}
 _SENDER_ROLE = {QUERIES: trust_pb2.ROLE_GATEWAY, ANSWERS: trust_pb2.ROLE_AGENT}
 _KIND_WORD = {QUERIES: "queries", ANSWERS: "answers"}
 
@@ -201,8 +203,9 @@ def seal(
     if kind not in _PAYLOAD_TYPE:
         raise ValueError("kind must be CONTENT_KIND_QUERIES or CONTENT_KIND_ANSWERS")
     wanted = _PAYLOAD_TYPE[kind]
-    if any(e.payload_type != wanted for e in envelopes):
-        raise ValueError(f"a {_KIND_WORD[kind]} bundle carries only {wanted} envelopes")
+    if any(e.payload_type not in wanted for e in envelopes):
+        raise ValueError(f"a {_KIND_WORD[kind]} bundle carries only {' or '.join(wanted)} "
+                         "envelopes")
     if len(envelopes) > MAX_ENVELOPES:
         raise ValueError(f"a bundle carries at most {MAX_ENVELOPES} envelopes")
     if len(recipient_box_public_key) != nacl.public.PublicKey.SIZE:
@@ -438,7 +441,7 @@ def open_sealed(
             f"says {header.count}"
         )
     wanted = _PAYLOAD_TYPE[header.content_kind]
-    if any(e.payload_type != wanted for e in body.envelopes):
+    if any(e.payload_type not in wanted for e in body.envelopes):
         raise BundleTampered(
             f"bundle {header.bundle_id} carries an envelope that is not a "
             f"{_KIND_WORD[header.content_kind][:-1]}"
