@@ -31,7 +31,7 @@ log = structlog.get_logger("hedui.console")
 STATIC = Path(__file__).resolve().parent / "static"
 #: the screens, in the order their routes are tried
 PAGES = ("signin", "work", "case_new", "case", "search", "batch", "statistics", "admin",
-         "account", "report_check")
+         "account", "report_check", "reverify")
 
 
 def _routes() -> list[BaseRoute]:

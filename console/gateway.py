@@ -31,7 +31,8 @@ class Refused(Exception):
 
 
 class ConsoleGateway:
-    """Blocking stubs of the case and office services, shared by every request."""
+    """Blocking stubs of the case, office and re-verification services, shared by every
+    request."""
 
     def __init__(self, config: ConsoleConfig) -> None:
         self.client = GatewayClient(ClientConfig(
@@ -39,6 +40,8 @@ class ConsoleGateway:
             certificate=config.certificate, key=config.key, ca=config.ca))
         self.cases = self.client.cases
         self.office = self.client.office
+        #: a ``reverification_pb2_grpc.ReverificationServiceStub``
+        self.reverify = self.client.reverify
 
     def call(self, method: Any, request: Any, *, staff_id: str, timeout: float = 30.0) -> Any:
         """``method(request)`` for ``staff_id``: the request's ``operator`` is set to the

@@ -141,6 +141,26 @@ WORDS: dict[str, tuple[str, str]] = {
         "无法确认操作人员身份，请重新登录。",
         "Who is acting could not be established; sign in again.",
     ),
+    "RUN_NOT_FOUND": ("找不到该动态监测批次。", "No such re-verification run."),
+    "ALERT_NOT_FOUND": ("找不到该预警。", "No such alert."),
+    "ALERT_NOT_OPEN": (
+        "该预警已被处理，不能再次处理；请刷新页面查看结果。",
+        "This alert was acted on already; refresh to see how.",
+    ),
+    "NOTE_REQUIRED": ("请填写核实情况说明。", "Write a note of what was checked."),
+    "NOTE_TOO_LONG": (
+        "说明太长（不超过2000字）。",
+        "The note is too long (2,000 characters at most).",
+    ),
+    "BAD_ALERT_ACTION": (
+        "请选择处理方式：确认、记录入户核查或排除。",
+        "Choose an action: confirm, record a review or dismiss.",
+    ),
+    "REVIEW_CASE_REQUIRED": (
+        "请先开展入户核查，并填写入户核查案件编号。",
+        "Open the review case (home visit) first and give its case id.",
+    ),
+    "BAD_GRADE": ("预警等级应为红色、橙色或黄色。", "A grade is red, orange or yellow."),
     "INTERNAL_ERROR": (
         "网关内部错误，管理员可凭参考号在网关日志中查到原因。",
         "Internal error in the gateway; the administrator finds the reference in its log.",

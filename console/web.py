@@ -54,6 +54,8 @@ NAV = (
     NavItem("/cases/new", "新建案件", ("intake-clerk", "verifier")),
     NavItem("/search", "查询", CASE_ROLES),
     NavItem("/batch", "批量核对", ("verifier",)),
+    NavItem("/reverify", "动态监测", CASE_ROLES),
+    NavItem("/alerts", "预警工作台", CASE_ROLES),
     NavItem("/statistics", "统计", (*CASE_ROLES, "administrator")),
     NavItem("/admin/staff", "人员管理", ("administrator",)),
     NavItem("/admin/departments", "部门", ("administrator", *CASE_ROLES)),

@@ -96,27 +96,37 @@ def run_cli(csv: Path, client: Path, out: Path, concurrency: int | None,
     return wall, states, usage.ru_utime + usage.ru_stime
 
 
-def write_roster(root: Path, members: list[list[dict]], n: int) -> Path:
-    """The programme's list as an office keeps it: one row per person, Chinese headers."""
+def write_roster(root: Path, members: list[list[dict]], n: int) -> list[Path]:
+    """The programme's list as an office keeps it: one row per person, Chinese headers;
+    split into files of at most 150,000 rows (the import takes 200,000 at most)."""
     today = time.strftime("%Y-%m-%d")
-    lines = ["户号,身份证号,姓名,与户主关系,纳入日期,授权书编号,授权书摘要,乡镇,区划"]
+    header = "户号,身份证号,姓名,与户主关系,纳入日期,授权书编号,授权书摘要,乡镇,区划"
+    files: list[list[str]] = [[]]
     for i, household in enumerate(members[:n]):
+        if len(files[-1]) + len(household) > 150_000:
+            files.append([])
         digest = hashlib.sha256(f"roster-{i}".encode()).hexdigest()
         for m in household:
-            lines.append(f"H{i:07d},{m['id_number']},{m['name']},{m['relation']},{today},"
-                         f"SQ-RV-{i:07d},{digest},town-{i % 7},310000")
-    path = root / "roster.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+            files[-1].append(f"H{i:07d},{m['id_number']},{m['name']},{m['relation']},{today},"
+                             f"SQ-RV-{i:07d},{digest},town-{i % 7},310000")
+    paths = []
+    for k, rows in enumerate(files):
+        path = root / f"roster-{k}.csv"
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def run_reverify(dep, root: Path, members: list[list[dict]], n: int,  # type: ignore[no-untyped-def]
                  timeout: float, workers: int) -> dict:
     """Import the roster, then time one run; its wall time, decided count, CPU, max RSS."""
     config = str(dep.sb.gateway_config)
-    roster = write_roster(root, members, n)
-    subprocess.run([*sandbox.hedui_command(), "reverify", "import", "--config", config,
-                    "--programme", "dibao", str(roster)], check=True, capture_output=True)
+    for roster in write_roster(root, members, n):
+        done = subprocess.run([*sandbox.hedui_command(), "reverify", "import", "--config",
+                               config, "--programme", "dibao", str(roster)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"hedui reverify import failed: {done.stderr.strip()}")
     log = root / "reverify.log"
     cmd = [*sandbox.hedui_command(), "reverify", "start", "--config", config,
            "--programme", "dibao", "--operator", sandbox.VERIFIER, "--chunk", "500",

@@ -25,6 +25,7 @@ from hedui.console.pages.case import department_name, directory
 from hedui.console.words import N_
 from hedui.gateway.masking import mask_member
 from hedui.v1 import case_pb2, office_pb2
+from hedui.v1 import reverification_pb2 as rv
 
 State = case_pb2.CaseState
 Dept = case_pb2.DepartmentStatus
@@ -54,6 +55,8 @@ STATE_WORDS: dict[str, int] = {
     "eligible": State.CASE_STATE_DECIDED, "ineligible": State.CASE_STATE_DECIDED,
     "needs_manual_review": State.CASE_STATE_DECIDED,
 }
+#: the change alerts' grades, as My work counts them
+ALERT_GRADES = {"red": N_("红色预警"), "orange": N_("橙色预警"), "yellow": N_("黄色预警")}
 #: counts worth a red card
 URGENT = (State.CASE_STATE_RETURNED, State.CASE_STATE_INCOMPLETE)
 
@@ -99,6 +102,21 @@ def _counts(request: Request) -> dict[int, int] | None:
         if state is not None:
             counts[state] = counts.get(state, 0) + c.cases
     return counts
+
+
+def alert_counts(request: Request) -> dict[str, Any] | None:
+    """Open change alerts per grade in the person's scope (动态监测); None when the
+    gateway refuses (a role that may not view alerts) or none is open."""
+    try:
+        found = web.call(request, "CountAlerts", rv.AlertCountsRequest(), service="reverify")
+    except Refused:
+        return None
+    totals = {g: sum(getattr(t, g) for t in found.townships) for g in ALERT_GRADES}
+    if not any(totals.values()):
+        return None
+    return {"grades": [{"grade": g, "word": word, "n": totals[g]}
+                       for g, word in ALERT_GRADES.items()],
+            "overdue": sum(t.overdue for t in found.townships)}
 
 
 def row(request: Request, case: case_pb2.Case) -> dict[str, Any]:
@@ -167,7 +185,7 @@ def my_work(request: Request) -> HTMLResponse:
     me = web.me(request)
     if not me.has(*web.CASE_ROLES):
         return web.render(request, "work.html", case_staff=False, cards=[], sections=[],
-                          overdue=[], alerts=[], problems=[])
+                          overdue=[], alerts=[], problems=[], change_alerts=None)
     states = states_for(me)
     lists = {s: _CALLS.submit(_list, request, s) for s in states}
     if me.has("reviewer") and not me.has("verifier", "intake-clerk"):
@@ -176,6 +194,7 @@ def my_work(request: Request) -> HTMLResponse:
     overdue_call = _CALLS.submit(_list, request, overdue=True, size=OVERDUE_SHOWN)
     counts_call = _CALLS.submit(_counts, request)
     known_call = _CALLS.submit(directory, request)
+    alerts_call = _CALLS.submit(alert_counts, request)
     listed: dict[int, list[case_pb2.Case]] = {}
     more: dict[int, bool] = {}
     problems: list[str] = []
@@ -211,7 +230,8 @@ def my_work(request: Request) -> HTMLResponse:
                   "urgent": bool(overdue_cases), "anchor": "overdue"})
     return web.render(request, "work.html", case_staff=True, cards=cards, sections=sections,
                       overdue=overdue_rows(request, overdue_cases),
-                      alerts=alerts(request, listed, known), problems=sorted(set(problems)))
+                      alerts=alerts(request, listed, known), problems=sorted(set(problems)),
+                      change_alerts=alerts_call.result())
 
 
 routes = [Route("/", my_work, methods=["GET"])]

@@ -18,6 +18,8 @@ from hedui.gateway import sandbox
 
 #: one person of each role
 PEOPLE = (sandbox.CLERK, sandbox.VERIFIER, sandbox.REVIEWER, sandbox.ADMIN)
+#: the detail pages a list links to: a case, a staff member, a change alert
+DETAIL = r'href="(/(?:cases/case-[^"/]+|admin/staff/[a-z0-9-]+|alerts/al-[0-9a-f]+))"'
 
 
 class _Page(HTMLParser):
@@ -85,7 +87,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleSite]:
 
 
 def _pages_of(client: TestClient, staff_id: str) -> dict[str, str]:
-    """The header's links of this person, and the case and staff pages they list."""
+    """The header's links of this person, and the case, staff and alert pages they
+    list."""
     first = client.get("/")
     (nav,) = re.findall(r"<nav[^>]*>.*?</nav>", first.text, re.S)
     found = dict.fromkeys(["/", *re.findall(r'href="(/[^"]*)"', nav)])
@@ -94,8 +97,7 @@ def _pages_of(client: TestClient, staff_id: str) -> dict[str, str]:
         r = client.get(href)
         assert r.status_code == 200, f"{staff_id} {href}: {r.status_code} {r.text[:300]}"
         pages[href] = r.text
-        for more in re.findall(r'href="(/(?:cases/case-[^"/]+|admin/staff/[a-z0-9-]+))"',
-                               r.text)[:2]:
+        for more in re.findall(DETAIL, r.text)[:2]:
             if more not in pages:
                 detail = client.get(more)
                 assert detail.status_code == 200, f"{staff_id} {more}: {detail.status_code}"

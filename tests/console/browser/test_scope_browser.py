@@ -49,10 +49,10 @@ def test_a_township_clerk_cannot_see_another_townships_case(browsing: Browsing,
 #: each screen, and who opens it
 SCREENS = {
     sandbox.VERIFIER: ["/", "/cases/new", "/search", "/batch", "/statistics",
-                       "/admin/departments", "/admin/standards"],
+                       "/admin/departments", "/admin/standards", "/reverify", "/alerts"],
     sandbox.ADMIN: ["/admin/staff", "/admin/staff/new", "/admin/departments",
                     "/admin/standards", "/statistics", "/account"],
-    sandbox.CLERK: ["/", "/cases/new", "/search", "/account"],
+    sandbox.CLERK: ["/", "/cases/new", "/search", "/account", "/reverify", "/alerts"],
 }
 
 
