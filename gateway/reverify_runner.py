@@ -41,6 +41,12 @@ def reverifier_for(gw, *, claimer: str | None = None, chunk_size: int = 500  # t
         claimer=claimer or f"{m.replica}/{os.getpid()}", chunk_size=chunk_size)
 
 
+def replica_reverifier(gw) -> Reverifier:  # type: ignore[no-untyped-def]
+    """The gateway process's own: claims under the replica's stable name (``[gateway]
+    replica``, else host:port), so after a restart it takes its households back."""
+    return reverifier_for(gw, claimer=f"gateway:{gw.cases.replica}")
+
+
 class Runner:
     """Works open runs until stopped; ``wake`` after a run is started."""
 
@@ -57,6 +63,11 @@ class Runner:
         self._wake.set()
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        released = await asyncio.to_thread(self.reverifier.roster.release_claims,
+                                           self.reverifier.claimer)
+        if released:
+            log.info("households this replica held when it stopped are taken back",
+                     households=released, claimer=self.reverifier.claimer)
         while not stop.is_set():
             await self.start_scheduled()
             await self.work_open_runs()

@@ -45,7 +45,7 @@ from hedui.gateway.office import add_to_server as add_office_service
 from hedui.gateway.planner import DepartmentPlan
 from hedui.gateway.planner import programmes as planner_programmes
 from hedui.gateway.reverify_desk import ReverificationDesk
-from hedui.gateway.reverify_runner import Runner, reverifier_for
+from hedui.gateway.reverify_runner import Runner, replica_reverifier
 from hedui.gateway.reverify_schedule import Schedule
 from hedui.gateway.reverify_service import ReverificationService
 from hedui.gateway.reverify_service import add_to_server as add_reverification_service
@@ -250,7 +250,7 @@ async def serve(config: GatewayConfig) -> None:
         gw.cases, config.allowed_clients, consoles=config.console_clients,
         declared_operators=config.declared_operators,
         trust_domain=identity.parse_id(config.gateway_id).domain), server)
-    runner = Runner(reverifier_for(gw), schedule=Schedule.from_config(config),
+    runner = Runner(replica_reverifier(gw), schedule=Schedule.from_config(config),
                     registry=gw.cases.registry)
     add_reverification_service(ReverificationService(
         ReverificationDesk(gw.cases, runner.reverifier.roster, wake=runner.wake),

@@ -72,3 +72,12 @@ def test_previous_determinations_of_a_chunk_are_the_latest_of_other_runs(db: Db)
     assert all(run == first and raw == b"env-" + r.encode()
                for r, (run, _digest, raw) in found.items())
     assert db.store.previous_determinations(ids, before_run=first) == {}
+
+
+def test_a_restarted_claimer_takes_its_own_households_back_at_once(db: Db) -> None:  # noqa: F811
+    run_id, ids = _run(db, 5)  # all five CLAIMED by w1, which then "crashed"
+    assert db.store.claim(run_id, "w1", 5, STALE, now=NOW) == []  # nothing free
+    assert db.store.release_claims("w2") == 0  # another claimer's are left alone
+    assert db.store.release_claims("w1") == 5
+    again = db.store.claim(run_id, "w1", 5, STALE, now=NOW)
+    assert sorted(r.roster_id for r in again) == sorted(ids)

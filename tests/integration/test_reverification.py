@@ -234,3 +234,92 @@ def test_two_workers_share_a_run_and_one_finishes_it(site: case_site.Site) -> No
     decided = [p for e in log if e.kind == K.AUDIT_KIND_REVERIFICATION_DECIDED
                for p in e.subject_pseudonyms]
     assert len(decided) == len(set(decided)), "a member was decided twice"
+
+
+def test_a_restarted_gateway_runner_takes_its_own_claims_back(site: case_site.Site) -> None:
+    from hedui.gateway.reverify_runner import Runner
+
+    entries = _entries(site, 10, "e")
+
+    async def work():  # type: ignore[no-untyped-def]
+        gw = _gateway(site)
+        try:
+            rv = reverifier_for(gw, claimer="gateway:replica-a", chunk_size=4)
+            rv.roster.import_rows("education-assistance", entries, source="import:test-e")
+            run_id = rv.roster.create_run("education-assistance", AS_OF, sandbox.VERIFIER)
+            # the replica claimed a chunk, then was killed before deciding it
+            rv.roster.claim(run_id, rv.claimer, 4, dt.timedelta(minutes=5))
+            stop = asyncio.Event()
+            runner = Runner(rv, idle=0.05)
+            task = asyncio.create_task(runner.run_forever(stop))
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                p = rv.roster.progress(run_id)
+                if p is not None and p.state == "FINISHED":
+                    break
+                await asyncio.sleep(0.1)
+            stop.set()
+            await task
+            return rv.roster.progress(run_id)
+        finally:
+            await gw.close()
+
+    progress = asyncio.run(work())
+    # no wait for the 5-minute stale claim: the restarted replica took them back at once
+    assert progress is not None and progress.state == "FINISHED"
+    assert progress.by_state["DECIDED"] == len(entries)
+
+
+@pytest.mark.slow
+def test_an_agent_sigkilled_mid_run_leaves_no_household_lost(site: case_site.Site) -> None:
+    """The banks agent dies mid-run: the run still decides every household once; those
+    asked after its death are decided with its data missing (a yellow alert, never a
+    silent eligibility), and the next run asks again."""
+    entries = _entries(site, min(40, len(site.samples)), "f")
+
+    async def setup() -> str:
+        gw = _gateway(site)
+        try:
+            rv = reverifier_for(gw, claimer="setup")
+            rv.roster.import_rows("affordable-housing", entries, source="import:test-f")
+            return rv.roster.create_run("affordable-housing", AS_OF, sandbox.VERIFIER)
+        finally:
+            await gw.close()
+
+    run_id = asyncio.run(setup())
+    db_path = site.sb.gateway_config.parent / "state" / "cases.sqlite"
+    hedui = str(Path(sys.executable).parent / "hedui")
+    p = subprocess.Popen([hedui, "reverify", "resume", "--config", str(site.sb.gateway_config),
+                          run_id, "--operator", sandbox.VERIFIER, "--chunk", "4"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def decided() -> int:
+        with sqlite3.connect(db_path) as db:
+            return db.execute("SELECT count(*) FROM run_households WHERE run_id = ? AND "
+                              "state = 'DECIDED'", (run_id,)).fetchone()[0]
+
+    deadline = time.monotonic() + 120
+    while decided() < 8 and time.monotonic() < deadline and p.poll() is None:
+        time.sleep(0.02)
+    banks = site.processes["banks"]
+    banks.send_signal(signal.SIGKILL)
+    banks.wait()
+    try:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert "FINISHED" in out and "Traceback" not in err
+        with sqlite3.connect(db_path) as db:
+            states = dict(db.execute("SELECT state, count(*) FROM run_households WHERE "
+                                     "run_id = ? GROUP BY state", (run_id,)).fetchall())
+            yellow = db.execute("SELECT count(*) FROM alerts WHERE run_id = ? AND grade "
+                                "IN ('yellow', 'red', 'orange')", (run_id,)).fetchone()[0]
+        assert states == {"DECIDED": len(entries)}
+        assert yellow > 0
+        failed = [e for e in site.entries() if e.case_id == run_id
+                  and e.kind == K.AUDIT_KIND_QUERY_FAILED and e.department == "banks"]
+        assert failed, "the lost department is in the log, with the households it concerned"
+    finally:
+        site.processes["banks"] = sandbox.start_agent(site.sb, "banks")
+        sandbox.wait_healthy(site.sb.endpoints["banks"], site.sb.agents["banks"].id,
+                             site.material, process=site.processes["banks"],
+                             log_file=site.sb.logs / "agent-banks.log")
