@@ -26,6 +26,7 @@ from hedui.console import charts, web
 from hedui.console.gateway import Refused
 from hedui.console.pages.search import OUTCOMES, STATES, parse_date, programme_words
 from hedui.v1 import office_pb2
+from hedui.v1 import reverification_pb2 as rv
 
 ROLES = (*web.CASE_ROLES, "administrator")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -161,6 +162,16 @@ def _fetch(request: Request) -> tuple[office_pb2.Statistics | None, dict, str, s
     return stats, asked, "", "", 200
 
 
+def _alert_counts(request: Request) -> list | None:  # type: ignore[type-arg]
+    """Open change alerts by township and grade (动态监测), or None for a person who may
+    not see alerts (an administrator) or when the gateway cannot say."""
+    try:
+        counts = web.call(request, "CountAlerts", rv.AlertCountsRequest(), service="reverify")
+    except Refused:
+        return None
+    return list(counts.townships)
+
+
 def _not_allowed(request: Request) -> Response:
     return web.problem(request, web.gettext(request, "您的岗位无权进行此操作。"),
                        status_code=403)
@@ -171,7 +182,8 @@ def statistics_page(request: Request) -> Response:
         return _not_allowed(request)
     stats, asked, message, notice, status = _fetch(request)
     context: dict = {"asked": asked, "message": message, "notice": notice, "f": None,
-                     "charts": {}, "names": {}, "unit": None, "export": ""}
+                     "charts": {}, "names": {}, "unit": None, "export": "",
+                     "alerts": _alert_counts(request)}
     if stats is not None:
         f = figures(stats)
         names = _department_names(request)
@@ -184,7 +196,7 @@ def statistics_page(request: Request) -> Response:
 
 
 def workbook(request: Request, f: Figures, names: dict[str, str],
-             asked: dict[str, str]) -> bytes:
+             asked: dict[str, str], alerts: list | None = None) -> bytes:  # type: ignore[type-arg]
     """The figures as an .xlsx: one sheet per way of counting, and the departments."""
     g = lambda m: web.gettext(request, m)  # noqa: E731
     book = Workbook()
@@ -210,6 +222,11 @@ def workbook(request: Request, f: Figures, names: dict[str, str],
         times.append([names.get(d.department, d.department), d.answers,
                       round(d.median_seconds / 3600, 2), round(d.p95_seconds / 3600, 2),
                       d.overdue])
+    if alerts is not None:
+        sheet = book.create_sheet(g("动态监测预警（待处理）")[:31])
+        sheet.append([g("乡镇（街道）"), g("红色"), g("橙色"), g("黄色"), g("已超期")])
+        for t in alerts:
+            sheet.append([t.township, t.red, t.orange, t.yellow, t.overdue])
     for sheet in book.worksheets:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
@@ -225,7 +242,8 @@ def statistics_xlsx(request: Request) -> Response:
     stats, asked, message, notice, status = _fetch(request)
     if stats is None:
         return web.problem(request, message or notice, status_code=status)
-    data = workbook(request, figures(stats), _department_names(request), asked)
+    data = workbook(request, figures(stats), _department_names(request), asked,
+                    _alert_counts(request))
     name = f"hedui-statistics-{dt.date.today():%Y%m%d}.xlsx"
     return Response(data, media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

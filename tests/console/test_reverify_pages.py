@@ -177,3 +177,20 @@ def test_an_unknown_alert_is_a_chinese_not_found(verifier: TestClient) -> None:
     r = verifier.get("/alerts/al-00000000000000000000")
     assert r.status_code == 404 and "找不到该预警。" in r.text
     assert verifier.get("/alerts/not%20an%20id").status_code == 404
+
+
+def test_statistics_count_open_alerts_by_township_and_grade(
+        verifier: TestClient, run: rv.RunStatus) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    page = verifier.get("/statistics")
+    assert page.status_code == 200
+    assert "动态监测预警（待处理）" in page.text
+    book = load_workbook(io.BytesIO(verifier.get("/statistics.xlsx").content))
+    sheet = book["动态监测预警（待处理）"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("乡镇（街道）", "红色", "橙色", "黄色", "已超期")
+    open_now = run.alerts_red + run.alerts_orange + run.alerts_yellow
+    assert 0 < sum(r[1] + r[2] + r[3] for r in rows[1:]) <= open_now
