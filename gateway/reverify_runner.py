@@ -89,7 +89,8 @@ class Runner:
         try:
             return await start_due(self.reverifier.roster, self.schedule,
                                    registry=self.registry, recorder=self.reverifier.recorder,
-                                   today=china_time.today())
+                                   today=china_time.today(),
+                                   standards=self.reverifier.standards)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a database hiccup: the next wake-up tries again

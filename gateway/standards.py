@@ -18,6 +18,8 @@ File format (``deploy/standards/*.toml``; defaults in brackets, "-" = rule not a
     example                                            bool [false]
     monthly_standard_fen                               int, required
     income_window_months                               6 or 12, required
+    reverify_every_months                              6 or 12 [12]: beneficiaries'
+                                                       re-verification (动态监测) interval
     [income]  limit_percent_of_standard [100], strictly_below [true],
               counted [wages, net-business, net-property, pensions, unemployment-benefits],
               excluded [housing-subsidies, assistance] (together: every kind, once),
@@ -159,6 +161,9 @@ class Standard:
     vehicle_value_strictly_below: bool = False
     area_strictly_below: bool = False
     capital_strictly_below: bool = False
+    #: months between re-verification runs of the programme's roster (half-yearly where
+    #: the published rule says so, e.g. for irregular incomes)
+    reverify_every_months: int = 12
     path: str = field(default="", compare=False)
 
     @property
@@ -329,6 +334,9 @@ def parse_standard(data: Mapping[str, Any], source: str = "<memory>") -> Standar
     window = top.integer("income_window_months", required=True, low=1, high=24)
     if window not in (6, 12):
         raise top.fail("income_window_months", f"must be 6 or 12 (got {window})")
+    reverify = top.integer("reverify_every_months", low=1, high=24)
+    if reverify is not None and reverify not in (6, 12):
+        raise top.fail("reverify_every_months", f"must be 6 or 12 (got {reverify})")
 
     income = top.sub("income")
     percent = income.integer("limit_percent_of_standard", low=1, high=1000)
@@ -419,6 +427,7 @@ def parse_standard(data: Mapping[str, Any], source: str = "<memory>") -> Standar
         vehicle_value_strictly_below=vehicle_strict,
         area_strictly_below=area_strict,
         capital_strictly_below=capital_strict,
+        reverify_every_months=reverify or 12,
         path=source,
     )
 

@@ -47,6 +47,37 @@ def test_a_programme_is_due_a_year_after_its_first_enrolment(db: Db) -> None:  #
     assert due_programmes(db.store, half, dt.date(2025, 12, 1)) == ["dibao"]
 
 
+def test_a_standard_that_says_half_yearly_makes_it_due_after_six_months(db: Db) -> None:  # noqa: F811
+    import dataclasses as dc
+
+    from hedui.gateway.standards import StandardsLibrary
+
+    shipped = StandardsLibrary(Path(__file__).parents[2] / "deploy" / "standards")
+    base = shipped.select("310000", "dibao", dt.date(2025, 12, 1))
+    half = StandardsLibrary(standards=[dc.replace(base, reverify_every_months=6)])
+    db.store.import_rows("dibao", [dc.replace(entry(1), region="310000")],
+                         source="import:t")  # enrolled 2025-06-01
+    on = dt.date(2025, 12, 1)
+    assert due_programmes(db.store, Schedule("op-1001"), on, standards=shipped) == []
+    assert due_programmes(db.store, Schedule("op-1001"), on, standards=half) == ["dibao"]
+    # gateway.toml's programme months win over the standard's
+    yearly = Schedule("op-1001", programmes={"dibao": 12})
+    assert due_programmes(db.store, yearly, on, standards=half) == []
+
+
+def test_a_standard_accepts_only_six_or_twelve_months() -> None:
+    from hedui.gateway.standards import InvalidStandard, parse_standard_text
+
+    text = (Path(__file__).parents[2] / "deploy" / "standards" /
+            "shanghai-dibao-2021.toml").read_text(encoding="utf-8")
+    head, sep, rest = text.partition("income_window_months")
+    assert sep
+    assert parse_standard_text(head + "reverify_every_months = 6\n" + sep + rest,
+                               "t.toml").reverify_every_months == 6
+    with pytest.raises(InvalidStandard, match="reverify_every_months"):
+        parse_standard_text(head + "reverify_every_months = 9\n" + sep + rest, "t.toml")
+
+
 def test_an_open_run_or_a_recent_one_makes_it_not_due(db: Db) -> None:  # noqa: F811
     db.store.import_rows("dibao", [entry(1)], source="import:t")
     run_id = db.store.create_run("dibao", dt.date(2026, 6, 1), "op-1001", now=NOW)
