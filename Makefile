@@ -22,11 +22,14 @@ demo: $(STAMP)
 demo-console: $(STAMP)
 	HEDUI_DEMO_CONSOLE_MINUTES=120 $(BIN)/hedui demo
 
-# Two workers (2 cores is CI's machine); each test module whole on one worker, the
-# browser modules last on each (tests/conftest.py).
+# Two workers (2 cores is CI's machine), each test module whole on one worker; then the
+# browser suite in one process of its own, in order: nothing may follow it in a process
+# (tests/conftest.py), its modules share one site, and xdist hands out the largest
+# modules first, not in order.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --ignore=tests/console/browser
+	$(BIN)/pytest -q tests/console/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -8,11 +8,12 @@ it. (CI found this on the full run; each part alone passed.)
 
 With pytest-xdist, ``make test`` runs ``-n 2 --dist loadfile``: each test module goes
 whole to one worker, so its module fixtures (a gateway and eight agents) start once and
-its tests run in order, and the modules are handed out in this order, so on each worker
-the browser modules still come last. (``--dist loadgroup`` with ``xdist_group`` marks
-does not group anything under pytest 9 — the nodeid suffix it relies on no longer
-sticks — and split modules over both workers: a test that read what an earlier test of
-its module had made found nothing. CI, 2026-12-04.)
+its tests run in order. xdist hands modules out largest first, not in this order, and
+the browser modules share one site in an order of their own, so ``make test`` runs the
+browser suite afterwards as a second pytest, in one process. (CI, 2026-12-04:
+``--dist loadgroup`` with ``xdist_group`` marks grouped nothing under pytest 9 and split
+modules over both workers; and with ``loadfile`` alone a browser module ran before
+smaller modules on its worker, whose ``asyncio.run`` then failed.)
 """
 
 from __future__ import annotations
