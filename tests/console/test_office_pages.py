@@ -267,7 +267,7 @@ class _GatewayWithoutOffice:
     """A gateway that knows the person and nothing else (an older gateway: UNIMPLEMENTED)."""
 
     def __init__(self) -> None:
-        self.cases, self.office = _Names(), _Names()
+        self.cases, self.office, self.reverify = _Names(), _Names(), _Names()
 
     def call(self, method: str, request, *, staff_id: str, timeout: float = 30.0):
         import grpc
