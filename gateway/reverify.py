@@ -19,6 +19,7 @@ next chunk's bulk queries are already out (network, agents' CPU).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -117,12 +118,22 @@ class Reverifier:
                 purpose=progress.programme,
                 reason=f"worked by {self.claimer}: {progress.by_state.get('DECIDED', 0)} of "
                        f"{progress.households} households decided before")
-        while asked is not None:
-            households, replies = asked
-            following = asyncio.create_task(
-                self._claim_and_ask(run_id, progress, plans, operator))
-            await self._decide_chunk(run_id, progress, plans, households, replies, operator)
-            asked = await following
+        try:
+            while asked is not None:
+                households, replies = asked
+                following = asyncio.create_task(
+                    self._claim_and_ask(run_id, progress, plans, operator))
+                try:
+                    await self._decide_chunk(run_id, progress, plans, households, replies,
+                                             operator)
+                finally:
+                    asked = await following
+        except BaseException:
+            # whatever this worker still holds goes back at once, for the next one
+            # (a resume, a helper, the gateway's runner) rather than after it goes stale
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.roster.release_claims, self.claimer)
+            raise
         done = await asyncio.to_thread(self.roster.progress, run_id)
         assert done is not None
         if done.done and done.state != "FINISHED" and await asyncio.to_thread(

@@ -114,11 +114,14 @@ def _helpers(args: argparse.Namespace, run_id: str) -> list:  # type: ignore[typ
             for _ in range(args.workers - 1)]
 
 
-def _wait(helpers: list) -> None:  # type: ignore[type-arg]
-    failed = [p.wait() for p in helpers]
-    if any(failed):
-        print(f"{sum(1 for c in failed if c)} helper process(es) failed; "
-              "`hedui reverify resume` finishes the run", file=sys.stderr)
+def _wait(helpers: list, roster) -> None:  # type: ignore[type-arg,no-untyped-def]
+    """Wait for the helpers; what a failed one still held goes back to PENDING at once
+    (not after its claims go stale), for this process to finish."""
+    failed = [p for p in helpers if p.wait() != 0]
+    for p in failed:
+        released = roster.release_claims(f"cli-{p.pid}")
+        print(f"a helper process (pid {p.pid}) failed; its {released} unfinished "
+              "household(s) are decided here", file=sys.stderr)
 
 
 def _print_progress(p) -> None:  # type: ignore[no-untyped-def]
@@ -189,7 +192,7 @@ def _start(args: argparse.Namespace) -> int:
         print(f"run {run_id} started", flush=True)
         helpers = _helpers(args, run_id)
         await rv.run(run_id, operator=args.operator)
-        await asyncio.to_thread(_wait, helpers)
+        await asyncio.to_thread(_wait, helpers, rv.roster)
         _print_progress(await rv.run(run_id, operator=args.operator))
         return 0
 
@@ -205,7 +208,7 @@ def _resume(args: argparse.Namespace) -> int:
             raise HeduiError(f"no run {args.run_id}")
         helpers = _helpers(args, args.run_id)
         await rv.run(args.run_id, operator=args.operator)
-        await asyncio.to_thread(_wait, helpers)
+        await asyncio.to_thread(_wait, helpers, rv.roster)
         _print_progress(await rv.run(args.run_id, operator=args.operator))
         return 0
 

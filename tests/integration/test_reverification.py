@@ -323,3 +323,28 @@ def test_an_agent_sigkilled_mid_run_leaves_no_household_lost(site: case_site.Sit
         sandbox.wait_healthy(site.sb.endpoints["banks"], site.sb.agents["banks"].id,
                              site.material, process=site.processes["banks"],
                              log_file=site.sb.logs / "agent-banks.log")
+
+
+def test_a_worker_that_fails_gives_its_households_back_at_once(site: case_site.Site) -> None:
+    entries = _entries(site, 8, "g")
+
+    async def work():  # type: ignore[no-untyped-def]
+        gw = _gateway(site)
+        try:
+            rv = reverifier_for(gw, claimer="failing", chunk_size=4)
+            rv.roster.import_rows("temporary-assistance", entries, source="import:test-g")
+            run_id = rv.roster.create_run("temporary-assistance", AS_OF, sandbox.VERIFIER)
+
+            def broken(*_a, **_k):  # type: ignore[no-untyped-def]
+                raise RuntimeError("the case database went away")  # a fault, injected
+
+            rv.roster.record_decisions = broken  # type: ignore[method-assign]
+            with pytest.raises(RuntimeError):
+                await rv.run(run_id, operator=sandbox.VERIFIER)
+            return rv.roster.progress(run_id)
+        finally:
+            await gw.close()
+
+    progress = asyncio.run(work())
+    assert progress is not None
+    assert progress.by_state["CLAIMED"] == 0 and progress.by_state["PENDING"] == len(entries)
