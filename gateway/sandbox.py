@@ -54,11 +54,33 @@ STANDARDS_DIR = REPO / "deploy" / "standards"
 TRUST_DOMAIN = "county.example"
 
 
+#: ports this process has handed out (a port is given once, even after it was freed)
+_GIVEN: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago.
+
+    ``HEDUI_SANDBOX_PORTS=first-last`` confines the choice to a range: test workers
+    running side by side each get their own (tests/conftest.py), so two sandboxes never
+    pick the same port between one's check and its server's bind."""
+    span = os.environ.get("HEDUI_SANDBOX_PORTS", "")
+    if not span:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+    first, _, last = span.partition("-")
+    for port in range(int(first), int(last) + 1):
+        if port in _GIVEN:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
+        return port
+    raise HeduiError(f"no free port left in HEDUI_SANDBOX_PORTS={span}")
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,20 @@ smaller modules on its worker, whose ``asyncio.run`` then failed.)
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 BROWSER = Path(__file__).resolve().parent / "console" / "browser"
+
+# Each xdist worker provisions sandboxes from its own port range (below Linux's
+# ephemeral ports): two workers picking the same "free" port at once had one's agent
+# answer the other's gateway (CI, 2026-12-04: "Hostname Verification Check failed").
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _WORKER.startswith("gw") and _WORKER[2:].isdigit():
+    _first = 20000 + 3000 * (int(_WORKER[2:]) % 4)
+    os.environ.setdefault("HEDUI_SANDBOX_PORTS", f"{_first}-{_first + 2999}")
 
 
 def _in_browser_suite(item: pytest.Item) -> bool:
