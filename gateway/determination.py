@@ -27,6 +27,7 @@ import nacl.signing
 
 from hedui.errors import HeduiError
 from hedui.gateway.assessment import Assessment
+from hedui.gateway.report import _all_evidence  # the report's own: one list of evidence
 from hedui.gateway.standards import Standard
 from hedui.keys import dsse
 from hedui.keys.bundle import Bundle
@@ -78,7 +79,7 @@ def build_determination(
         raise ValueError("a determination cites one chunk per department")
     profile = assessment.profile.to_proto()
     cited = {a.chunk_digest for a in answers}
-    for ev in _evidence(profile, assessment.rules):
+    for ev in _all_evidence(profile, assessment.rules):
         if ev.answer_digest not in cited:
             raise ValueError(f"evidence from {ev.department} cites a chunk the determination lacks")
     out = reverification_pb2.Determination(
@@ -142,7 +143,7 @@ def verify_determination(
         raise DeterminationInvalid(
             f"signed by {verified.signer}, but names {out.issuer} as its issuer")
     cited = {a.chunk_digest for a in out.answers}
-    for ev in _evidence(out.profile, out.rules):
+    for ev in _all_evidence(out.profile, out.rules):
         if ev.answer_digest not in cited:
             raise DeterminationInvalid(f"evidence from {ev.department} cites no listed chunk")
     return out
@@ -155,11 +156,3 @@ def as_of_date(determination: reverification_pb2.Determination) -> date:
 
 def _pb_date(d: date) -> common_pb2.Date:
     return common_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
-def _evidence(profile: case_pb2.HouseholdProfile,
-              rules: Sequence[case_pb2.RuleResult]) -> list[case_pb2.Evidence]:
-    out = [e for item in profile.income for e in item.evidence]
-    out += [e for item in profile.assets for e in item.evidence]
-    out += [e for rule in rules for e in rule.evidence]
-    return out

@@ -47,7 +47,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from hedui.gateway.sealing import Vault
 from hedui.gateway.store import StoreError, metadata
-from hedui.gateway.store_alerts import AlertQueries, PendingAlert
+from hedui.gateway.store_alerts import AlertQueries, PendingAlert, _utc
 from hedui.gateway.store_decisions import DecisionBatches
 from hedui.v1 import case_pb2, records_pb2
 
@@ -205,13 +205,6 @@ class RunProgress:
     @property
     def done(self) -> bool:
         return self.by_state["PENDING"] == 0 and self.by_state["CLAIMED"] == 0
-
-
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; everything here is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
